@@ -1,0 +1,4 @@
+/**
+ * Loopback TCP bypass with splice(2) (issue: splice). Not implemented yet.
+ */
+package io.jpasta.splice;

@@ -1,0 +1,4 @@
+/**
+ * UDP flows and ICMP echo (issue: UDP). Not implemented yet.
+ */
+package io.jpasta.udp;
