@@ -1,0 +1,160 @@
+package io.jpasta.launcher;
+
+import io.jpasta.netns.Nsd;
+import io.jpasta.netns.NsQuit;
+import io.jpasta.netns.sys.Errno;
+import io.jpasta.netns.sys.Linux;
+import io.jpasta.netns.sys.Sys;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The one event loop: a single thread, one epoll set, one dispatch switch. The 64-bit epoll data of every
+ * registration packs {@code type << 56 | index << 32 | fd}, so an event finds its handler without a lookup.
+ *
+ * <p>It ends when the command exits (spawn mode: its status, 128 + N for signal N), when the namespace goes away
+ * (status 0, unless {@code --no-netns-quit}), on SIGTERM/SIGQUIT (0; SIGINT and SIGHUP too when there is no
+ * command in the foreground), or when the tap hangs up (1).
+ */
+final class Loop {
+    static final int T_TAP = 1, T_NSD = 2, T_SIGNAL = 3, T_QUIT = 4;
+    private static final int MAX_EVENTS = 128;
+    /** Largest frame the tap can hand us: MTU 65520 plus the Ethernet header, rounded up. */
+    static final int FRAME_MAX = 65536 + 128;
+
+    private final int ep;
+    private final MemorySegment events;
+    private final MemorySegment frame;
+    private final MemorySegment word;
+    private final int signalFd;
+    private final Nsd nsd;
+    private final int tapFd;
+    private final NsQuit quit;
+    private final TapPort tap;
+    private final boolean commandMode;
+    private volatile int lastSignal;
+
+    /** Frames seen on the tap and bytes, for --stats and tests. */
+    long tapFramesIn, tapBytesIn;
+
+    /** Receives each frame read from the tap; the L2/L3 services plug in here. */
+    interface TapPort {
+        void frameFromTap(MemorySegment frame, int len, long nowNs);
+    }
+
+    Loop(Nsd nsd, int tapFd, NsQuit quit, TapPort tap, boolean commandMode) throws IOException {
+        this.nsd = nsd;
+        this.tapFd = tapFd;
+        this.quit = quit;
+        this.tap = tap;
+        this.commandMode = commandMode;
+        Arena arena = Arena.ofAuto();
+        events = arena.allocate((long) Linux.EPOLL_EVENT_SIZE * MAX_EVENTS, 8);
+        frame = arena.allocate(FRAME_MAX, 64);
+        word = arena.allocate(8, 8);
+        ep = (int) Errno.check("epoll_create1", Sys.epollCreate());
+        signalFd = (int) Errno.check("eventfd", Sys.eventfd(0, Linux.EFD_NONBLOCK | Linux.EFD_CLOEXEC));
+        add(signalFd, Linux.EPOLLIN, T_SIGNAL, 0);
+        add(nsd.fd(), Linux.EPOLLIN, T_NSD, 0);
+        add(tapFd, Linux.EPOLLIN | Linux.EPOLLRDHUP, T_TAP, 0);
+        if (quit != null) {
+            add(quit.fd(), Linux.EPOLLIN, T_QUIT, 0);
+        }
+    }
+
+    void add(int fd, int events, int type, int index) throws IOException {
+        long data = ((long) type << 56) | ((long) index << 32) | (fd & 0xffffffffL);
+        Errno.check("epoll_ctl", Sys.epollCtl(ep, Linux.EPOLL_CTL_ADD, fd, events, data));
+    }
+
+    /** Called from the JVM's signal thread: wakes the loop, which decides what the signal means. */
+    void signal(int sig) {
+        lastSignal = sig;
+        word.set(ValueLayout.JAVA_LONG, 0, 1);
+        Sys.write(signalFd, word.address(), 8);
+    }
+
+    /** Runs until something ends it. @return pasta's exit status */
+    int run() {
+        for (;;) {
+            int n = Sys.epollWait(ep, events.address(), MAX_EVENTS, -1);
+            if (n < 0) {
+                if (n == -Errno.EINTR) {
+                    continue;
+                }
+                Log.err("epoll_wait: " + Errno.text(-n));
+                return 1;
+            }
+            long now = Sys.monotonicNs();
+            for (int i = 0; i < n; i++) {
+                long base = (long) i * Linux.EPOLL_EVENT_SIZE;
+                int ev = events.get(ValueLayout.JAVA_INT_UNALIGNED, base);
+                long data = events.get(ValueLayout.JAVA_LONG_UNALIGNED, base + 4);
+                int status = dispatch((int) (data >>> 56), ev, now);
+                if (status >= 0) {
+                    return status;
+                }
+            }
+        }
+    }
+
+    /** @return an exit status to stop with, or -1 to go on */
+    private int dispatch(int type, int ev, long now) {
+        switch (type) {
+            case T_TAP:
+                return fromTap(ev, now);
+            case T_NSD:
+                nsd.onReadable();
+                if (nsd.exitStatus() >= 0) {
+                    return Linux.shellStatus(nsd.exitStatus());
+                }
+                if (nsd.gone()) {
+                    Log.err("Namespace helper exited");
+                    return 1;
+                }
+                return -1;
+            case T_SIGNAL: {
+                Sys.read(signalFd, word.address(), 8);
+                int sig = lastSignal;
+                if (commandMode && (sig == Linux.SIGINT || sig == Linux.SIGHUP)) {
+                    return -1; // the command has the terminal: it decides, and we end when it does
+                }
+                return 0;
+            }
+            case T_QUIT:
+                if (quit.onReadable()) {
+                    Log.info("Namespace gone, exiting");
+                    return 0;
+                }
+                return -1;
+            default:
+                return -1;
+        }
+    }
+
+    private int fromTap(int ev, long now) {
+        if ((ev & Linux.EPOLLIN) != 0) {
+            for (int budget = 0; budget < 1024; budget++) {
+                long len = Sys.read(tapFd, frame.address(), FRAME_MAX);
+                if (len <= 0) {
+                    if (len == 0 || (len != -Errno.EAGAIN && len != -Errno.EINTR)) {
+                        Log.err("Tap device read error: " + (len == 0 ? "EOF" : Errno.text((int) -len)));
+                        return 1;
+                    }
+                    break;
+                }
+                tapFramesIn++;
+                tapBytesIn += len;
+                tap.frameFromTap(frame, (int) len, now);
+            }
+        }
+        if ((ev & (Linux.EPOLLHUP | Linux.EPOLLERR | Linux.EPOLLRDHUP)) != 0) {
+            Log.err("Tap device hangup");
+            return 1;
+        }
+        return -1;
+    }
+}

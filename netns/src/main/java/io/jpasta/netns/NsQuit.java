@@ -1,0 +1,102 @@
+package io.jpasta.netns;
+
+import io.jpasta.netns.sys.Errno;
+import io.jpasta.netns.sys.Linux;
+import io.jpasta.netns.sys.Sys;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Notices that the namespace we serve has gone away, as pasta does: for {@code --netns PATH}, an inotify watch on
+ * PATH's directory reports its deletion (or rename away); for a PID, and for paths inside /proc where inotify sees
+ * nothing, a 1 s timer checks that the path still exists. The loop watches {@link #fd()} and calls
+ * {@link #onReadable()}, which answers whether the namespace is gone.
+ */
+public final class NsQuit implements AutoCloseable {
+    /** inotify event header: i32 wd, u32 mask, u32 cookie, u32 len, then a NUL-padded name */
+    private static final int EV_MASK = 4, EV_LEN = 12, EV_NAME = 16;
+    private static final long POLL_NS = 1_000_000_000L;
+
+    private final int fd;
+    private final boolean inotify;
+    private final String watched;
+    private final byte[] name;
+    private final MemorySegment buf = Arena.ofAuto().allocate(4096, 8);
+
+    private NsQuit(int fd, boolean inotify, String watched) {
+        this.fd = fd;
+        this.inotify = inotify;
+        this.watched = watched;
+        int slash = watched.lastIndexOf('/');
+        this.name = watched.substring(slash + 1).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Watches {@code path}: inotify on its directory, or a 1 s poll when the path is under /proc. */
+    public static NsQuit watchPath(String path) throws IOException {
+        if (path.startsWith("/proc/")) {
+            return poll(path);
+        }
+        int slash = path.lastIndexOf('/');
+        String dir = slash <= 0 ? "/" : path.substring(0, slash);
+        int fd = (int) Errno.check("inotify_init1", Sys.inotifyInit(Linux.IN_NONBLOCK | Linux.IN_CLOEXEC));
+        int wd = Sys.inotifyAddWatch(fd, dir, Linux.IN_DELETE | Linux.IN_MOVED_FROM | Linux.IN_DELETE_SELF);
+        if (wd < 0) {
+            Sys.close(fd);
+            return poll(path);
+        }
+        return new NsQuit(fd, true, path);
+    }
+
+    /** Watches a process: gone when /proc/PID disappears, checked every second. */
+    public static NsQuit watchPid(int pid) throws IOException {
+        return poll("/proc/" + pid);
+    }
+
+    private static NsQuit poll(String path) throws IOException {
+        int fd = (int) Errno.check("timerfd_create", Sys.timerfdCreate());
+        Errno.check("timerfd_settime", Sys.timerfdSet(fd, POLL_NS, POLL_NS));
+        return new NsQuit(fd, false, path);
+    }
+
+    public int fd() {
+        return fd;
+    }
+
+    /** @return true if the namespace (path or process) is gone */
+    public boolean onReadable() {
+        long n = Sys.read(fd, buf.address(), buf.byteSize());
+        if (!inotify) {
+            return Sys.access(watched, Linux.F_OK) < 0;
+        }
+        for (long off = 0; off + EV_NAME <= n; ) {
+            int mask = buf.get(ValueLayout.JAVA_INT, off + EV_MASK);
+            int len = buf.get(ValueLayout.JAVA_INT, off + EV_LEN);
+            if ((mask & Linux.IN_DELETE_SELF) != 0 || nameIs(off + EV_NAME, len)) {
+                return true;
+            }
+            off += EV_NAME + len;
+        }
+        return false;
+    }
+
+    private boolean nameIs(long off, int len) {
+        if (len < name.length || (len > name.length && buf.get(ValueLayout.JAVA_BYTE, off + name.length) != 0)) {
+            return false;
+        }
+        for (int i = 0; i < name.length; i++) {
+            if (buf.get(ValueLayout.JAVA_BYTE, off + i) != name[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public void close() {
+        Sys.close(fd);
+    }
+}

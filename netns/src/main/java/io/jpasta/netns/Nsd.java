@@ -1,0 +1,279 @@
+package io.jpasta.netns;
+
+import io.jpasta.netns.sys.Errno;
+import io.jpasta.netns.sys.Sys;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * Client of {@code jpasta-nsd}, the single-threaded helper that creates or joins the namespaces and creates the
+ * descriptors that must be born inside them (netns/src/main/c/nsd.c; wire format in nsd.h, mirrored here).
+ *
+ * <p>Requests are synchronous (one reply per request, in order) and happen on the loop thread. While waiting for a
+ * reply, an {@code EXIT} notification may arrive first: it is recorded and reported by {@link #exitStatus()}.
+ * In the event loop, the socket is watched for input and {@link #onReadable()} consumes notifications.
+ */
+public final class Nsd implements AutoCloseable {
+    // struct nsd_req (256 bytes): u32 op; i32 a[6]; u32 len; u8 data[224]
+    private static final int REQ_SIZE = 256, REQ_OP = 0, REQ_A = 4, REQ_LEN = 28, REQ_DATA = 32, REQ_DATA_MAX = 224;
+    // struct nsd_rep (128 bytes): u32 type; i32 rc; i32 val; u32 len; u8 data[112]
+    private static final int REP_SIZE = 128, REP_TYPE = 0, REP_RC = 4, REP_VAL = 8, REP_LEN = 12, REP_DATA = 16;
+    private static final int OP_TAP = 1, OP_NETLINK = 2, OP_SOCKET = 3, OP_OPEN = 4, OP_WRITE = 5, OP_GO = 6;
+    private static final int MSG_REPLY = 1, MSG_HELLO = 2, MSG_EXIT = 3;
+    /** Most descriptors one request can return (NSD_MAX_FDS). */
+    public static final int MAX_FDS = 32;
+    public static final int SOCK_REUSEADDR = 1, SOCK_V6ONLY = 2, SOCK_FREEBIND = 4;
+
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
+
+    private final int fd;
+    private final int pid;
+    private final MemorySegment req, rep, fds;
+    private int commandPid;
+    private int exitStatus = -1;
+    private boolean gone;
+
+    /** What the daemon could not do while setting up the namespaces; the message is for the user. */
+    public static final class SetupException extends IOException {
+        private final int errno;
+
+        SetupException(String what, int errno) {
+            super(errno > 0 ? what + ": " + Errno.text(errno) : what);
+            this.errno = errno;
+        }
+
+        public int errno() {
+            return errno;
+        }
+    }
+
+    /** A tap device created inside the namespace. */
+    public record TapDevice(int fd, String name, int ifindex) {
+    }
+
+    private Nsd(int fd, int pid) {
+        this.fd = fd;
+        this.pid = pid;
+        Arena arena = Arena.ofAuto();
+        req = arena.allocate(REQ_SIZE, 8);
+        rep = arena.allocate(REP_SIZE, 8);
+        fds = arena.allocate(4L * (MAX_FDS + 1), 4);
+    }
+
+    /**
+     * Creates a user namespace mapping root to the caller and the command in new net, uts, ipc, pid and mount
+     * namespaces; the command waits until {@link #go()}.
+     *
+     * @param argv the command's argv; {@code argv[0]} may differ from {@code path} (login shells)
+     */
+    public static Nsd spawn(String nsdPath, String hostname, String path, List<String> argv) throws IOException {
+        StringBuilder sb = new StringBuilder(nsdPath).append('\0').append("spawn").append('\0')
+                .append(hostname).append('\0').append(path).append('\0');
+        for (String a : argv) {
+            sb.append(a).append('\0');
+        }
+        return start(nsdPath, sb);
+    }
+
+    /**
+     * Joins the network namespace of {@code pid}, and its user namespace.
+     *
+     * @param userns "auto" (the PID's), "none" (stay in ours), or a path
+     */
+    public static Nsd joinPid(String nsdPath, int pid, String userns) throws IOException {
+        return start(nsdPath, new StringBuilder(nsdPath).append("\0pid\0").append(pid).append('\0')
+                .append(userns).append('\0'));
+    }
+
+    /** Joins the network namespace at {@code path}; {@code userns} is "none" or a path. */
+    public static Nsd joinNetns(String nsdPath, String path, String userns) throws IOException {
+        return start(nsdPath, new StringBuilder(nsdPath).append("\0netns\0").append(path).append('\0')
+                .append(userns).append('\0'));
+    }
+
+    private static Nsd start(String nsdPath, StringBuilder argv) throws IOException {
+        byte[] args = argv.substring(0, argv.length() - 1).getBytes(StandardCharsets.UTF_8);
+        long r = Sys.spawn(nsdPath, args);
+        if (r < 0) {
+            throw new SetupException("Couldn't start " + nsdPath, (int) -r);
+        }
+        Nsd nsd = new Nsd((int) r, (int) (r >>> 32));
+        int type = nsd.receive();
+        if (type != MSG_HELLO) {
+            nsd.close();
+            throw new SetupException("namespace helper exited during setup", 0);
+        }
+        int rc = nsd.rep.get(INT, REP_RC);
+        if (rc < 0) {
+            String what = nsd.text();
+            nsd.close();
+            throw new SetupException(what, -rc);
+        }
+        nsd.commandPid = nsd.rep.get(INT, REP_VAL);
+        return nsd;
+    }
+
+    /** @return the socket to the daemon, for the event loop to watch */
+    public int fd() {
+        return fd;
+    }
+
+    /** @return the daemon's PID (our child) */
+    public int pid() {
+        return pid;
+    }
+
+    /** @return the command's PID as seen from our PID namespace, 0 in join modes */
+    public int commandPid() {
+        return commandPid;
+    }
+
+    /** @return the command's raw wait status once it has ended, else -1 */
+    public int exitStatus() {
+        return exitStatus;
+    }
+
+    /** @return true when the daemon has closed its socket (it died) */
+    public boolean gone() {
+        return gone;
+    }
+
+    /** Opens /dev/net/tun in the namespace and attaches a tap device named {@code name} (IFF_TAP | IFF_NO_PI). */
+    public TapDevice tap(String name) throws IOException {
+        request(OP_TAP, name.getBytes(StandardCharsets.UTF_8), 0, 0, 0, 0, 0, 0);
+        checkReply("Failed to open tap device " + name);
+        return new TapDevice(fds.getAtIndex(INT, 1), text(), rep.get(INT, REP_VAL));
+    }
+
+    /** @return a netlink socket of {@code protocol} inside the namespace */
+    public int netlink(int protocol) throws IOException {
+        request(OP_NETLINK, null, protocol, 0, 0, 0, 0, 0);
+        checkReply("netlink socket in namespace");
+        return fds.getAtIndex(INT, 1);
+    }
+
+    /**
+     * Creates {@code count} sockets inside the namespace, each optionally bound to {@code sockaddr} (null: unbound)
+     * and listening when {@code backlog > 0}.
+     *
+     * @return -errno, or the number of descriptors written to {@code out}
+     */
+    public int sockets(int family, int type, int proto, int count, int backlog, int flags, MemorySegment sockaddr,
+                       int[] out) throws IOException {
+        byte[] sa = sockaddr == null ? null : sockaddr.toArray(ValueLayout.JAVA_BYTE);
+        request(OP_SOCKET, sa, family, type, proto, count, backlog, flags);
+        int rc = rep.get(INT, REP_RC);
+        if (rc < 0) {
+            return rc;
+        }
+        int n = fds.get(INT, 0);
+        for (int i = 0; i < n && i < out.length; i++) {
+            out[i] = fds.getAtIndex(INT, 1 + i);
+        }
+        return n;
+    }
+
+    /** @return a descriptor for {@code path} opened by the daemon (e.g. the namespace's /proc/net/tcp), or -errno */
+    public int open(String path, int flags) throws IOException {
+        request(OP_OPEN, path.getBytes(StandardCharsets.UTF_8), flags, 0, 0, 0, 0, 0);
+        int rc = rep.get(INT, REP_RC);
+        return rc < 0 ? rc : fds.getAtIndex(INT, 1);
+    }
+
+    /** Writes {@code content} to {@code path} as seen by the daemon (namespace sysctls). @return 0 or -errno */
+    public int write(String path, String content) throws IOException {
+        request(OP_WRITE, (path + '\0' + content).getBytes(StandardCharsets.UTF_8), 0, 0, 0, 0, 0, 0);
+        return rep.get(INT, REP_RC);
+    }
+
+    /** Releases the command. @return its PID */
+    public int go() throws IOException {
+        request(OP_GO, null, 0, 0, 0, 0, 0, 0);
+        checkReply("Failed to start command");
+        return rep.get(INT, REP_VAL);
+    }
+
+    /** Consumes one pending notification; call when the socket is readable. */
+    public void onReadable() {
+        int type = receive();
+        if (type == MSG_EXIT) {
+            exitStatus = rep.get(INT, REP_VAL);
+        }
+    }
+
+    private void request(int op, byte[] data, int a0, int a1, int a2, int a3, int a4, int a5) throws IOException {
+        if (gone) {
+            throw new SetupException("namespace helper is gone", 0);
+        }
+        req.fill((byte) 0);
+        req.set(INT, REQ_OP, op);
+        req.set(INT, REQ_A, a0);
+        req.set(INT, REQ_A + 4, a1);
+        req.set(INT, REQ_A + 8, a2);
+        req.set(INT, REQ_A + 12, a3);
+        req.set(INT, REQ_A + 16, a4);
+        req.set(INT, REQ_A + 20, a5);
+        if (data != null) {
+            if (data.length > REQ_DATA_MAX) {
+                throw new IOException("nsd request data too long: " + data.length);
+            }
+            MemorySegment.copy(data, 0, req, ValueLayout.JAVA_BYTE, REQ_DATA, data.length);
+            req.set(INT, REQ_LEN, data.length);
+        }
+        long w = Sys.write(fd, req.address(), REQ_SIZE);
+        if (w < 0) {
+            gone = true;
+            throw Errno.io("request to namespace helper", w);
+        }
+        int type;
+        while ((type = receive()) != MSG_REPLY) {
+            if (type < 0) {
+                throw new SetupException("namespace helper exited", 0);
+            }
+            if (type == MSG_EXIT) {
+                exitStatus = rep.get(INT, REP_VAL);
+            }
+        }
+    }
+
+    /** @return the message type read into {@link #rep} (fds into {@link #fds}), or -1 on EOF/error */
+    private int receive() {
+        int n = Sys.recvFds(fd, rep.address(), REP_SIZE, fds.address(), MAX_FDS);
+        if (n <= 0) {
+            gone = true;
+            fds.set(INT, 0, 0);
+            return -1;
+        }
+        return rep.get(INT, REP_TYPE);
+    }
+
+    private void checkReply(String what) throws SetupException {
+        int rc = rep.get(INT, REP_RC);
+        if (rc < 0) {
+            String detail = text();
+            throw new SetupException(detail.isEmpty() ? what : what + " (" + detail + ")", -rc);
+        }
+    }
+
+    private String text() {
+        int len = Math.min(rep.get(INT, REP_LEN), REP_SIZE - REP_DATA);
+        byte[] b = rep.asSlice(REP_DATA, len).toArray(ValueLayout.JAVA_BYTE);
+        int end = 0;
+        while (end < b.length && b[end] != 0) {
+            end++;
+        }
+        return new String(b, 0, end, StandardCharsets.UTF_8);
+    }
+
+    /** Closes the socket: the daemon exits, and the command (spawn mode) is killed with it. Reaps the daemon. */
+    @Override
+    public void close() {
+        Sys.close(fd);
+        Sys.waitpid(pid, 0);
+    }
+}
