@@ -526,3 +526,10 @@ FN(jint, setNonBlocking)(CLS, jint fd)
 		return -errno;
 	return fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ? -errno : 0;
 }
+
+/** @return the address of a direct ByteBuffer's memory, for passing it to the calls above */
+FN(jlong, address)(CLS, jobject buf)
+{
+	(void)cls;
+	return (jlong)(intptr_t)(*env)->GetDirectBufferAddress(env, buf);
+}

@@ -5,8 +5,8 @@ import io.jpasta.netns.sys.Linux;
 import io.jpasta.netns.sys.Sys;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Going to the background the way pasta does, with the starter standing in for pasta's parent: a new session,
@@ -37,9 +37,8 @@ final class Daemon {
             return;
         }
         int fd = Integer.parseInt(fdText);
-        MemorySegment msg = Arena.ofAuto().allocate(8);
-        msg.setString(0, "ready\n");
-        Sys.write(fd, msg.address(), 6);
+        ByteBuffer msg = Sys.buffer(8).put(0, "ready\n".getBytes(StandardCharsets.US_ASCII));
+        Sys.write(fd, Sys.address(msg), 6);
         Sys.close(fd);
     }
 }

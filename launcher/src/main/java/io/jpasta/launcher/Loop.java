@@ -9,7 +9,7 @@ import io.jpasta.netns.sys.Sys;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 
 /**
  * The one event loop: a single thread, one epoll set, one dispatch switch. The 64-bit epoll data of every
@@ -26,9 +26,11 @@ final class Loop {
     static final int FRAME_MAX = 65536 + 128;
 
     private final int ep;
-    private final MemorySegment events;
+    private final ByteBuffer events;
+    private final long eventsAddr;
     private final MemorySegment frame;
-    private final MemorySegment word;
+    private final ByteBuffer word;
+    private final long wordAddr;
     private final int signalFd;
     private final Nsd nsd;
     private final int tapFd;
@@ -51,10 +53,11 @@ final class Loop {
         this.quit = quit;
         this.tap = tap;
         this.commandMode = commandMode;
-        Arena arena = Arena.ofAuto();
-        events = arena.allocate((long) Linux.EPOLL_EVENT_SIZE * MAX_EVENTS, 8);
-        frame = arena.allocate(FRAME_MAX, 64);
-        word = arena.allocate(8, 8);
+        events = Sys.buffer(Linux.EPOLL_EVENT_SIZE * MAX_EVENTS);
+        eventsAddr = Sys.address(events);
+        word = Sys.buffer(8);
+        wordAddr = Sys.address(word);
+        frame = Arena.ofAuto().allocate(FRAME_MAX, 64);
         ep = (int) Errno.check("epoll_create1", Sys.epollCreate());
         signalFd = (int) Errno.check("eventfd", Sys.eventfd(0, Linux.EFD_NONBLOCK | Linux.EFD_CLOEXEC));
         add(signalFd, Linux.EPOLLIN, T_SIGNAL, 0);
@@ -73,14 +76,14 @@ final class Loop {
     /** Called from the JVM's signal thread: wakes the loop, which decides what the signal means. */
     void signal(int sig) {
         lastSignal = sig;
-        word.set(ValueLayout.JAVA_LONG, 0, 1);
-        Sys.write(signalFd, word.address(), 8);
+        ByteBuffer one = Sys.buffer(8).putLong(0, 1);
+        Sys.write(signalFd, Sys.address(one), 8);
     }
 
     /** Runs until something ends it. @return pasta's exit status */
     int run() {
         for (;;) {
-            int n = Sys.epollWait(ep, events.address(), MAX_EVENTS, -1);
+            int n = Sys.epollWait(ep, eventsAddr, MAX_EVENTS, -1);
             if (n < 0) {
                 if (n == -Errno.EINTR) {
                     continue;
@@ -90,9 +93,9 @@ final class Loop {
             }
             long now = Sys.monotonicNs();
             for (int i = 0; i < n; i++) {
-                long base = (long) i * Linux.EPOLL_EVENT_SIZE;
-                int ev = events.get(ValueLayout.JAVA_INT_UNALIGNED, base);
-                long data = events.get(ValueLayout.JAVA_LONG_UNALIGNED, base + 4);
+                int base = i * Linux.EPOLL_EVENT_SIZE;
+                int ev = events.getInt(base);
+                long data = events.getLong(base + 4);
                 int status = dispatch((int) (data >>> 56), ev, now);
                 if (status >= 0) {
                     return status;
@@ -117,7 +120,7 @@ final class Loop {
                 }
                 return -1;
             case T_SIGNAL: {
-                Sys.read(signalFd, word.address(), 8);
+                Sys.read(signalFd, wordAddr, 8);
                 int sig = lastSignal;
                 if (commandMode && (sig == Linux.SIGINT || sig == Linux.SIGHUP)) {
                     return -1; // the command has the terminal: it decides, and we end when it does

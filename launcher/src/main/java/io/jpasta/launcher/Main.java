@@ -7,6 +7,10 @@ import io.jpasta.netns.sys.Sys;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +26,7 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        Thread.ofPlatform().daemon().name("warm-up").start(Main::warmUp);
         int status;
         try {
             status = run(args);
@@ -93,6 +98,23 @@ public final class Main {
         int status = loop.run();
         nsd.close();
         return status;
+    }
+
+    /**
+     * Touches the off-heap access paths of the data path on a second thread while the main thread waits for the
+     * kernel to build namespaces: the JDK spins MemorySegment's access forms at first use (about 20-35 ms, not kept
+     * by the AOT cache), and this way that happens in parallel instead of on the way to the first frame.
+     */
+    private static void warmUp() {
+        MemorySegment seg = Arena.ofAuto().allocate(64, 8);
+        ValueLayout.OfShort beShort = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+        ValueLayout.OfInt beInt = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+        seg.set(ValueLayout.JAVA_BYTE, 1, (byte) 1);
+        seg.set(beShort, 2, (short) seg.get(ValueLayout.JAVA_BYTE, 1));
+        seg.set(beInt, 4, seg.get(beShort, 2));
+        seg.set(ValueLayout.JAVA_INT_UNALIGNED, 8, seg.get(beInt, 4));
+        seg.set(ValueLayout.JAVA_LONG_UNALIGNED, 16, seg.get(ValueLayout.JAVA_INT_UNALIGNED, 8));
+        MemorySegment.copy(seg, 0, seg, 32, 16);
     }
 
     private static Nsd spawn(String nsdPath, Options opt) throws IOException {

@@ -5,9 +5,7 @@ import io.jpasta.netns.sys.Linux;
 import io.jpasta.netns.sys.Sys;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -25,7 +23,8 @@ public final class NsQuit implements AutoCloseable {
     private final boolean inotify;
     private final String watched;
     private final byte[] name;
-    private final MemorySegment buf = Arena.ofAuto().allocate(4096, 8);
+    private final ByteBuffer buf = Sys.buffer(4096);
+    private final long bufAddr = Sys.address(buf);
 
     private NsQuit(int fd, boolean inotify, String watched) {
         this.fd = fd;
@@ -68,13 +67,13 @@ public final class NsQuit implements AutoCloseable {
 
     /** @return true if the namespace (path or process) is gone */
     public boolean onReadable() {
-        long n = Sys.read(fd, buf.address(), buf.byteSize());
+        long n = Sys.read(fd, bufAddr, buf.capacity());
         if (!inotify) {
             return Sys.access(watched, Linux.F_OK) < 0;
         }
         for (long off = 0; off + EV_NAME <= n; ) {
-            int mask = buf.get(ValueLayout.JAVA_INT, off + EV_MASK);
-            int len = buf.get(ValueLayout.JAVA_INT, off + EV_LEN);
+            int mask = buf.getInt((int) off + EV_MASK);
+            int len = buf.getInt((int) off + EV_LEN);
             if ((mask & Linux.IN_DELETE_SELF) != 0 || nameIs(off + EV_NAME, len)) {
                 return true;
             }
@@ -84,11 +83,11 @@ public final class NsQuit implements AutoCloseable {
     }
 
     private boolean nameIs(long off, int len) {
-        if (len < name.length || (len > name.length && buf.get(ValueLayout.JAVA_BYTE, off + name.length) != 0)) {
+        if (len < name.length || (len > name.length && buf.get((int) off + name.length) != 0)) {
             return false;
         }
         for (int i = 0; i < name.length; i++) {
-            if (buf.get(ValueLayout.JAVA_BYTE, off + i) != name[i]) {
+            if (buf.get((int) off + i) != name[i]) {
                 return false;
             }
         }

@@ -4,9 +4,7 @@ import io.jpasta.netns.sys.Errno;
 import io.jpasta.netns.sys.Sys;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -29,11 +27,11 @@ public final class Nsd implements AutoCloseable {
     public static final int MAX_FDS = 32;
     public static final int SOCK_REUSEADDR = 1, SOCK_V6ONLY = 2, SOCK_FREEBIND = 4;
 
-    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
-
     private final int fd;
     private final int pid;
-    private final MemorySegment req, rep, fds;
+    /** Setup-path structs: direct ByteBuffers, cheap at startup (see {@link Sys#buffer}). */
+    private final ByteBuffer req, rep, fds;
+    private final long reqAddr, repAddr, fdsAddr;
     private int commandPid;
     private int exitStatus = -1;
     private boolean gone;
@@ -59,10 +57,12 @@ public final class Nsd implements AutoCloseable {
     private Nsd(int fd, int pid) {
         this.fd = fd;
         this.pid = pid;
-        Arena arena = Arena.ofAuto();
-        req = arena.allocate(REQ_SIZE, 8);
-        rep = arena.allocate(REP_SIZE, 8);
-        fds = arena.allocate(4L * (MAX_FDS + 1), 4);
+        req = Sys.buffer(REQ_SIZE);
+        rep = Sys.buffer(REP_SIZE);
+        fds = Sys.buffer(4 * (MAX_FDS + 1));
+        reqAddr = Sys.address(req);
+        repAddr = Sys.address(rep);
+        fdsAddr = Sys.address(fds);
     }
 
     /**
@@ -108,13 +108,13 @@ public final class Nsd implements AutoCloseable {
             nsd.close();
             throw new SetupException("namespace helper exited during setup", 0);
         }
-        int rc = nsd.rep.get(INT, REP_RC);
+        int rc = nsd.rep.getInt(REP_RC);
         if (rc < 0) {
             String what = nsd.text();
             nsd.close();
             throw new SetupException(what, -rc);
         }
-        nsd.commandPid = nsd.rep.get(INT, REP_VAL);
+        nsd.commandPid = nsd.rep.getInt(REP_VAL);
         return nsd;
     }
 
@@ -147,14 +147,14 @@ public final class Nsd implements AutoCloseable {
     public TapDevice tap(String name) throws IOException {
         request(OP_TAP, name.getBytes(StandardCharsets.UTF_8), 0, 0, 0, 0, 0, 0);
         checkReply("Failed to open tap device " + name);
-        return new TapDevice(fds.getAtIndex(INT, 1), text(), rep.get(INT, REP_VAL));
+        return new TapDevice(fds.getInt(4), text(), rep.getInt(REP_VAL));
     }
 
     /** @return a netlink socket of {@code protocol} inside the namespace */
     public int netlink(int protocol) throws IOException {
         request(OP_NETLINK, null, protocol, 0, 0, 0, 0, 0);
         checkReply("netlink socket in namespace");
-        return fds.getAtIndex(INT, 1);
+        return fds.getInt(4);
     }
 
     /**
@@ -163,17 +163,16 @@ public final class Nsd implements AutoCloseable {
      *
      * @return -errno, or the number of descriptors written to {@code out}
      */
-    public int sockets(int family, int type, int proto, int count, int backlog, int flags, MemorySegment sockaddr,
+    public int sockets(int family, int type, int proto, int count, int backlog, int flags, byte[] sockaddr,
                        int[] out) throws IOException {
-        byte[] sa = sockaddr == null ? null : sockaddr.toArray(ValueLayout.JAVA_BYTE);
-        request(OP_SOCKET, sa, family, type, proto, count, backlog, flags);
-        int rc = rep.get(INT, REP_RC);
+        request(OP_SOCKET, sockaddr, family, type, proto, count, backlog, flags);
+        int rc = rep.getInt(REP_RC);
         if (rc < 0) {
             return rc;
         }
-        int n = fds.get(INT, 0);
+        int n = fds.getInt(0);
         for (int i = 0; i < n && i < out.length; i++) {
-            out[i] = fds.getAtIndex(INT, 1 + i);
+            out[i] = fds.getInt(4 * (1 + i));
         }
         return n;
     }
@@ -181,28 +180,28 @@ public final class Nsd implements AutoCloseable {
     /** @return a descriptor for {@code path} opened by the daemon (e.g. the namespace's /proc/net/tcp), or -errno */
     public int open(String path, int flags) throws IOException {
         request(OP_OPEN, path.getBytes(StandardCharsets.UTF_8), flags, 0, 0, 0, 0, 0);
-        int rc = rep.get(INT, REP_RC);
-        return rc < 0 ? rc : fds.getAtIndex(INT, 1);
+        int rc = rep.getInt(REP_RC);
+        return rc < 0 ? rc : fds.getInt(4);
     }
 
     /** Writes {@code content} to {@code path} as seen by the daemon (namespace sysctls). @return 0 or -errno */
     public int write(String path, String content) throws IOException {
         request(OP_WRITE, (path + '\0' + content).getBytes(StandardCharsets.UTF_8), 0, 0, 0, 0, 0, 0);
-        return rep.get(INT, REP_RC);
+        return rep.getInt(REP_RC);
     }
 
     /** Releases the command. @return its PID */
     public int go() throws IOException {
         request(OP_GO, null, 0, 0, 0, 0, 0, 0);
         checkReply("Failed to start command");
-        return rep.get(INT, REP_VAL);
+        return rep.getInt(REP_VAL);
     }
 
     /** Consumes one pending notification; call when the socket is readable. */
     public void onReadable() {
         int type = receive();
         if (type == MSG_EXIT) {
-            exitStatus = rep.get(INT, REP_VAL);
+            exitStatus = rep.getInt(REP_VAL);
         }
     }
 
@@ -210,22 +209,24 @@ public final class Nsd implements AutoCloseable {
         if (gone) {
             throw new SetupException("namespace helper is gone", 0);
         }
-        req.fill((byte) 0);
-        req.set(INT, REQ_OP, op);
-        req.set(INT, REQ_A, a0);
-        req.set(INT, REQ_A + 4, a1);
-        req.set(INT, REQ_A + 8, a2);
-        req.set(INT, REQ_A + 12, a3);
-        req.set(INT, REQ_A + 16, a4);
-        req.set(INT, REQ_A + 20, a5);
+        for (int i = 0; i < REQ_SIZE; i += 8) {
+            req.putLong(i, 0);
+        }
+        req.putInt(REQ_OP, op);
+        req.putInt(REQ_A, a0);
+        req.putInt(REQ_A + 4, a1);
+        req.putInt(REQ_A + 8, a2);
+        req.putInt(REQ_A + 12, a3);
+        req.putInt(REQ_A + 16, a4);
+        req.putInt(REQ_A + 20, a5);
         if (data != null) {
             if (data.length > REQ_DATA_MAX) {
                 throw new IOException("nsd request data too long: " + data.length);
             }
-            MemorySegment.copy(data, 0, req, ValueLayout.JAVA_BYTE, REQ_DATA, data.length);
-            req.set(INT, REQ_LEN, data.length);
+            req.put(REQ_DATA, data);
+            req.putInt(REQ_LEN, data.length);
         }
-        long w = Sys.write(fd, req.address(), REQ_SIZE);
+        long w = Sys.write(fd, reqAddr, REQ_SIZE);
         if (w < 0) {
             gone = true;
             throw Errno.io("request to namespace helper", w);
@@ -236,24 +237,24 @@ public final class Nsd implements AutoCloseable {
                 throw new SetupException("namespace helper exited", 0);
             }
             if (type == MSG_EXIT) {
-                exitStatus = rep.get(INT, REP_VAL);
+                exitStatus = rep.getInt(REP_VAL);
             }
         }
     }
 
     /** @return the message type read into {@link #rep} (fds into {@link #fds}), or -1 on EOF/error */
     private int receive() {
-        int n = Sys.recvFds(fd, rep.address(), REP_SIZE, fds.address(), MAX_FDS);
+        int n = Sys.recvFds(fd, repAddr, REP_SIZE, fdsAddr, MAX_FDS);
         if (n <= 0) {
             gone = true;
-            fds.set(INT, 0, 0);
+            fds.putInt(0, 0);
             return -1;
         }
-        return rep.get(INT, REP_TYPE);
+        return rep.getInt(REP_TYPE);
     }
 
     private void checkReply(String what) throws SetupException {
-        int rc = rep.get(INT, REP_RC);
+        int rc = rep.getInt(REP_RC);
         if (rc < 0) {
             String detail = text();
             throw new SetupException(detail.isEmpty() ? what : what + " (" + detail + ")", -rc);
@@ -261,8 +262,9 @@ public final class Nsd implements AutoCloseable {
     }
 
     private String text() {
-        int len = Math.min(rep.get(INT, REP_LEN), REP_SIZE - REP_DATA);
-        byte[] b = rep.asSlice(REP_DATA, len).toArray(ValueLayout.JAVA_BYTE);
+        int len = Math.min(rep.getInt(REP_LEN), REP_SIZE - REP_DATA);
+        byte[] b = new byte[len];
+        rep.get(REP_DATA, b);
         int end = 0;
         while (end < b.length && b[end] != 0) {
             end++;
