@@ -533,3 +533,31 @@ FN(jlong, address)(CLS, jobject buf)
 	(void)cls;
 	return (jlong)(intptr_t)(*env)->GetDirectBufferAddress(env, buf);
 }
+
+static int signal_pipe = -1;
+
+static void signal_to_pipe(int sig)
+{
+	unsigned char s = (unsigned char)sig;
+	int saved = errno;
+
+	if (write(signal_pipe, &s, 1) < 0) {
+		/* the pipe is full: the loop has signals to read already */
+	}
+	errno = saved;
+}
+
+/**
+ * Makes @sig write its number as one byte to @fd (the write end of a non-blocking pipe the event loop
+ * watches), replacing the JVM's handler: pasta's signals end the loop, not the JVM's shutdown sequence.
+ * @return 0 or -errno
+ */
+FN(jint, signalToPipe)(CLS, jint sig, jint fd)
+{
+	struct sigaction sa = { .sa_handler = signal_to_pipe, .sa_flags = SA_RESTART };
+
+	(void)env; (void)cls;
+	signal_pipe = fd;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(sig, &sa, NULL) < 0 ? -errno : 0;
+}

@@ -37,7 +37,6 @@ final class Loop {
     private final NsQuit quit;
     private final TapPort tap;
     private final boolean commandMode;
-    private volatile int lastSignal;
 
     /** Frames seen on the tap and bytes, for --stats and tests. */
     long tapFramesIn, tapBytesIn;
@@ -59,7 +58,9 @@ final class Loop {
         wordAddr = Sys.address(word);
         frame = Arena.ofAuto().allocate(FRAME_MAX, 64);
         ep = (int) Errno.check("epoll_create1", Sys.epollCreate());
-        signalFd = (int) Errno.check("eventfd", Sys.eventfd(0, Linux.EFD_NONBLOCK | Linux.EFD_CLOEXEC));
+        int[] pipe = Signals.pipe();
+        signalFd = pipe[0];
+        Signals.install(pipe[1]);
         add(signalFd, Linux.EPOLLIN, T_SIGNAL, 0);
         add(nsd.fd(), Linux.EPOLLIN, T_NSD, 0);
         add(tapFd, Linux.EPOLLIN | Linux.EPOLLRDHUP, T_TAP, 0);
@@ -71,13 +72,6 @@ final class Loop {
     void add(int fd, int events, int type, int index) throws IOException {
         long data = ((long) type << 56) | ((long) index << 32) | (fd & 0xffffffffL);
         Errno.check("epoll_ctl", Sys.epollCtl(ep, Linux.EPOLL_CTL_ADD, fd, events, data));
-    }
-
-    /** Called from the JVM's signal thread: wakes the loop, which decides what the signal means. */
-    void signal(int sig) {
-        lastSignal = sig;
-        ByteBuffer one = Sys.buffer(8).putLong(0, 1);
-        Sys.write(signalFd, Sys.address(one), 8);
     }
 
     /** Runs until something ends it. @return pasta's exit status */
@@ -120,12 +114,16 @@ final class Loop {
                 }
                 return -1;
             case T_SIGNAL: {
-                Sys.read(signalFd, wordAddr, 8);
-                int sig = lastSignal;
-                if (commandMode && (sig == Linux.SIGINT || sig == Linux.SIGHUP)) {
-                    return -1; // the command has the terminal: it decides, and we end when it does
+                long n = Sys.read(signalFd, wordAddr, 8);
+                for (int i = 0; i < n; i++) {
+                    int sig = word.get(i);
+                    if (!commandMode || (sig != Linux.SIGINT && sig != Linux.SIGHUP)) {
+                        Log.debug("Exiting on signal " + sig);
+                        return 0;
+                    }
+                    // SIGINT, SIGHUP in command mode: the command has the terminal, and we end when it does
                 }
-                return 0;
+                return -1;
             }
             case T_QUIT:
                 if (quit.onReadable()) {

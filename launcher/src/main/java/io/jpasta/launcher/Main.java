@@ -2,7 +2,6 @@ package io.jpasta.launcher;
 
 import io.jpasta.netns.Nsd;
 import io.jpasta.netns.NsQuit;
-import io.jpasta.netns.sys.Linux;
 import io.jpasta.netns.sys.Sys;
 
 import java.io.IOException;
@@ -83,7 +82,6 @@ public final class Main {
         Log.debug("tap " + tap.name() + " index " + tap.ifindex() + " fd " + tap.fd());
 
         Loop loop = new Loop(nsd, tap.fd(), quit, (frame, len, now) -> { }, commandMode);
-        Signals.install(loop, commandMode);
 
         if (commandMode) {
             nsd.go();
@@ -147,15 +145,5 @@ public final class Main {
         } catch (IOException e) {
             throw new IOException("Failed to open PID file " + file + ": " + e.getMessage(), e);
         }
-    }
-
-    /** Convenience for the loop's signal thread: which of our signals a name stands for. */
-    static int signalNumber(String name) {
-        return switch (name) {
-            case "INT" -> Linux.SIGINT;
-            case "HUP" -> Linux.SIGHUP;
-            case "QUIT" -> Linux.SIGQUIT;
-            default -> Linux.SIGTERM;
-        };
     }
 }

@@ -50,9 +50,12 @@ public final class NsQuit implements AutoCloseable {
         return new NsQuit(fd, true, path);
     }
 
-    /** Watches a process: gone when /proc/PID disappears, checked every second. */
+    /**
+     * Watches a process: gone when its network namespace link disappears, checked every second. The link goes
+     * away when the process exits, even while it lingers as a zombie its parent has not reaped.
+     */
     public static NsQuit watchPid(int pid) throws IOException {
-        return poll("/proc/" + pid);
+        return poll("/proc/" + pid + "/ns/net");
     }
 
     private static NsQuit poll(String path) throws IOException {

@@ -180,4 +180,10 @@ public final class Sys {
     public static java.nio.ByteBuffer buffer(int size) {
         return java.nio.ByteBuffer.allocateDirect(size).order(java.nio.ByteOrder.nativeOrder());
     }
+
+    /**
+     * Makes signal {@code sig} write its number as one byte to {@code fd}, the write end of a non-blocking pipe,
+     * replacing the JVM's own handler. @return 0 or -errno
+     */
+    public static native int signalToPipe(int sig, int fd);
 }
