@@ -2,6 +2,7 @@ package io.jpasta.launcher;
 
 import io.jpasta.netns.Nsd;
 import io.jpasta.netns.NsQuit;
+import io.jpasta.netns.sys.Epoll;
 import io.jpasta.netns.sys.Errno;
 import io.jpasta.netns.sys.Linux;
 import io.jpasta.netns.sys.Sys;
@@ -13,21 +14,17 @@ import java.nio.ByteBuffer;
 
 /**
  * The one event loop: a single thread, one epoll set, one dispatch switch. The 64-bit epoll data of every
- * registration packs {@code type << 56 | index << 32 | fd}, so an event finds its handler without a lookup.
+ * registration packs type, index and fd ({@link Epoll}), so an event finds its handler without a lookup.
  *
  * <p>It ends when the command exits (spawn mode: its status, 128 + N for signal N), when the namespace goes away
  * (status 0, unless {@code --no-netns-quit}), on SIGTERM/SIGQUIT (0; SIGINT and SIGHUP too when there is no
  * command in the foreground), or when the tap hangs up (1).
  */
 final class Loop {
-    static final int T_TAP = 1, T_NSD = 2, T_SIGNAL = 3, T_QUIT = 4;
-    private static final int MAX_EVENTS = 128;
     /** Largest frame the tap can hand us: MTU 65520 plus the Ethernet header, rounded up. */
     static final int FRAME_MAX = 65536 + 128;
 
-    private final int ep;
-    private final ByteBuffer events;
-    private final long eventsAddr;
+    private final Epoll ep;
     private final MemorySegment frame;
     private final ByteBuffer word;
     private final long wordAddr;
@@ -52,32 +49,35 @@ final class Loop {
         this.quit = quit;
         this.tap = tap;
         this.commandMode = commandMode;
-        events = Sys.buffer(Linux.EPOLL_EVENT_SIZE * MAX_EVENTS);
-        eventsAddr = Sys.address(events);
         word = Sys.buffer(8);
         wordAddr = Sys.address(word);
         frame = Arena.ofAuto().allocate(FRAME_MAX, 64);
-        ep = (int) Errno.check("epoll_create1", Sys.epollCreate());
+        ep = new Epoll();
         int[] pipe = Signals.pipe();
         signalFd = pipe[0];
         Signals.install(pipe[1]);
-        add(signalFd, Linux.EPOLLIN, T_SIGNAL, 0);
-        add(nsd.fd(), Linux.EPOLLIN, T_NSD, 0);
-        add(tapFd, Linux.EPOLLIN | Linux.EPOLLRDHUP, T_TAP, 0);
+        add(signalFd, Linux.EPOLLIN, Epoll.T_SIGNAL, 0);
+        add(nsd.fd(), Linux.EPOLLIN, Epoll.T_NSD, 0);
+        add(tapFd, Linux.EPOLLIN | Linux.EPOLLRDHUP, Epoll.T_TAP, 0);
         if (quit != null) {
-            add(quit.fd(), Linux.EPOLLIN, T_QUIT, 0);
+            add(quit.fd(), Linux.EPOLLIN, Epoll.T_QUIT, 0);
         }
     }
 
+    /** Registers {@code fd} for {@code events}, dispatched to handler {@code type}. */
     void add(int fd, int events, int type, int index) throws IOException {
-        long data = ((long) type << 56) | ((long) index << 32) | (fd & 0xffffffffL);
-        Errno.check("epoll_ctl", Sys.epollCtl(ep, Linux.EPOLL_CTL_ADD, fd, events, data));
+        Errno.check("epoll_ctl", ep.add(fd, events, type, index));
+    }
+
+    /** @return the epoll set, for the protocol handlers to register their sockets */
+    Epoll epoll() {
+        return ep;
     }
 
     /** Runs until something ends it. @return pasta's exit status */
     int run() {
         for (;;) {
-            int n = Sys.epollWait(ep, eventsAddr, MAX_EVENTS, -1);
+            int n = ep.await(-1);
             if (n < 0) {
                 if (n == -Errno.EINTR) {
                     continue;
@@ -87,10 +87,7 @@ final class Loop {
             }
             long now = Sys.monotonicNs();
             for (int i = 0; i < n; i++) {
-                int base = i * Linux.EPOLL_EVENT_SIZE;
-                int ev = events.getInt(base);
-                long data = events.getLong(base + 4);
-                int status = dispatch((int) (data >>> 56), ev, now);
+                int status = dispatch(Epoll.type(ep.data(i)), ep.events(i), now);
                 if (status >= 0) {
                     return status;
                 }
@@ -101,9 +98,9 @@ final class Loop {
     /** @return an exit status to stop with, or -1 to go on */
     private int dispatch(int type, int ev, long now) {
         switch (type) {
-            case T_TAP:
+            case Epoll.T_TAP:
                 return fromTap(ev, now);
-            case T_NSD:
+            case Epoll.T_NSD:
                 nsd.onReadable();
                 if (nsd.exitStatus() >= 0) {
                     return Linux.shellStatus(nsd.exitStatus());
@@ -113,7 +110,7 @@ final class Loop {
                     return 1;
                 }
                 return -1;
-            case T_SIGNAL: {
+            case Epoll.T_SIGNAL: {
                 long n = Sys.read(signalFd, wordAddr, 8);
                 for (int i = 0; i < n; i++) {
                     int sig = word.get(i);
@@ -125,7 +122,7 @@ final class Loop {
                 }
                 return -1;
             }
-            case T_QUIT:
+            case Epoll.T_QUIT:
                 if (quit.onReadable()) {
                     Log.info("Namespace gone, exiting");
                     return 0;
