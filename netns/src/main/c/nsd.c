@@ -245,19 +245,22 @@ static int same_userns(int fd)
 static void join(const char *netns, const char *userns)
 {
 	char what[300];
-	int ufd, nfd;
+	int ufd = -1, nfd;
 
-	nfd = open(netns, O_RDONLY | O_CLOEXEC);
-	if (nfd < 0) {
-		snprintf(what, sizeof(what), "Couldn't open network namespace %s", netns);
-		hello_fail(what);
-	}
+	/* user namespace first, as pasta does: it is what a PID we may not use fails on */
 	if (strcmp(userns, "none")) {
 		ufd = open(userns, O_RDONLY | O_CLOEXEC);
 		if (ufd < 0) {
 			snprintf(what, sizeof(what), "Couldn't open user namespace %s", userns);
 			hello_fail(what);
 		}
+	}
+	nfd = open(netns, O_RDONLY | O_CLOEXEC);
+	if (nfd < 0) {
+		snprintf(what, sizeof(what), "Couldn't open network namespace %s", netns);
+		hello_fail(what);
+	}
+	if (ufd >= 0) {
 		if (!same_userns(ufd) && setns(ufd, CLONE_NEWUSER)) {
 			snprintf(what, sizeof(what), "Couldn't switch to user namespace %s", userns);
 			hello_fail(what);
