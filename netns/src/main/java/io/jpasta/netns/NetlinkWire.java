@@ -344,6 +344,43 @@ final class NetlinkWire {
         }
     }
 
+    /** @return {@code a} as people write it: dotted quad, or IPv6 compressed as RFC 5952 §4 says */
+    static String text(InetAddress a) {
+        byte[] b = a.getAddress();
+        if (b.length == 4) {
+            return a.getHostAddress();
+        }
+        int[] g = new int[8];
+        for (int i = 0; i < 8; i++) {
+            g[i] = ((b[2 * i] & 0xff) << 8) | (b[2 * i + 1] & 0xff);
+        }
+        int bestAt = -1, bestLen = 1; // a single zero group is not shortened (§4.2.2)
+        for (int i = 0; i < 8; ) {
+            int j = i;
+            while (j < 8 && g[j] == 0) {
+                j++;
+            }
+            if (j - i > bestLen) {
+                bestAt = i;
+                bestLen = j - i;
+            }
+            i = j == i ? i + 1 : j;
+        }
+        StringBuilder sb = new StringBuilder(39);
+        for (int i = 0; i < 8; i++) {
+            if (i == bestAt) {
+                sb.append("::");
+                i += bestLen - 1;
+                continue;
+            }
+            if (!sb.isEmpty() && sb.charAt(sb.length() - 1) != ':') {
+                sb.append(':');
+            }
+            sb.append(Integer.toHexString(g[i]));
+        }
+        return sb.toString();
+    }
+
     /** @return the unspecified address (0.0.0.0 or ::) of {@code family} */
     static InetAddress any(int family) {
         return address(new byte[family == AF_INET ? 4 : 16]);
