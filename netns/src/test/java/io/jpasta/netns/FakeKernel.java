@@ -26,7 +26,7 @@ import java.util.function.ToIntFunction;
  * with an acknowledgement or the errno {@link #answer} picks. An empty reply queue answers -EAGAIN, as the real
  * socket's receive timeout does.
  */
-final class FakeKernel implements Netlink.Channel {
+class FakeKernel implements Netlink.Channel {
     final List<byte[]> requests = new ArrayList<>();
     final Deque<byte[]> replies = new ArrayDeque<>();
     final List<NetlinkLink> links = new ArrayList<>();
