@@ -1,0 +1,307 @@
+package io.jpasta.tap.flow;
+
+/**
+ * Fixed-capacity table of flows, index-addressed, with a hash index from side keys to flow sides.
+ *
+ * <p>A flow has a {@link FlowType type} and two sides, 0 and 1 (by convention side 0 is the side the flow was
+ * initiated from). A side is named by its "sidx", {@code flow * 2 + side}. Each side holds a {@link Pif}, the
+ * endpoint address and port (the peer on that interface) and our address and port on that interface. Addresses
+ * are {@link Inany} pairs. Per-flow protocol state lives in the owning module's own arrays, indexed by flow.
+ *
+ * <p>Lookup key: (IP protocol from the type, pif, endpoint address, endpoint port, our address, our port).
+ * A side is only findable after {@link #hash}; sides without a useful key (a socket we never demultiplex by
+ * address) need not be hashed. The index is open addressing with linear probing over a power-of-two bucket
+ * array at most half full (each flow can hash both sides), with backward-shift deletion so no tombstones
+ * accumulate. Buckets hold {@code sidx + 1}; keys are compared against the side arrays, so lookups touch no
+ * per-flow objects and allocate nothing. The hash is keyed with a secret so that guests cannot aim collisions.
+ *
+ * <p>Allocation pops a free-index stack; a full table makes {@link #alloc} return {@link #NONE} and counts the
+ * refusal ({@link #refusals()}): the caller answers as the protocol would when out of resources (RST, drop).
+ * Not thread-safe: owned by the event loop thread.
+ */
+public final class FlowTable {
+    /** Default capacity, as pasta: 128k - 1 flows, so a flow index fits in 17 bits with one value spare. */
+    public static final int CAPACITY = (1 << 17) - 1;
+    /** No flow / no side. */
+    public static final int NONE = -1;
+
+    private final int capacity;
+    private final byte[] type;
+    private final int[] freeStack;
+    private int freeTop;
+    private int count;
+    private long refusals;
+
+    private final byte[] pif;
+    private final long[] eHi, eLo, oHi, oLo;
+    private final int[] ports;
+    private final int[] sideHash;
+    private final boolean[] hashed;
+
+    private final int[] buckets;
+    private final int mask;
+    private final long secret;
+
+    /** Table of {@link #CAPACITY} flows. */
+    public FlowTable(long secret) {
+        this(CAPACITY, secret);
+    }
+
+    /**
+     * @param capacity number of flows, at least 1, at most {@link #CAPACITY}
+     * @param secret hash key; pass a random value
+     */
+    public FlowTable(int capacity, long secret) {
+        if (capacity < 1 || capacity > CAPACITY) {
+            throw new IllegalArgumentException("flow table capacity out of range: " + capacity);
+        }
+        this.capacity = capacity;
+        this.secret = secret;
+        type = new byte[capacity];
+        freeStack = new int[capacity];
+        for (int i = 0; i < capacity; i++) {
+            freeStack[i] = capacity - 1 - i;
+        }
+        freeTop = capacity;
+        int sides = capacity * 2;
+        pif = new byte[sides];
+        eHi = new long[sides];
+        eLo = new long[sides];
+        oHi = new long[sides];
+        oLo = new long[sides];
+        ports = new int[sides];
+        sideHash = new int[sides];
+        hashed = new boolean[sides];
+        int nb = Integer.highestOneBit(sides * 2 - 1) << 1;
+        buckets = new int[nb];
+        mask = nb - 1;
+    }
+
+    /** @return the side index of {@code side} (0 or 1) of {@code flow} */
+    public static int sidx(int flow, int side) {
+        return flow * 2 + side;
+    }
+
+    /** @return the flow of side index {@code sidx} */
+    public static int flowOf(int sidx) {
+        return sidx >>> 1;
+    }
+
+    /** @return which side (0 or 1) {@code sidx} is */
+    public static int sideOf(int sidx) {
+        return sidx & 1;
+    }
+
+    /**
+     * Takes a free slot for a new flow; its sides start unset ({@link Pif#NONE}) and unhashed.
+     *
+     * @return the flow index, or {@link #NONE} if the table is full (counted in {@link #refusals()})
+     */
+    public int alloc(int flowType) {
+        if (flowType <= FlowType.FREE || flowType >= FlowType.COUNT) {
+            throw new IllegalArgumentException("not a flow type: " + flowType);
+        }
+        if (freeTop == 0) {
+            refusals++;
+            return NONE;
+        }
+        int flow = freeStack[--freeTop];
+        type[flow] = (byte) flowType;
+        for (int s = flow * 2; s < flow * 2 + 2; s++) {
+            pif[s] = Pif.NONE;
+            eHi[s] = eLo[s] = oHi[s] = oLo[s] = 0;
+            ports[s] = 0;
+            hashed[s] = false;
+        }
+        count++;
+        return flow;
+    }
+
+    /** Releases {@code flow}, removing its sides from the hash index. Freeing a free slot is a no-op. */
+    public void free(int flow) {
+        if (type[flow] == FlowType.FREE) {
+            return;
+        }
+        unhash(flow, 0);
+        unhash(flow, 1);
+        type[flow] = FlowType.FREE;
+        freeStack[freeTop++] = flow;
+        count--;
+    }
+
+    /** Sets the addresses of a side; a hashed side must be {@link #unhash unhashed} first. */
+    public void side(int flow, int side, int sidePif, long eAddrHi, long eAddrLo, int ePort,
+                     long oAddrHi, long oAddrLo, int oPort) {
+        int s = sidx(flow, side);
+        if (hashed[s]) {
+            throw new IllegalStateException("changing a hashed flow side");
+        }
+        pif[s] = (byte) sidePif;
+        eHi[s] = eAddrHi;
+        eLo[s] = eAddrLo;
+        oHi[s] = oAddrHi;
+        oLo[s] = oAddrLo;
+        ports[s] = (ePort & 0xffff) << 16 | (oPort & 0xffff);
+    }
+
+    /**
+     * Makes a side findable by {@link #lookup}.
+     *
+     * @return false if another side already has the same key (nothing changed), true otherwise
+     */
+    public boolean hash(int flow, int side) {
+        int s = sidx(flow, side);
+        if (hashed[s]) {
+            return true;
+        }
+        int proto = FlowType.proto(type[flow]);
+        if (lookup(proto, pif[s], eHi[s], eLo[s], ports[s] >>> 16, oHi[s], oLo[s], ports[s] & 0xffff) != NONE) {
+            return false;
+        }
+        int h = hash(proto, pif[s], eHi[s], eLo[s], oHi[s], oLo[s], ports[s]);
+        sideHash[s] = h;
+        int i = h & mask;
+        while (buckets[i] != 0) {
+            i = (i + 1) & mask;
+        }
+        buckets[i] = s + 1;
+        hashed[s] = true;
+        return true;
+    }
+
+    /** Removes a side from the hash index, if it is there. */
+    public void unhash(int flow, int side) {
+        int s = sidx(flow, side);
+        if (!hashed[s]) {
+            return;
+        }
+        hashed[s] = false;
+        int i = sideHash[s] & mask;
+        while (buckets[i] != s + 1) {
+            i = (i + 1) & mask;
+        }
+        // Backward-shift deletion: move later entries of the probe run into the hole unless their home bucket
+        // lies cyclically after the hole, so that every remaining entry stays reachable from its home.
+        int hole = i;
+        int j = i;
+        while (true) {
+            j = (j + 1) & mask;
+            int e = buckets[j];
+            if (e == 0) {
+                break;
+            }
+            int home = sideHash[e - 1] & mask;
+            boolean stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+            if (!stays) {
+                buckets[hole] = e;
+                hole = j;
+            }
+        }
+        buckets[hole] = 0;
+    }
+
+    /**
+     * Finds the hashed side with this key.
+     *
+     * @param proto IP protocol number (6, 17, 1, 58)
+     * @return the side index, or {@link #NONE}
+     */
+    public int lookup(int proto, int sidePif, long eAddrHi, long eAddrLo, int ePort, long oAddrHi, long oAddrLo,
+                      int oPort) {
+        int p = (ePort & 0xffff) << 16 | (oPort & 0xffff);
+        int i = hash(proto, sidePif, eAddrHi, eAddrLo, oAddrHi, oAddrLo, p) & mask;
+        for (int e = buckets[i]; e != 0; i = (i + 1) & mask, e = buckets[i]) {
+            int s = e - 1;
+            if (ports[s] == p && eLo[s] == eAddrLo && oLo[s] == oAddrLo && eHi[s] == eAddrHi && oHi[s] == oAddrHi
+                    && pif[s] == sidePif && FlowType.proto(type[s >>> 1]) == proto) {
+                return s;
+            }
+        }
+        return NONE;
+    }
+
+    private int hash(int proto, int sidePif, long a, long b, long c, long d, int p) {
+        long h = secret ^ ((long) proto << 40 | (long) sidePif << 32 | (p & 0xffff_ffffL));
+        h = mix(h ^ a);
+        h = mix(h ^ b);
+        h = mix(h ^ c);
+        h = mix(h ^ d);
+        return (int) (h ^ (h >>> 32));
+    }
+
+    // 64-bit finaliser with good avalanche (the MurmurHash3 fmix64 constants).
+    private static long mix(long h) {
+        h ^= h >>> 33;
+        h *= 0xff51afd7ed558ccdL;
+        h ^= h >>> 33;
+        h *= 0xc4ceb9fe1a85ec53L;
+        h ^= h >>> 33;
+        return h;
+    }
+
+    /** @return the type of {@code flow}, {@link FlowType#FREE} if the slot is free */
+    public int type(int flow) {
+        return type[flow];
+    }
+
+    public int pif(int sidx) {
+        return pif[sidx];
+    }
+
+    public long eAddrHi(int sidx) {
+        return eHi[sidx];
+    }
+
+    public long eAddrLo(int sidx) {
+        return eLo[sidx];
+    }
+
+    public int ePort(int sidx) {
+        return ports[sidx] >>> 16;
+    }
+
+    public long oAddrHi(int sidx) {
+        return oHi[sidx];
+    }
+
+    public long oAddrLo(int sidx) {
+        return oLo[sidx];
+    }
+
+    public int oPort(int sidx) {
+        return ports[sidx] & 0xffff;
+    }
+
+    public boolean isHashed(int sidx) {
+        return hashed[sidx];
+    }
+
+    /**
+     * Iteration over flows in use, for timers: {@code for (int f = t.next(-1); f != NONE; f = t.next(f))}.
+     * Freeing the current flow during the iteration is allowed.
+     *
+     * @return the lowest flow index in use above {@code flow}, or {@link #NONE}
+     */
+    public int next(int flow) {
+        for (int i = flow + 1; i < capacity; i++) {
+            if (type[i] != FlowType.FREE) {
+                return i;
+            }
+        }
+        return NONE;
+    }
+
+    /** @return number of flows in use */
+    public int count() {
+        return count;
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    /** @return allocations refused because the table was full */
+    public long refusals() {
+        return refusals;
+    }
+}
