@@ -32,18 +32,13 @@ final class Loop {
     private final Nsd nsd;
     private final int tapFd;
     private final NsQuit quit;
-    private final TapPort tap;
+    private final TapIo tap;
     private final boolean commandMode;
 
     /** Frames seen on the tap and bytes, for --stats and tests. */
     long tapFramesIn, tapBytesIn;
 
-    /** Receives each frame read from the tap; the L2/L3 services plug in here. */
-    interface TapPort {
-        void frameFromTap(MemorySegment frame, int len, long nowNs);
-    }
-
-    Loop(Nsd nsd, int tapFd, NsQuit quit, TapPort tap, boolean commandMode) throws IOException {
+    Loop(Nsd nsd, int tapFd, NsQuit quit, TapIo tap, boolean commandMode) throws IOException {
         this.nsd = nsd;
         this.tapFd = tapFd;
         this.quit = quit;
@@ -76,8 +71,14 @@ final class Loop {
 
     /** Runs until something ends it. @return pasta's exit status */
     int run() {
+        long deadline = tap.nextDeadlineNs(Sys.monotonicNs());
         for (;;) {
-            int n = ep.await(-1);
+            int timeoutMs = -1;
+            if (deadline != Long.MAX_VALUE) {
+                long left = deadline - Sys.monotonicNs();
+                timeoutMs = left <= 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, left / 1_000_000 + 1);
+            }
+            int n = ep.await(timeoutMs);
             if (n < 0) {
                 if (n == -Errno.EINTR) {
                     continue;
@@ -91,6 +92,11 @@ final class Loop {
                 if (status >= 0) {
                     return status;
                 }
+            }
+            if (deadline != Long.MAX_VALUE && now - deadline >= 0) {
+                deadline = tap.timer(now);
+            } else {
+                deadline = tap.nextDeadlineNs(now);
             }
         }
     }

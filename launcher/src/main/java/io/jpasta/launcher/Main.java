@@ -1,6 +1,13 @@
 package io.jpasta.launcher;
 
+import io.jpasta.netns.HostState;
+import io.jpasta.netns.Netlink;
+import io.jpasta.netns.NsNetConfig;
 import io.jpasta.netns.Nsd;
+import io.jpasta.netns.Resolv;
+import io.jpasta.netns.sys.Linux;
+import io.jpasta.tap.L2Services;
+import io.jpasta.tap.Pcap;
 import io.jpasta.netns.NsQuit;
 import io.jpasta.netns.sys.Sys;
 
@@ -10,10 +17,13 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.SplittableRandom;
 
 /**
  * pasta's entry point, started by the C starter ({@code dist/bin/pasta}): options, host state, namespace set-up
@@ -75,13 +85,25 @@ public final class Main {
                 quit = NsQuit.watchPid(pid);
             }
         }
+        // the kernel builds the namespaces in nsd meanwhile
+        Conf conf;
+        try (Netlink hostNl = Netlink.open()) {
+            HostState host = HostState.read(hostNl, opt.iface(), !opt.ipv6Only(), !opt.ipv4Only());
+            conf = Conf.of(input(opt), host, Resolv.read(Resolv.RESOLV_CONF));
+        }
+        nsd.awaitReady();
         Log.debug("namespace ready, helper pid " + nsd.pid());
 
-        String tapName = opt.nsIfname() != null ? opt.nsIfname() : "tap0";
-        Nsd.TapDevice tap = nsd.tap(tapName);
-        Log.debug("tap " + tap.name() + " index " + tap.ifindex() + " fd " + tap.fd());
+        Nsd.TapDevice tapDev = nsd.tap(conf.tapName());
+        try (Netlink nsNl = new Netlink(nsd.netlink(Linux.NETLINK_ROUTE))) {
+            NsNetConfig.apply(nsNl, conf.ifConfig());
+        }
+        Log.debug("tap " + tapDev.name() + " index " + tapDev.ifindex() + " configured");
 
-        Loop loop = new Loop(nsd, tap.fd(), quit, (frame, len, now) -> { }, commandMode);
+        Pcap pcap = opt.pcapFile() != null ? openPcap(opt.pcapFile()) : null;
+        L2Services l2 = new L2Services(conf.tap(), new SplittableRandom(), Sys.monotonicNs(), Sys.realtimeNs());
+        TapIo tap = new TapIo(tapDev.fd(), pcap, l2);
+        Loop loop = new Loop(nsd, tapDev.fd(), quit, tap, commandMode);
 
         if (commandMode) {
             nsd.go();
@@ -94,6 +116,7 @@ public final class Main {
             }
         }
         int status = loop.run();
+        tap.flush();
         nsd.close();
         return status;
     }
@@ -137,6 +160,25 @@ public final class Main {
         } catch (IOException e) {
             return "pasta";
         }
+    }
+
+    private static Pcap openPcap(String file) throws IOException {
+        try {
+            FileChannel ch = FileChannel.open(Path.of(file), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING);
+            Log.info("Saving packet capture to " + file);
+            return new Pcap(ch);
+        } catch (IOException e) {
+            throw new IOException("Failed to open pcap file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** @return what {@link Conf} needs from the command line */
+    static Conf.Input input(Options o) {
+        return new Conf.Input(o.configNet(), o.ipv4Only(), o.ipv6Only(), o.nsIfname(), o.mtu(),
+                o.nsMacAddr(), o.macAddr(), o.addr4(), o.prefixLen4(), o.gateway4(), o.addr6(), o.gateway6(),
+                o.dns(), o.search(), o.dhcpDns(), o.dhcpSearch(), o.hostname(), o.fqdn(),
+                o.noDhcp(), o.noDhcpv6(), o.noNdp(), o.noRa(), o.noIcmp());
     }
 
     private static void writePidFile(String file) throws IOException {

@@ -69,4 +69,23 @@ public final class Options {
     public OptionalInt pid() { return pid; }
     public int mtu() { return mtu; }
     public List<String> command() { return command; }
+    public boolean ipv4Only() { return false; }
+    public boolean ipv6Only() { return false; }
+    public long nsMacAddr() { return io.jpasta.netns.IfConfig.KEEP_MAC; }
+    public long macAddr() { return io.jpasta.tap.wire.MacAddr.PASTA_DEFAULT; }
+    public java.net.Inet4Address addr4() { return null; }
+    public int prefixLen4() { return -1; }
+    public java.net.Inet4Address gateway4() { return null; }
+    public java.net.Inet6Address addr6() { return null; }
+    public java.net.Inet6Address gateway6() { return null; }
+    public List<java.net.InetAddress> dns() { return null; }
+    public List<String> search() { return null; }
+    public boolean dhcpDns() { return false; }
+    public boolean dhcpSearch() { return false; }
+    public String fqdn() { return null; }
+    public boolean noDhcp() { return false; }
+    public boolean noDhcpv6() { return false; }
+    public boolean noNdp() { return false; }
+    public boolean noRa() { return false; }
+    public boolean noIcmp() { return false; }
 }

@@ -67,7 +67,7 @@ public final class Nsd implements AutoCloseable {
 
     /**
      * Creates a user namespace mapping root to the caller and the command in new net, uts, ipc, pid and mount
-     * namespaces; the command waits until {@link #go()}.
+     * namespaces; the command waits until {@link #go()}. Call {@link #awaitReady()} before any request.
      *
      * @param argv the command's argv; {@code argv[0]} may differ from {@code path} (login shells)
      */
@@ -102,20 +102,30 @@ public final class Nsd implements AutoCloseable {
         if (r < 0) {
             throw new SetupException("Couldn't start " + nsdPath, (int) -r);
         }
-        Nsd nsd = new Nsd((int) r, (int) (r >>> 32));
-        int type = nsd.receive();
+        return new Nsd((int) r, (int) (r >>> 32));
+    }
+
+    /**
+     * Waits until the daemon has created or joined the namespaces. Starting the daemon does not wait, so that the
+     * kernel builds namespaces while the JVM does its own set-up.
+     *
+     * @return this
+     * @throws SetupException with the daemon's message if it could not
+     */
+    public Nsd awaitReady() throws IOException {
+        int type = receive();
         if (type != MSG_HELLO) {
-            nsd.close();
+            close();
             throw new SetupException("namespace helper exited during setup", 0);
         }
-        int rc = nsd.rep.getInt(REP_RC);
+        int rc = rep.getInt(REP_RC);
         if (rc < 0) {
-            String what = nsd.text();
-            nsd.close();
+            String what = text();
+            close();
             throw new SetupException(what, -rc);
         }
-        nsd.commandPid = nsd.rep.getInt(REP_VAL);
-        return nsd;
+        commandPid = rep.getInt(REP_VAL);
+        return this;
     }
 
     /** @return the socket to the daemon, for the event loop to watch */

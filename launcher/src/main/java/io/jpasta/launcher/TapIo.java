@@ -1,0 +1,83 @@
+package io.jpasta.launcher;
+
+import io.jpasta.netns.sys.Errno;
+import io.jpasta.netns.sys.Sys;
+import io.jpasta.tap.L2Services;
+import io.jpasta.tap.Pcap;
+import io.jpasta.tap.TapSink;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Frame I/O on the tap device: every frame from the tap is captured ({@code -p}), offered to the L2/L3 services
+ * (ARP, NDP, DHCP, DHCPv6) and counted; frames toward the guest are captured and written with one write(2) each
+ * (IFF_NO_PI: one frame per write). A write the tap refuses (queue full: EAGAIN) is counted as a drop, as a
+ * full transmit queue drops on any link.
+ */
+final class TapIo implements TapSink {
+    private final int fd;
+    private final Pcap pcap;
+    private final L2Services l2;
+
+    /** Frames from the tap no handler claimed (protocols not implemented yet, or not for us). */
+    long unhandled;
+    long framesOut, bytesOut, dropsOut;
+
+    TapIo(int fd, Pcap pcap, L2Services l2) {
+        this.fd = fd;
+        this.pcap = pcap;
+        this.l2 = l2;
+    }
+
+    /** Handles one frame read from the tap. */
+    void frameFromTap(MemorySegment frame, int len, long nowNs) {
+        if (pcap != null) {
+            pcap.record(frame, 0, len, Sys.realtimeNs());
+        }
+        if (l2.handle(frame, 0, len, nowNs, this) == L2Services.NOT_MINE) {
+            unhandled++;
+        }
+    }
+
+    @Override
+    public void send(MemorySegment frame, long offset, int length) {
+        if (pcap != null) {
+            pcap.record(frame, offset, length, Sys.realtimeNs());
+        }
+        long n = Sys.write(fd, frame.address() + offset, length);
+        if (n == length) {
+            framesOut++;
+            bytesOut += n;
+        } else {
+            dropsOut++;
+            if (Log.trace) {
+                Log.trace("tap write: " + (n < 0 ? Errno.text((int) -n) : "short " + n + "/" + length));
+            }
+        }
+    }
+
+    /** Runs the services' timers (unsolicited router advertisements). @return the next deadline */
+    long timer(long nowNs) {
+        l2.timer(nowNs, this);
+        return l2.nextDeadlineNs(nowNs);
+    }
+
+    long nextDeadlineNs(long nowNs) {
+        return l2.nextDeadlineNs(nowNs);
+    }
+
+    void flush() {
+        if (pcap != null) {
+            try {
+                pcap.flush();
+            } catch (IOException e) {
+                Log.warn("pcap: " + e.getMessage());
+            }
+        }
+    }
+
+    L2Services services() {
+        return l2;
+    }
+}
