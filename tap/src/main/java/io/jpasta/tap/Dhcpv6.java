@@ -41,6 +41,7 @@ final class Dhcpv6 {
     private final Ipv6Header ip6 = new Ipv6Header();
     private final UdpHeader udp = new UdpHeader();
     private final byte[] serverDuid = new byte[DUID_LEN];
+    private final MemorySegment serverDuidSeg = MemorySegment.ofArray(serverDuid);
     private final long[] dns6;
     private final byte[] searchWire;
     private final byte[] fqdnWire;
@@ -91,8 +92,7 @@ final class Dhcpv6 {
         }
         int type = Be.u8(frame, m);
         boolean ours = serverId != -1 && serverIdLen == DUID_LEN
-                && MemorySegment.mismatch(frame, serverId, serverId + DUID_LEN, MemorySegment.ofArray(serverDuid), 0,
-                DUID_LEN) == -1;
+                && MemorySegment.mismatch(frame, serverId, serverId + DUID_LEN, serverDuidSeg, 0, DUID_LEN) == -1;
         // RFC 8415 §16: which messages must, may or must not carry a server identifier.
         switch (type) {
             case SOLICIT, CONFIRM, REBIND -> {

@@ -219,16 +219,17 @@ public final class L2Services {
         if (nowNs - raDeadlineNs < 0 || raDeadlineNs == Long.MAX_VALUE) {
             return;
         }
-        if (guestSeen && raInitialSent >= MAX_INITIAL_RTR_ADVERTISEMENTS) {
-            ndp.sendRa(0, 0, MacAddr.NONE, out);
-            raDeadlineNs = nowNs + randomBetween(MIN_RTR_ADV_INTERVAL_NS, MAX_RTR_ADV_INTERVAL_NS);
-        } else {
-            if (guestSeen) {
-                ndp.sendRa(0, 0, MacAddr.NONE, out);
-                raInitialSent++;
-            }
+        if (!guestSeen) {
             raDeadlineNs = nowNs + randomBetween(1, INITIAL_RA_MAX_NS);
+            return;
         }
+        ndp.sendRa(0, 0, MacAddr.NONE, out);
+        if (raInitialSent < MAX_INITIAL_RTR_ADVERTISEMENTS) {
+            raInitialSent++;
+        }
+        raDeadlineNs = nowNs + (raInitialSent < MAX_INITIAL_RTR_ADVERTISEMENTS
+                ? randomBetween(1, INITIAL_RA_MAX_NS)
+                : randomBetween(MIN_RTR_ADV_INTERVAL_NS, MAX_RTR_ADV_INTERVAL_NS));
     }
 
     private long randomBetween(long lo, long hi) {
