@@ -1,7 +1,5 @@
 package io.jpasta.launcher;
 
-import io.jpasta.netns.sys.Sys;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -82,8 +80,9 @@ public final class Log {
         }
         String line;
         if (debug) {
-            long ms = (System.nanoTime() - START) / 1_000_000;
-            line = String.format("%d.%04d: %s", ms / 1000, (ms % 1000) * 10, msg);
+            long us = (System.nanoTime() - START) / 1000;
+            String frac = Long.toString(1_000_000 + us % 1_000_000).substring(1, 5);
+            line = us / 1_000_000 + "." + frac + ": " + msg;
         } else {
             line = msg;
         }
@@ -102,12 +101,4 @@ public final class Log {
         o.println(line);
     }
 
-    /** @return microseconds since the JVM started this class, for startup tracing */
-    static long sinceStartUs() {
-        return (System.nanoTime() - START) / 1000;
-    }
-
-    static int pid() {
-        return Sys.getpid();
-    }
 }

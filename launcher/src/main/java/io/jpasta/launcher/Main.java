@@ -16,6 +16,8 @@ import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -24,6 +26,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.regex.Pattern;
 
 /**
  * pasta's entry point, started by the C starter ({@code dist/bin/pasta}): options, host state, namespace set-up
@@ -86,11 +89,13 @@ public final class Main {
             }
         }
         // the kernel builds the namespaces in nsd meanwhile
+        Log.debug("namespace helper started");
         Conf conf;
         try (Netlink hostNl = Netlink.open()) {
             HostState host = HostState.read(hostNl, opt.iface(), !opt.ipv6Only(), !opt.ipv4Only());
             conf = Conf.of(input(opt), host, Resolv.read(Resolv.RESOLV_CONF));
         }
+        Log.debug("host state read");
         nsd.awaitReady();
         Log.debug("namespace ready, helper pid " + nsd.pid());
 
@@ -104,6 +109,7 @@ public final class Main {
         L2Services l2 = new L2Services(conf.tap(), new SplittableRandom(), Sys.monotonicNs(), Sys.realtimeNs());
         TapIo tap = new TapIo(tapDev.fd(), pcap, l2);
         Loop loop = new Loop(nsd, tapDev.fd(), quit, tap, commandMode);
+        Log.debug("loop ready");
 
         if (commandMode) {
             nsd.go();
@@ -122,20 +128,34 @@ public final class Main {
     }
 
     /**
-     * Touches the off-heap access paths of the data path on a second thread while the main thread waits for the
-     * kernel to build namespaces: the JDK spins MemorySegment's access forms at first use (about 20-35 ms, not kept
-     * by the AOT cache), and this way that happens in parallel instead of on the way to the first frame.
+     * Runs, on a second thread and while the main thread parses options and the kernel builds namespaces, the JDK
+     * initialisation that our set-up would otherwise pay for on the way to "ready" (measured with
+     * -Xlog:class+init): InetAddress's class initialisation (it loads the security properties file), the access
+     * forms of MemorySegment (spun at first use, 20-35 ms, not kept by the AOT cache) and its array-copy type
+     * switch, and java.util.regex.
      */
     private static void warmUp() {
+        try {
+            InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
+        } catch (UnknownHostException e) {
+            // cannot happen for a 4-byte address; nothing to warm then
+        }
         MemorySegment seg = Arena.ofAuto().allocate(64, 8);
         ValueLayout.OfShort beShort = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
         ValueLayout.OfInt beInt = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
         seg.set(ValueLayout.JAVA_BYTE, 1, (byte) 1);
         seg.set(beShort, 2, (short) seg.get(ValueLayout.JAVA_BYTE, 1));
         seg.set(beInt, 4, seg.get(beShort, 2));
+        seg.set(ValueLayout.JAVA_SHORT_UNALIGNED, 8, seg.get(ValueLayout.JAVA_SHORT_UNALIGNED, 2));
         seg.set(ValueLayout.JAVA_INT_UNALIGNED, 8, seg.get(beInt, 4));
+        seg.set(ValueLayout.JAVA_INT, 12, seg.get(ValueLayout.JAVA_INT, 8));
         seg.set(ValueLayout.JAVA_LONG_UNALIGNED, 16, seg.get(ValueLayout.JAVA_INT_UNALIGNED, 8));
+        seg.set(ValueLayout.JAVA_LONG, 24, seg.get(ValueLayout.JAVA_LONG, 16));
+        byte[] bytes = new byte[16];
+        MemorySegment.copy(bytes, 0, seg, ValueLayout.JAVA_BYTE, 32, 16);
+        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, 32, bytes, 0, 16);
         MemorySegment.copy(seg, 0, seg, 32, 16);
+        Pattern.compile("\\s+").split("nameserver 127.0.0.1");
     }
 
     private static Nsd spawn(String nsdPath, Options opt) throws IOException {
