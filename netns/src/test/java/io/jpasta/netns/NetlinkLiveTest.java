@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jpasta.netns.sys.Errno;
+import io.jpasta.netns.sys.Linux;
+import io.jpasta.netns.sys.Sys;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -42,6 +44,19 @@ class NetlinkLiveTest {
 
             HostState h = HostState.read(nl, null, true, true); // must not throw, whatever the host looks like
             assertNotNull(h);
+        }
+    }
+
+    /** As nsd hands it over: an fd opened elsewhere, perhaps non-blocking; Netlink makes it blocking. */
+    @Test
+    void socketOpenedElsewhereIsTakenOver() throws IOException {
+        Sys.load();
+        int fd = Sys.socket(Linux.AF_NETLINK, Linux.SOCK_RAW | Linux.SOCK_CLOEXEC | Linux.SOCK_NONBLOCK,
+                Linux.NETLINK_ROUTE);
+        assertTrue(fd >= 0, "socket: " + fd);
+        try (Netlink nl = new Netlink(fd)) {
+            assertEquals(0, Sys.fcntl(fd, Linux.F_GETFL, 0) & Linux.O_NONBLOCK);
+            assertEquals("lo", nl.link("lo").name());
         }
     }
 
