@@ -111,9 +111,10 @@ public final class Netlink implements AutoCloseable {
 
     /**
      * Takes ownership of {@code fd}, a NETLINK_ROUTE socket opened here or received from the namespace daemon (it
-     * talks to the namespace it was created in). The socket is made blocking, with a receive timeout.
+     * talks to the namespace it was created in). The socket is made blocking, with a receive timeout, and
+     * {@link #close()} closes it.
      *
-     * @throws IOException if the socket cannot be set up
+     * @throws IOException if the socket cannot be set up; {@code fd} then stays the caller's to close
      */
     public Netlink(int fd) throws IOException {
         this(new SocketChannel(fd));

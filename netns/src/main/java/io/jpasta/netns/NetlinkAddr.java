@@ -35,7 +35,7 @@ public record NetlinkAddr(int ifindex, InetAddress addr, int prefixLen, int scop
 
     @Override
     public String toString() {
-        return addr.getHostAddress() + "/" + prefixLen + " if " + ifindex + " scope " + scope + " flags 0x"
+        return NetlinkWire.text(addr) + "/" + prefixLen + " if " + ifindex + " scope " + scope + " flags 0x"
                 + Integer.toHexString(flags);
     }
 }

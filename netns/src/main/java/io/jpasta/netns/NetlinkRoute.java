@@ -71,9 +71,9 @@ public record NetlinkRoute(InetAddress dst, int dstLen, InetAddress gateway, int
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder();
-        sb.append(isDefault() ? "default" : dst.getHostAddress() + "/" + dstLen);
+        sb.append(isDefault() ? "default" : NetlinkWire.text(dst) + "/" + dstLen);
         if (gateway != null) {
-            sb.append(" via ").append(gateway.getHostAddress());
+            sb.append(" via ").append(NetlinkWire.text(gateway));
         }
         sb.append(" oif ").append(oif).append(" metric ").append(metric).append(" proto ").append(protocol)
                 .append(" scope ").append(scope).append(" type ").append(type).append(" table ").append(table);

@@ -34,24 +34,16 @@ public record Resolv(List<InetAddress> nameservers, List<String> search) {
 
     /** @return the IPv4 name servers, in file order */
     public List<Inet4Address> v4() {
-        List<Inet4Address> out = new ArrayList<>();
-        for (InetAddress a : nameservers) {
-            if (a instanceof Inet4Address a4) {
-                out.add(a4);
-            }
-        }
-        return out;
+        return only(Inet4Address.class);
     }
 
     /** @return the IPv6 name servers, in file order */
     public List<Inet6Address> v6() {
-        List<Inet6Address> out = new ArrayList<>();
-        for (InetAddress a : nameservers) {
-            if (a instanceof Inet6Address a6) {
-                out.add(a6);
-            }
-        }
-        return out;
+        return only(Inet6Address.class);
+    }
+
+    private <T extends InetAddress> List<T> only(Class<T> family) {
+        return nameservers.stream().filter(family::isInstance).map(family::cast).toList();
     }
 
     /**

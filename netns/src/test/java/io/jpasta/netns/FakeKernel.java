@@ -18,7 +18,6 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.ToIntFunction;
 
 /**
  * A scripted rtnetlink peer behind {@link Netlink.Channel}: records every request, answers link lookups from its
@@ -32,8 +31,13 @@ class FakeKernel implements Netlink.Channel {
     final List<NetlinkLink> links = new ArrayList<>();
     final Map<Integer, byte[]> dumps = new HashMap<>();
     /** errno (positive) or 0 for a change request */
-    ToIntFunction<byte[]> answer = req -> 0;
+    ThrowingAnswer answer = req -> 0;
     boolean closed;
+
+    @FunctionalInterface
+    interface ThrowingAnswer {
+        int errno(byte[] req) throws java.io.IOException;
+    }
 
     FakeKernel link(NetlinkLink l) {
         links.add(l);
@@ -67,9 +71,17 @@ class FakeKernel implements Netlink.Channel {
                 replies.add(ack(seq, 0));
             }
         } else {
-            replies.add(ack(seq, -answer.applyAsInt(req)));
+            try {
+                replies.add(ack(seq, -answer.errno(req)));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
         }
         return len;
+    }
+
+    static int type(byte[] msg) {
+        return Short.toUnsignedInt(ByteBuffer.wrap(msg).order(ByteOrder.nativeOrder()).getShort(NLMSG_TYPE));
     }
 
     @Override

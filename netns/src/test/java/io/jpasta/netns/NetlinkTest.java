@@ -86,9 +86,11 @@ class NetlinkTest {
         FakeKernel k = new FakeKernel().dump(NetlinkWire.RTM_GETROUTE, Fixtures.bytes("dump-routes4.bin"));
         try (Netlink nl = new Netlink(k)) {
             List<NetlinkRoute> routes = nl.routes(AF_INET);
-            assertEquals(List.of("default via 198.51.100.1 oif 3 metric 100", "default via 203.0.113.1 oif 5 metric 200",
-                    "198.51.100.0/24 oif 3 metric 0", "203.0.113.0/28 oif 5 metric 0", "203.0.113.64/26 oif 0 metric 0",
-                    "203.0.113.128/25 via 198.51.100.254 oif 3 metric 0"), routes.stream().map(NetlinkTest::brief).toList());
+            assertEquals(List.of("default via 198.51.100.1 oif 3 metric 100",
+                    "default via 203.0.113.1 oif 5 metric 200", "198.51.100.0/24 oif 3 metric 0",
+                    "203.0.113.0/28 oif 5 metric 0", "203.0.113.64/26 oif 0 metric 0",
+                    "203.0.113.128/25 via 198.51.100.254 oif 3 metric 0"),
+                    routes.stream().map(NetlinkTest::brief).toList());
             NetlinkRoute kernel = routes.get(2);
             assertEquals(Netlink.RTPROT_KERNEL, kernel.protocol());
             assertEquals(Netlink.RT_SCOPE_LINK, kernel.scope());
@@ -112,7 +114,8 @@ class NetlinkTest {
                     "fe80::/64 oif 3 metric 256", "fe80::/64 oif 2 metric 256", "fe80::/64 oif 5 metric 256",
                     "fe80::/64 oif 4 metric 256", "default via fe80::1 oif 3 metric 1024"),
                     routes.stream().map(NetlinkTest::brief).toList());
-            assertEquals(List.of(new NetlinkNexthop(3, ip("fe80::1"), 0, 1), new NetlinkNexthop(5, ip("fe80::2"), 0, 1)),
+            assertEquals(List.of(new NetlinkNexthop(3, ip("fe80::1"), 0, 1),
+                    new NetlinkNexthop(5, ip("fe80::2"), 0, 1)),
                     routes.get(3).nexthops());
         }
     }

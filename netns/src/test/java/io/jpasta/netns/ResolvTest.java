@@ -1,0 +1,71 @@
+package io.jpasta.netns;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ResolvTest {
+    private static InetAddress ip(String s) {
+        return InetAddress.ofLiteral(s);
+    }
+
+    @Test
+    void nameserversOfBothFamiliesKeepFileOrder() {
+        Resolv r = Resolv.parse("""
+                # generated
+                nameserver 198.51.100.53
+                nameserver 2001:db8::53
+                nameserver 203.0.113.53
+                search example.test corp.example.test
+                options edns0 trust-ad
+                """);
+        assertEquals(List.of(ip("198.51.100.53"), ip("2001:db8::53"), ip("203.0.113.53")), r.nameservers());
+        assertEquals(List.of(ip("198.51.100.53"), ip("203.0.113.53")), r.v4());
+        assertEquals(List.of(ip("2001:db8::53")), r.v6());
+        assertEquals(List.of("example.test", "corp.example.test"), r.search());
+    }
+
+    @Test
+    void commentsUnknownLinesAndBadAddressesAreIgnored() {
+        Resolv r = Resolv.parse("""
+                ; comment
+                #nameserver 198.51.100.1
+                nameserver
+                nameserver dns.example.test
+                nameserver 198.51.100.300
+                   nameserver	198.51.100.2   # trailing words are ignored
+                sortlist 198.51.100.0/255.255.255.0
+                lookup file bind
+                """);
+        assertEquals(List.of(ip("198.51.100.2")), r.nameservers());
+        assertTrue(r.search().isEmpty());
+    }
+
+    @Test
+    void zoneOfALinkLocalNameserverIsDropped() {
+        assertEquals(List.of(ip("fe80::1")), Resolv.parse("nameserver fe80::1%eth0\n").nameservers());
+    }
+
+    @Test
+    void lastSearchOrDomainLineWins() {
+        assertEquals(List.of("b.test"), Resolv.parse("search a.test x.test\ndomain b.test\n").search());
+        assertEquals(List.of("c.test", "d.test"), Resolv.parse("domain b.test\nsearch c.test d.test\n").search());
+    }
+
+    @Test
+    void missingFileIsAnEmptyConfiguration(@TempDir Path dir) throws IOException {
+        Resolv r = Resolv.read(dir.resolve("resolv.conf"));
+        assertTrue(r.nameservers().isEmpty() && r.search().isEmpty());
+        Path f = dir.resolve("resolv2.conf");
+        Files.writeString(f, "nameserver 203.0.113.1\r\nsearch example.test\r\n");
+        assertEquals(List.of(ip("203.0.113.1")), Resolv.read(f).nameservers());
+        assertEquals(List.of("example.test"), Resolv.read(f).search());
+    }
+}
