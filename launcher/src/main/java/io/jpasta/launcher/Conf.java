@@ -12,7 +12,6 @@ import io.jpasta.tap.wire.MacAddr;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -158,14 +157,5 @@ public record Conf(String tapName, IfConfig ifConfig, TapConf tap, boolean v4, b
     static int classfulPrefix(Inet4Address a) {
         int first = a.getAddress()[0] & 0xff;
         return first < 128 ? 8 : first < 192 ? 16 : first < 224 ? 24 : 32;
-    }
-
-    /** @return {@code a} as an IPv4 address, for options parsed as text (tests) */
-    static Inet4Address v4(String a) {
-        try {
-            return (Inet4Address) InetAddress.getByName(a);
-        } catch (UnknownHostException e) {
-            throw new IllegalArgumentException(a, e);
-        }
     }
 }

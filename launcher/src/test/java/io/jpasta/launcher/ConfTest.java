@@ -1,0 +1,150 @@
+package io.jpasta.launcher;
+
+import io.jpasta.netns.HostState;
+import io.jpasta.netns.IfConfig;
+import io.jpasta.netns.Netlink;
+import io.jpasta.netns.NetlinkAddr;
+import io.jpasta.netns.NetlinkLink;
+import io.jpasta.netns.NetlinkRoute;
+import io.jpasta.netns.Resolv;
+import io.jpasta.tap.wire.MacAddr;
+import org.junit.jupiter.api.Test;
+
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Configuration derived from fixture host states: what the namespace and the tap services get. */
+class ConfTest {
+    private static final NetlinkLink LO = new NetlinkLink(1, "lo", Netlink.ARPHRD_LOOPBACK,
+            Netlink.IFF_UP | Netlink.IFF_LOOPBACK, 65536, NetlinkLink.NO_MAC);
+    private static final NetlinkLink UP0 = new NetlinkLink(2, "up0", Netlink.ARPHRD_ETHER, Netlink.IFF_UP, 1500,
+            0x0200_0000_0002L);
+    private static final Resolv NO_RESOLV = new Resolv(List.of(ip("198.51.100.53")), List.of("example.test"));
+
+    static InetAddress ip(String s) {
+        try {
+            return InetAddress.getByName(s);
+        } catch (UnknownHostException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    static NetlinkAddr addr(String a, int len) {
+        return new NetlinkAddr(2, ip(a), len, Netlink.RT_SCOPE_UNIVERSE, 0);
+    }
+
+    static NetlinkRoute route(String dst, int len, String gw) {
+        return new NetlinkRoute(ip(dst), len, gw == null ? null : ip(gw), 2, 0, Netlink.RTPROT_BOOT,
+                Netlink.RT_SCOPE_UNIVERSE, Netlink.RTN_UNICAST, Netlink.RT_TABLE_MAIN, 0, List.of());
+    }
+
+    static Conf.Input input(boolean configNet) {
+        return new Conf.Input(configNet, false, false, null, 0, IfConfig.KEEP_MAC, MacAddr.PASTA_DEFAULT,
+                null, -1, null, null, null, null, null, false, false, null, null,
+                false, false, false, false, false);
+    }
+
+    static HostState dualStack() {
+        return HostState.of(List.of(LO, UP0),
+                List.of(addr("198.51.100.2", 30), addr("2001:db8:1::2", 64)),
+                List.of(route("0.0.0.0", 0, "198.51.100.1"), route("198.51.100.0", 30, null),
+                        route("::", 0, "2001:db8:1::1"), route("2001:db8:1::", 64, null)),
+                null, null, true, true);
+    }
+
+    @Test
+    void configNetCopiesTemplateAddressesAndRoutesOntoTapNamedLikeIt() {
+        Conf c = Conf.of(input(true), dualStack(), NO_RESOLV);
+        assertEquals("up0", c.tapName());
+        assertEquals(Conf.DEFAULT_MTU, c.ifConfig().mtu());
+        assertEquals(List.of(new IfConfig.Addr(ip("198.51.100.2"), 30), new IfConfig.Addr(ip("2001:db8:1::2"), 64)),
+                c.ifConfig().addrs());
+        assertEquals(4, c.ifConfig().routes().size());
+        assertTrue(c.ifConfig().routes().contains(IfConfig.Route.defaultVia(ip("198.51.100.1"))));
+        assertTrue(c.ifConfig().loUp());
+        assertTrue(c.ifConfig().linkLocal6());
+        assertEquals(ip("198.51.100.1"), c.tap().gateway4());
+        assertEquals(30, c.tap().prefixLen4());
+        assertTrue(c.tap().noRa(), "--config-net implies --no-ra");
+    }
+
+    @Test
+    void withoutConfigNetOnlyLoAndMacAreTouched() {
+        Conf c = Conf.of(input(false), dualStack(), NO_RESOLV);
+        assertEquals(IfConfig.KEEP_MTU, c.ifConfig().mtu());
+        assertTrue(c.ifConfig().addrs().isEmpty());
+        assertTrue(c.ifConfig().routes().isEmpty());
+        assertTrue(c.ifConfig().loUp());
+        assertFalse(c.tap().noRa());
+        assertEquals(ip("198.51.100.2"), c.tap().addr4(), "DHCP still hands out the host's address");
+    }
+
+    @Test
+    void noInterfacesMeansLocalModeForBothFamilies() {
+        HostState none = HostState.of(List.of(LO), List.of(), List.of(), null, null, true, true);
+        Conf c = Conf.of(input(true), none, NO_RESOLV);
+        assertEquals("tap0", c.tapName());
+        assertTrue(c.ifConfig().addrs().contains(new IfConfig.Addr(HostState.LOCAL_ADDR4, 16)));
+        assertTrue(c.ifConfig().routes().contains(IfConfig.Route.defaultVia(HostState.LOCAL_GW4)));
+        assertTrue(c.ifConfig().routes().contains(IfConfig.Route.defaultVia(HostState.LOCAL_GW6)));
+        assertNull(c.tap().addr6());
+    }
+
+    @Test
+    void ipv6OnlyHostGetsLocalModeIpv4AndCopiedIpv6() {
+        HostState v6only = HostState.of(List.of(LO, UP0), List.of(addr("2001:db8:1::2", 64)),
+                List.of(route("::", 0, "2001:db8:1::1"), route("2001:db8:1::", 64, null)), null, null, true, true);
+        Conf c = Conf.of(input(true), v6only, NO_RESOLV);
+        assertEquals("up0", c.tapName());
+        assertEquals(HostState.LOCAL_ADDR4, c.tap().addr4());
+        assertEquals(ip("2001:db8:1::2"), c.tap().addr6());
+    }
+
+    @Test
+    void addressAndGatewayOptionsReplaceTheTemplateWithOneDefaultRoute() {
+        Conf.Input in = new Conf.Input(true, false, false, "jp0", 9000, IfConfig.KEEP_MAC, MacAddr.PASTA_DEFAULT,
+                (Inet4Address) ip("203.0.113.7"), 24, (Inet4Address) ip("203.0.113.1"), null, null, null, null,
+                false, false, null, null, false, false, false, false, false);
+        Conf c = Conf.of(in, dualStack(), NO_RESOLV);
+        assertEquals("jp0", c.tapName());
+        assertEquals(9000, c.ifConfig().mtu());
+        assertTrue(c.ifConfig().addrs().contains(new IfConfig.Addr(ip("203.0.113.7"), 24)));
+        assertFalse(c.ifConfig().addrs().contains(new IfConfig.Addr(ip("198.51.100.2"), 30)));
+        assertTrue(c.ifConfig().routes().contains(IfConfig.Route.defaultVia(ip("203.0.113.1"))));
+        assertEquals(24, c.tap().prefixLen4());
+    }
+
+    @Test
+    void ipv4OnlySwitchesIpv6Off() {
+        Conf.Input in = new Conf.Input(true, true, false, null, 0, IfConfig.KEEP_MAC, MacAddr.PASTA_DEFAULT,
+                null, -1, null, null, null, null, null, false, false, null, null, false, false, false, false, false);
+        Conf c = Conf.of(in, dualStack(), NO_RESOLV);
+        assertFalse(c.v6());
+        assertFalse(c.ifConfig().linkLocal6());
+        for (IfConfig.Addr a : c.ifConfig().addrs()) {
+            assertFalse(a.addr() instanceof Inet6Address, a.toString());
+        }
+    }
+
+    @Test
+    void resolversComeFromResolvConfUnlessGiven() {
+        Conf c = Conf.of(input(true), dualStack(), NO_RESOLV);
+        assertEquals(List.of(ip("198.51.100.53")), c.tap().dns4());
+        assertEquals(List.of("example.test"), c.tap().search());
+    }
+
+    @Test
+    void classfulPrefixFollowsRfc4632() {
+        assertEquals(8, Conf.classfulPrefix((Inet4Address) ip("10.1.2.3")));
+        assertEquals(16, Conf.classfulPrefix((Inet4Address) ip("172.16.0.1")));
+        assertEquals(24, Conf.classfulPrefix((Inet4Address) ip("198.51.100.7")));
+    }
+}
