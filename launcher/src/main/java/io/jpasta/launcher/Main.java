@@ -1,6 +1,8 @@
 package io.jpasta.launcher;
 
 import io.jpasta.netns.HostState;
+import io.jpasta.netns.IfConfig;
+import io.jpasta.netns.NetlinkLink;
 import io.jpasta.netns.Netlink;
 import io.jpasta.netns.NsNetConfig;
 import io.jpasta.netns.Nsd;
@@ -8,6 +10,7 @@ import io.jpasta.netns.Resolv;
 import io.jpasta.netns.sys.Linux;
 import io.jpasta.tap.L2Services;
 import io.jpasta.tap.Pcap;
+import io.jpasta.tap.wire.MacAddr;
 import io.jpasta.netns.NsQuit;
 import io.jpasta.netns.sys.Sys;
 
@@ -16,6 +19,8 @@ import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteOrder;
@@ -195,9 +200,24 @@ public final class Main {
 
     /** @return what {@link Conf} needs from the command line */
     static Conf.Input input(Options o) {
-        return new Conf.Input(o.configNet(), o.ipv4Only(), o.ipv6Only(), o.nsIfname(), o.mtu(),
-                o.nsMacAddr(), o.macAddr(), o.addr4(), o.prefixLen4(), o.gateway4(), o.addr6(), o.gateway6(),
-                o.dns(), o.search(), o.dhcpDns(), o.dhcpSearch(), o.hostname(), o.fqdn(),
+        Inet4Address gw4 = null;
+        Inet6Address gw6 = null;
+        for (InetAddress g : o.gateways()) {
+            if (g instanceof Inet4Address g4) {
+                gw4 = g4;
+            } else if (g instanceof Inet6Address g6) {
+                gw6 = g6;
+            }
+        }
+        byte[] nsMac = o.nsMacAddr();
+        byte[] ourMac = o.macAddr();
+        List<InetAddress> dns = o.dnsNone() ? List.of() : o.dns().isEmpty() ? null : o.dns();
+        List<String> search = o.searchNone() ? List.of() : o.search().isEmpty() ? null : o.search();
+        return new Conf.Input(o.configNet(), o.ipv4Only(), o.ipv6Only(), o.nsIfname(), o.mtu().orElse(0),
+                nsMac != null ? NetlinkLink.mac(nsMac) : IfConfig.KEEP_MAC,
+                ourMac != null ? NetlinkLink.mac(ourMac) : MacAddr.PASTA_DEFAULT,
+                o.address4(), o.netmask(), gw4, o.address6(), gw6, dns, search,
+                o.dhcpDns(), o.dhcpSearch(), o.hostname(), o.fqdn(),
                 o.noDhcp(), o.noDhcpv6(), o.noNdp(), o.noRa(), o.noIcmp());
     }
 
