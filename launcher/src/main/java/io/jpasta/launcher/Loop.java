@@ -11,6 +11,8 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The one event loop: a single thread, one epoll set, one dispatch switch. The 64-bit epoll data of every
@@ -34,6 +36,26 @@ final class Loop {
     private final NsQuit quit;
     private final TapIo tap;
     private final boolean commandMode;
+    private final List<Drain> drains = new ArrayList<>();
+    /** The command's status while connections drain after it exited, else -1. */
+    private int drainStatus = -1;
+    private long drainDeadline;
+
+    /**
+     * Longest we keep going after the command exited, for connections still carrying what it wrote. The system
+     * pasta exits at once and loses the tail of such transfers; we finish them, within this bound.
+     */
+    static final long DRAIN_MAX_NS = 30_000_000_000L;
+
+    /** Something still moving data after the command exited: the loop waits until it is not busy. */
+    interface Drain {
+        /** @return true while connections still carry data toward their peers */
+        boolean busy();
+
+        /** The command has exited: accept no new connections. */
+        default void stopAccepting() {
+        }
+    }
 
     /** Frames seen on the tap and bytes, for --stats and tests. */
     long tapFramesIn, tapBytesIn;
@@ -64,6 +86,20 @@ final class Loop {
         Errno.check("epoll_ctl", ep.add(fd, events, type, index));
     }
 
+    /** Registers a handler whose connections must finish before pasta exits after the command. */
+    void addDrain(Drain d) {
+        drains.add(d);
+    }
+
+    private boolean busy() {
+        for (Drain d : drains) {
+            if (d.busy()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** @return the epoll set, for the protocol handlers to register their sockets */
     Epoll epoll() {
         return ep;
@@ -73,6 +109,12 @@ final class Loop {
     int run() {
         long deadline = tap.nextDeadlineNs(Sys.monotonicNs());
         for (;;) {
+            if (drainStatus >= 0) {
+                if (!busy() || Sys.monotonicNs() - drainDeadline >= 0) {
+                    return drainStatus;
+                }
+                deadline = Math.min(deadline, Sys.monotonicNs() + 100_000_000L); // re-check at least every 100 ms
+            }
             int timeoutMs = -1;
             if (deadline != Long.MAX_VALUE) {
                 long left = deadline - Sys.monotonicNs();
@@ -108,8 +150,19 @@ final class Loop {
                 return fromTap(ev, now);
             case Epoll.T_NSD:
                 nsd.onReadable();
-                if (nsd.exitStatus() >= 0) {
-                    return Linux.shellStatus(nsd.exitStatus());
+                if (nsd.exitStatus() >= 0 && drainStatus < 0) {
+                    int status = Linux.shellStatus(nsd.exitStatus());
+                    if (!busy()) {
+                        return status;
+                    }
+                    // finish what the command wrote before it exited; new connections are refused
+                    Log.debug("Command exited with " + status + ", draining connections");
+                    for (Drain d : drains) {
+                        d.stopAccepting();
+                    }
+                    drainStatus = status;
+                    drainDeadline = now + DRAIN_MAX_NS;
+                    return -1;
                 }
                 if (nsd.gone()) {
                     Log.err("Namespace helper exited");
