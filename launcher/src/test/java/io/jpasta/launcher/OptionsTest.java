@@ -1,0 +1,530 @@
+package io.jpasta.launcher;
+
+import io.jpasta.tap.fwd.IpLiteral;
+import io.jpasta.tap.fwd.PortRules;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.net.InetAddress;
+import java.util.List;
+import java.util.OptionalInt;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class OptionsTest {
+
+    private static Options ok(String... argv) throws ExitRequest {
+        return Options.parse(argv);
+    }
+
+    private static ExitRequest exit(String... argv) {
+        return assertThrows(ExitRequest.class, () -> Options.parse(argv));
+    }
+
+    /** Asserts pasta's die(): the message line alone on stderr, status 1. */
+    private static void dies(String message, String... argv) {
+        ExitRequest e = exit(argv);
+        assertEquals(message + "\n", e.text(), () -> String.join(" ", argv));
+        assertEquals(1, e.status());
+        assertFalse(e.toStdout());
+    }
+
+    /** Asserts a getopt error: glibc's line, then the usage, on stderr, status 1. */
+    private static void usageError(String line, String... argv) {
+        ExitRequest e = exit(argv);
+        assertEquals(line + "\n" + Usage.TEXT, e.text(), () -> String.join(" ", argv));
+        assertEquals(1, e.status());
+        assertFalse(e.toStdout());
+    }
+
+    private static InetAddress ip(String s) {
+        return IpLiteral.parse(s);
+    }
+
+    // ---- help and version ------------------------------------------------------------------------------------
+
+    @Test
+    void helpPrintsUsageOnStdoutWithStatusZero() {
+        for (String h : new String[] {"-h", "--help", "--he"}) {
+            ExitRequest e = exit(h);
+            assertEquals(0, e.status());
+            assertTrue(e.toStdout());
+            assertEquals(Usage.TEXT, e.text());
+            assertTrue(e.text().startsWith("Usage: pasta [OPTION]... [COMMAND] [ARGS]...\n"));
+        }
+    }
+
+    @Test
+    void versionFirstLineStartsWithPasta() {
+        ExitRequest e = exit("--version");
+        assertEquals(0, e.status());
+        assertTrue(e.toStdout());
+        assertTrue(e.text().startsWith("pasta "));
+        assertTrue(e.text().endsWith("\n"));
+        assertEquals("pasta " + Usage.VERSION, e.text().lines().findFirst().orElseThrow());
+    }
+
+    @Test
+    void optionsAreHandledInOrderSoFirstExitWins() {
+        assertEquals(0, exit("--version", "--help").status());
+        assertTrue(exit("--version", "--help").text().startsWith("pasta "));
+        assertEquals(Usage.TEXT, exit("--help", "-x").text());
+        usageError("pasta: invalid option -- 'x'", "-x", "--help");
+        dies("Invalid MTU: 70000", "-m", "70000", "--version");
+    }
+
+    // ---- getopt errors ---------------------------------------------------------------------------------------
+
+    @Test
+    void getoptErrorsPrintGlibcLineThenUsage() {
+        usageError("pasta: unrecognized option '--foo'", "--foo");
+        usageError("pasta: unrecognized option '--foo=bar'", "--foo=bar");
+        usageError("pasta: invalid option -- 'x'", "-x");
+        usageError("pasta: invalid option -- 's'", "-s", "/tmp/x");
+        usageError("pasta: invalid option -- '1'", "-1");
+        usageError("pasta: option requires an argument -- 't'", "-t");
+        usageError("pasta: option '--mtu' requires an argument", "--mtu");
+        usageError("pasta: option '--netns' requires an argument", "--netns");
+        usageError("pasta: option '--debug' doesn't allow an argument", "--debug=1");
+        usageError("pasta: option '--config-net' doesn't allow an argument", "--conf=1");
+        usageError("pasta: option '--ipv' is ambiguous; possibilities: '--ipv4-only' '--ipv6-only'", "--ipv");
+        usageError("pasta: option '--o' is ambiguous; possibilities: '--outbound' '--one-off' '--outbound-if4' "
+                + "'--outbound-if6'", "--o");
+        usageError("pasta: option '--no' is ambiguous; possibilities: '--no-tcp' '--no-udp' '--no-icmp' "
+                + "'--no-dhcp' '--no-dhcpv6' '--no-ndp' '--no-ra' '--no-splice' '--no-map-gw' '--no-dhcp-dns' "
+                + "'--no-dhcp-search' '--no-netns-quit' '--no-copy-routes' '--no-copy-addrs'", "--no");
+    }
+
+    @Test
+    void uniquePrefixesSelectLongOptions() throws Exception {
+        assertTrue(ok("--conf").configNet());
+        assertEquals(OptionalInt.of(1500), ok("--mt=1500").mtu());
+        assertTrue(ok("--fore").foreground());
+    }
+
+    @Test
+    void tableKeepsDebianOrderForOldOptions() {
+        List<String> names = Options.table().names();
+        String[] debian = {"debug", "quiet", "foreground", "stderr", "log-file", "help", "socket", "fd",
+            "ns-ifname", "pcap", "pid", "mtu", "address", "netmask", "mac-addr", "gateway", "interface", "outbound",
+            "dns", "search", "no-tcp", "no-udp", "no-icmp", "no-dhcp", "no-dhcpv6", "no-ndp", "no-ra", "no-map-gw",
+            "ipv4-only", "ipv6-only", "one-off", "tcp-ports", "udp-ports", "tcp-ns", "udp-ns", "userns", "netns",
+            "netns-only", "config-net", "ns-mac-addr", "dhcp-dns", "no-dhcp-dns", "dhcp-search", "no-dhcp-search",
+            "dns-forward", "no-netns-quit", "trace", "runas", "log-size", "version", "outbound-if4", "outbound-if6"};
+        int last = -1;
+        for (String n : debian) {
+            int i = names.indexOf(n);
+            assertTrue(i > last, n);
+            last = i;
+        }
+        assertEquals(names.size(), names.stream().distinct().count());
+    }
+
+    // ---- operands --------------------------------------------------------------------------------------------
+
+    @Test
+    void parsingStopsAtFirstOperand() throws Exception {
+        Options o = ok("-f", "sh", "-c", "--foo");
+        assertEquals(List.of("sh", "-c", "--foo"), o.command());
+        assertTrue(o.foreground());
+        assertTrue(o.pid().isEmpty());
+    }
+
+    @Test
+    void doubleDashStartsTheCommand() throws Exception {
+        assertEquals(List.of("-d", "x"), ok("--", "-d", "x").command());
+        assertEquals(OptionalInt.of(1234), ok("--", "1234").pid());     // still a lone operand: a PID
+    }
+
+    @Test
+    void loneIntegerIsPid() throws Exception {
+        Options o = ok("-f", "1234");
+        assertEquals(OptionalInt.of(1234), o.pid());
+        assertEquals(List.of(), o.command());
+        assertEquals(OptionalInt.of(0), ok("0").pid());
+        assertEquals(OptionalInt.of(Integer.MAX_VALUE), ok("2147483647").pid());
+    }
+
+    @Test
+    void integerWithMoreOperandsIsACommand() throws Exception {
+        Options o = ok("12", "13");
+        assertTrue(o.pid().isEmpty());
+        assertEquals(List.of("12", "13"), o.command());
+        assertEquals(List.of("123abc"), ok("123abc").command());
+    }
+
+    @Test
+    void noOperandsMeansShell() throws Exception {
+        Options o = ok();
+        assertTrue(o.pid().isEmpty());
+        assertTrue(o.command().isEmpty());
+        assertThrows(UnsupportedOperationException.class, () -> o.command().add("x"));
+    }
+
+    @Test
+    void netnsNameResolvesUnderRunNetns() throws Exception {
+        assertEquals("/run/netns/foo", ok("--netns", "foo").netns());
+        assertEquals("/proc/1/ns/net", ok("--netns=/proc/1/ns/net").netns());
+        assertEquals("./x", ok("--netns", "./x").netns());
+        assertEquals("/run/netns/b", ok("--netns", "a", "--netns", "b").netns());
+        assertTrue(ok("--netns", "foo").netnsOnly());
+        assertFalse(ok("--netns", "foo", "--userns", "/u").netnsOnly());
+        assertTrue(ok("--netns-only", "1").netnsOnly());
+        assertEquals("/proc/1/ns/user", ok("--userns", "/proc/1/ns/user", "1").userns());
+    }
+
+    // ---- every option, accepted forms ------------------------------------------------------------------------
+
+    @Test
+    void loggingOptions() throws Exception {
+        Options o = ok("-d", "-f", "-e", "-l", "/tmp/log", "--log-size", "50000", "--runas", "1000:1000");
+        assertTrue(o.debug());
+        assertFalse(o.trace());
+        assertTrue(o.foreground());
+        assertTrue(o.stderr());
+        assertEquals("/tmp/log", o.logFile());
+        assertEquals(50000, o.logSize());
+        assertEquals("1000:1000", o.runas());
+        assertTrue(ok("--trace").debug());
+        assertTrue(ok("--trace").trace());
+        assertTrue(ok("-d", "--trace").trace());
+        assertTrue(ok("-q").quiet());
+        assertEquals(Options.LOG_SIZE_DEFAULT, ok().logSize());
+        assertEquals(40960, ok("--log-size=40960").logSize());
+        assertEquals(0x10000, ok("--log-size=0x10000").logSize());
+        assertNull(ok().logFile());
+    }
+
+    @Test
+    void fileAndFdOptions() throws Exception {
+        Options o = ok("-p", "/tmp/p.pcap", "-P", "/tmp/pid", "-F", "5", "--socket", "/tmp/s");
+        assertEquals("/tmp/p.pcap", o.pcapFile());
+        assertEquals("/tmp/pid", o.pidFile());
+        assertEquals(5, o.fd());
+        assertEquals("/tmp/s", o.socket());
+        assertEquals(-1, ok().fd());
+    }
+
+    @Test
+    void mtuAcceptsZeroAndEthernetRange() throws Exception {
+        assertEquals(OptionalInt.of(0), ok("-m", "0").mtu());
+        assertEquals(OptionalInt.of(68), ok("-m68").mtu());
+        assertEquals(OptionalInt.of(65535), ok("--mtu", "65535").mtu());
+        assertEquals(OptionalInt.of(256), ok("-m", "0x100").mtu());
+        assertEquals(OptionalInt.empty(), ok().mtu());
+    }
+
+    @Test
+    void addressesOnePerFamily() throws Exception {
+        Options o = ok("-a", "198.51.100.5", "-a", "2001:db8::5", "-g", "198.51.100.1", "-g", "fe80::1",
+                "-o", "198.51.100.6", "-o", "2001:db8::6", "-n", "24");
+        assertEquals(List.of(ip("198.51.100.5"), ip("2001:db8::5")), o.addresses());
+        assertEquals(ip("198.51.100.5"), o.address4());
+        assertEquals(ip("2001:db8::5"), o.address6());
+        assertEquals(List.of(ip("198.51.100.1"), ip("fe80::1")), o.gateways());
+        assertEquals(List.of(ip("198.51.100.6"), ip("2001:db8::6")), o.outbound());
+        assertEquals(24, o.netmask());
+        assertEquals(List.of(ip("2001:db8::5")), ok("-a", "2001:db8::5").addresses());
+        assertEquals(List.of(ip("fe80::1")), ok("-a", "fe80::1").addresses());
+        assertEquals(List.of(ip("127.0.0.1")), ok("-o", "127.0.0.1").outbound());
+        assertEquals(List.of(ip("224.1.1.1")), ok("-g", "224.1.1.1").gateways());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"24, 24", "0, 0", "32, 32", "255.255.255.0, 24", "255.255.0.0, 16", "255.255.255.254, 31",
+        "0.0.0.0, 0", "128.0.0.0, 1"})
+    void netmaskAsBitsOrDotted(String arg, int prefix) throws Exception {
+        assertEquals(prefix, ok("-n", arg).netmask());
+    }
+
+    @Test
+    void netmaskLastWins() throws Exception {
+        assertEquals(16, ok("-n", "24", "-n", "16").netmask());
+        assertEquals(-1, ok().netmask());
+    }
+
+    @Test
+    void macAddressesAreCopies() throws Exception {
+        Options o = ok("-M", "0:1:2:3:4:5", "--ns-mac-addr", "de:AD:be:ef:00:01");
+        assertArrayEquals(new byte[] {0, 1, 2, 3, 4, 5}, o.macAddr());
+        assertArrayEquals(new byte[] {(byte) 0xde, (byte) 0xad, (byte) 0xbe, (byte) 0xef, 0, 1}, o.nsMacAddr());
+        assertNotSame(o.macAddr(), o.macAddr());
+        o.macAddr()[0] = 9;
+        assertEquals(0, o.macAddr()[0]);
+        assertNull(ok().macAddr());
+        assertArrayEquals(new byte[] {0, 0x11, 0x22, 0x33, 0x44, 0x56},
+                ok("-M", "00:11:22:33:44:55", "-M", "00:11:22:33:44:56").macAddr());
+    }
+
+    @Test
+    void interfaceOptions() throws Exception {
+        Options o = ok("-i", "eth0", "-I", "tap0", "--outbound-if4", "eth1", "--outbound-if6", "eth2");
+        assertEquals("eth0", o.iface());
+        assertEquals("tap0", o.nsIfname());
+        assertEquals("eth1", o.outboundIf4());
+        assertEquals("eth2", o.outboundIf6());
+        assertEquals("aaaaaaaaaaaaaaa", ok("-I", "aaaaaaaaaaaaaaa").nsIfname());
+    }
+
+    @Test
+    void dnsOptions() throws Exception {
+        Options o = ok("-D", "198.51.100.53", "-D", "2001:db8::53", "-S", "a.example b.example", "-S", "c",
+                "--dns-forward", "198.51.100.1", "--dns-forward", "2001:db8::1", "--dhcp-dns", "--dhcp-search",
+                "--dns-host", "198.51.100.2");
+        assertEquals(List.of(ip("198.51.100.53"), ip("2001:db8::53")), o.dns());
+        assertEquals(List.of("a.example", "b.example", "c"), o.search());
+        assertEquals(List.of(ip("198.51.100.1"), ip("2001:db8::1")), o.dnsForward());
+        assertTrue(o.dhcpDns());
+        assertTrue(o.dhcpSearch());
+        assertEquals(ip("198.51.100.2"), o.dnsHost());
+        assertTrue(ok("-D", "none").dnsNone());
+        assertTrue(ok("-S", "none").searchNone());
+        assertEquals(List.of(ip("127.0.0.1"), ip("::"), ip("0.0.0.0")),
+                ok("-D", "127.0.0.1", "-D", "::", "-D", "0.0.0.0").dns());
+        assertEquals(8, ok("-D", "198.51.100.1", "-D", "198.51.100.2", "-D", "198.51.100.3", "-D",
+                "198.51.100.4", "-D", "2001:db8::1", "-D", "2001:db8::2", "-D", "2001:db8::3", "-D",
+                "2001:db8::4").dns().size());
+    }
+
+    @Test
+    void namesAndStats() throws Exception {
+        Options o = ok("-H", "box", "--fqdn", "box.example", "--stats", "10");
+        assertEquals("box", o.hostname());
+        assertEquals("box.example", o.fqdn());
+        assertEquals(10, o.stats());
+        assertEquals("b", ok("--hostname", "a", "-H", "b").hostname());
+        assertEquals(-1, ok().stats());
+    }
+
+    @Test
+    void everyFlagOption() throws Exception {
+        Options o = ok("--no-tcp", "--no-udp", "--no-icmp", "--no-dhcp", "--no-dhcpv6", "--no-ndp", "--no-ra",
+                "--no-splice", "--freebind", "--no-map-gw", "--host-lo-to-ns-lo", "--no-netns-quit", "--config-net",
+                "--no-copy-routes", "--no-copy-addrs", "--netns-only", "-4", "--no-tcp");
+        assertTrue(o.noTcp() && o.noUdp() && o.noIcmp() && o.noDhcp() && o.noDhcpv6() && o.noNdp() && o.noRa());
+        assertTrue(o.noSplice() && o.freebind() && o.noMapGw() && o.hostLoToNsLo() && o.noNetnsQuit());
+        assertTrue(o.configNet() && o.noCopyRoutes() && o.noCopyAddrs() && o.netnsOnly() && o.ipv4Only());
+        assertFalse(o.ipv6Only() || o.spliceOnly());
+        Options none = ok();
+        assertFalse(none.noTcp() || none.noUdp() || none.noIcmp() || none.noDhcp() || none.noDhcpv6()
+                || none.noNdp() || none.noRa() || none.noSplice() || none.freebind() || none.noMapGw()
+                || none.hostLoToNsLo() || none.noNetnsQuit() || none.configNet() || none.netnsOnly()
+                || none.ipv4Only() || none.ipv6Only() || none.debug() || none.quiet() || none.foreground());
+        assertTrue(ok("--ipv6-only", "-6").ipv6Only());
+        assertTrue(ok("--splice-only").spliceOnly());
+        assertTrue(ok("-44").ipv4Only());
+    }
+
+    @Test
+    void mapOptions() throws Exception {
+        Options o = ok("--map-host-loopback", "198.51.100.9", "--map-guest-addr", "2001:db8::9");
+        assertEquals(List.of(ip("198.51.100.9")), o.mapHostLoopback());
+        assertEquals(List.of(ip("2001:db8::9")), o.mapGuestAddr());
+        assertFalse(o.noMapGw());
+        assertTrue(ok("--map-host-loopback", "none").noMapGw());
+        assertTrue(ok("--map-guest-addr", "none").mapGuestAddrNone());
+        assertEquals(List.of(), ok("--map-host-loopback", "198.51.100.9", "--map-host-loopback", "none")
+                .mapHostLoopback());
+    }
+
+    @Test
+    void portOptionsAccumulatePerProtocolAndDirection() throws Exception {
+        Options o = ok("-t", "22", "--tcp-ports=80:8080", "-t443", "-u", "53", "-T", "none", "-U", "auto");
+        assertEquals("22,80:8080,443", o.tcpPorts().toString());
+        assertEquals(8080, o.tcpPorts().target(80));
+        assertEquals("53", o.udpPorts().toString());
+        assertEquals(PortRules.Mode.NONE, o.tcpNs().mode());
+        assertTrue(o.udpNs().isAuto());
+        Options d = ok();
+        assertTrue(d.tcpPorts().isUnset() && d.udpPorts().isUnset() && d.tcpNs().isUnset() && d.udpNs().isUnset());
+        assertEquals("192.0.2.1", ok("-t", "192.0.2.1%eth0/22").tcpPorts().bindAddress().getHostAddress());
+        assertEquals(65535 - 11, ok("-t", "~20000-20010").tcpPorts().count());
+    }
+
+    @Test
+    void repeatedFlagsThatPastaToleratesAreAccepted() throws Exception {
+        assertTrue(ok("-4", "-4").ipv4Only());
+        assertTrue(ok("--config-net", "--config-net").configNet());
+        assertTrue(ok("--netns-only", "--netns-only").netnsOnly());
+        assertTrue(ok("--dhcp-dns", "--dhcp-dns").dhcpDns());
+    }
+
+    // ---- bad command lines: pasta's messages, status 1 -------------------------------------------------------
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "-m 70000|Invalid MTU: 70000",
+        "-m 67|Invalid MTU: 67",
+        "-m -1|Invalid MTU: -1",
+        "-m abc|Invalid MTU: abc",
+        "-m 1500x|Invalid MTU: 1500x",
+        "-m 65536|Invalid MTU: 65536",
+        "-m 1500 -m 1400|Multiple --mtu options given",
+        "-a abc|Invalid address: abc",
+        "-a 198.51.100.1 -a 198.51.100.2|Invalid address: 198.51.100.2",
+        "-a 2001:db8::1 -a 2001:db8::2|Invalid address: 2001:db8::2",
+        "-a 198.51.100.1/24|Invalid address: 198.51.100.1/24",
+        "-a 0.0.0.0|Invalid address: 0.0.0.0",
+        "-a 127.0.0.1|Invalid address: 127.0.0.1",
+        "-a 224.0.0.1|Invalid address: 224.0.0.1",
+        "-a ::1|Invalid address: ::1",
+        "-a ::|Invalid address: ::",
+        "-n 33|Invalid netmask: 33",
+        "-n 255.0.255.0|Invalid netmask: 255.0.255.0",
+        "-n 255.255.255.255|Invalid netmask: 255.255.255.255",
+        "-n abc|Invalid netmask: abc",
+        "-M zz|Invalid MAC address: zz",
+        "-M 00:11:22:33:44|Invalid MAC address: 00:11:22:33:44",
+        "-M 00:11:22:33:44:55:66|Invalid MAC address: 00:11:22:33:44:55:66",
+        "-M 00-11-22-33-44-55|Invalid MAC address: 00-11-22-33-44-55",
+        "-M 000:11:22:33:44:55|Invalid MAC address: 000:11:22:33:44:55",
+        "--ns-mac-addr zz|Invalid MAC address: zz",
+        "-g abc|Invalid gateway address: abc",
+        "-g 198.51.100.1 -g 198.51.100.2|Invalid gateway address: 198.51.100.2",
+        "-g 127.0.0.1|Invalid gateway address: 127.0.0.1",
+        "-g 0.0.0.0|Invalid gateway address: 0.0.0.0",
+        "-g ::|Invalid gateway address: ::",
+        "-o abc|Invalid or redundant outbound address: abc",
+        "-o 198.51.100.1 -o 198.51.100.2|Invalid or redundant outbound address: 198.51.100.2",
+        "-o 0.0.0.0|Invalid or redundant outbound address: 0.0.0.0",
+        "-o ::|Invalid or redundant outbound address: ::",
+        "-o 224.0.0.1|Invalid or redundant outbound address: 224.0.0.1",
+        "-D abc|Cannot use DNS address abc",
+        "-D none -D 198.51.100.1|Conflicting DNS options",
+        "-D 198.51.100.1 -D none|Conflicting DNS options",
+        "-D none -D none|Redundant DNS options",
+        "-S none -S a|Conflicting DNS search options",
+        "-S a -S none|Conflicting DNS search options",
+        "-S none -S none|Redundant DNS search options",
+        "--dns-forward abc|Invalid DNS forwarding address: abc",
+        "--dns-forward 198.51.100.1 --dns-forward 198.51.100.2|Invalid DNS forwarding address: 198.51.100.2",
+        "--dns-forward 0.0.0.0|Invalid DNS forwarding address: 0.0.0.0",
+        "--dns-forward 127.0.0.1|Invalid DNS forwarding address: 127.0.0.1",
+        "--dns-host abc|Invalid host nameserver address: abc",
+        "-4 -6|Options ipv4-only and ipv6-only are mutually exclusive",
+        "-6 -4|Options ipv4-only and ipv6-only are mutually exclusive",
+        "-46|Options ipv4-only and ipv6-only are mutually exclusive",
+        "-d -q|Either --debug or --quiet",
+        "-q -d|Either --debug or --quiet",
+        "--trace -q|Either --debug or --quiet",
+        "-q --trace|Either --trace or --quiet",
+        "--trace -d|Multiple --debug options given",
+        "-d -d|Multiple --debug options given",
+        "-q -q|Multiple --quiet options given",
+        "-f -f|Multiple --foreground options given",
+        "-e -e|Multiple --stderr options given",
+        "--trace --trace|Multiple --trace options given",
+        "-p /tmp/a -p /tmp/b|Multiple --pcap options given",
+        "-P /tmp/a -P /tmp/b|Multiple --pid options given",
+        "-l /tmp/a -l /tmp/b|Multiple --log-file options given",
+        "-I a -I b|Multiple --ns-ifname options given",
+        "-F 5 -F 6|Multiple --fd options given",
+        "--runas 0 --runas 0|Multiple --runas options given",
+        "--log-size 50000 --log-size 50000|Multiple --log-size options given",
+        "-F -1|Invalid --fd: -1",
+        "-F abc|Invalid --fd: abc",
+        "-i lo -i lo|Redundant interface: lo",
+        "-i aaaaaaaaaaaaaaaa|Invalid interface name aaaaaaaaaaaaaaaa: No such device",
+        "-I aaaaaaaaaaaaaaaaaaaaaaaaa|Invalid interface name: aaaaaaaaaaaaaaaaaaaaaaaaa",
+        "--outbound-if4 aaaaaaaaaaaaaaaaaa|Invalid interface name: aaaaaaaaaaaaaaaaaa",
+        "--outbound-if4 lo --outbound-if4 lo|Redundant outbound interface: lo",
+        "--outbound-if6 lo --outbound-if6 lo|Redundant outbound interface: lo",
+        "--log-size 1|Invalid --log-size: 1",
+        "--log-size abc|Invalid --log-size: abc",
+        "--log-size 0|Invalid --log-size: 0",
+        "--log-size 40959|Invalid --log-size: 40959",
+        "--one-off|--one-off is for passt mode only",
+        "--no-dhcp-dns|--no-dhcp-dns is for passt mode only",
+        "--no-dhcp-search|--no-dhcp-search is for passt mode only",
+        "--netns /x --userns /y --netns-only|Both --userns and --netns-only given",
+        "--netns-only --userns /y|Both --userns and --netns-only given",
+        "--netns /x 1234|Both --netns and PID or command given",
+        "--netns /x true|Both --netns and PID or command given",
+        "--netns /x 0|Both --netns and PID or command given",
+        "--netns-only 4000000000|Invalid PID 4000000000",
+        "--no-splice --splice-only|Options --no-splice and --splice-only are mutually exclusive",
+        "--splice-only --no-splice|Options --no-splice and --splice-only are mutually exclusive",
+        "--map-host-loopback 127.0.0.1|Invalid address to remap to host: 127.0.0.1",
+        "--map-guest-addr abc|Invalid address to remap to guest: abc",
+        "--stats x|Invalid --stats delay: x",
+        "-t 65536|Invalid port specifier 65536",
+        "-t 22-20|Invalid port specifier 22-20",
+        "-u 22 -u 22|Overlapping port specifier 22",
+        "-t 22,22|Overlapping port specifier 22,22",
+        "-u 22 -u auto|Port forwarding mode 'auto' conflicts with previous mode",
+        "-U none -U none|Port forwarding mode 'none' conflicts with previous mode",
+        "-T auto -T 22|Specific ports cannot be specified together with all/none/auto",
+        "-t all|'all' port forwarding is only allowed for passt",
+        "-t 22-80:32-89|Invalid port specifier 22-80:32-89",
+    })
+    void badCommandLineDiesWithPastaMessage(String line, String message) {
+        dies(message, line.split(" "));
+    }
+
+    @Test
+    void emptyValuesAreRejected() {
+        dies("Invalid pcap path: ", "-p", "");
+        dies("Invalid PID file: ", "-P", "");
+        dies("Invalid userns: ", "--userns", "");
+        dies("Invalid interface name: ", "-I", "");
+        dies("Invalid interface name : No such device", "-i", "");
+        dies("Cannot use DNS address ", "-D", "");
+        dies("Cannot use DNS search domain ", "-S", "");
+        dies("Invalid port specifier ", "-t", "");
+        dies("Invalid netns: ", "--netns", "");
+    }
+
+    @Test
+    void fifthDnsAddressOfAFamilyIsRefused() {
+        dies("Cannot use DNS address 198.51.100.5", "-D", "198.51.100.1", "-D", "198.51.100.2", "-D",
+                "198.51.100.3", "-D", "198.51.100.4", "-D", "198.51.100.5");
+    }
+
+    @Test
+    void otherOptionsAreCheckedBeforePortSpecs() {
+        dies("Invalid MTU: 70000", "-t", "99999", "-m", "70000");
+        dies("Invalid port specifier 99999", "-t", "99999", "-u", "x");
+        dies("Invalid port specifier x", "-u", "x", "-t", "99999");
+    }
+
+    @Test
+    void portSpecsAreCheckedBeforeOperands() {
+        dies("Invalid port specifier x", "--netns", "/x", "-t", "x", "cmd");
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------------------------
+
+    @ParameterizedTest
+    @CsvSource({"0, 0", "10, 10", "0x10, 16", "010, 8", " 5, 5", "+5, 5", "-5, -5", "0X1f, 31"})
+    void strtolReadsCBases(String s, long v) {
+        assertEquals(v, Options.strtol(s, 0));
+    }
+
+    @ParameterizedTest
+    @CsvSource({"''", "abc", "5x", "0x", "08", "99999999999999999999", "' '", "+", "'5 '", "٣"})
+    void strtolRefusesPartialNumbers(String s) {
+        assertEquals(Options.INVALID, Options.strtol(s, 0));
+    }
+
+    @Test
+    void parseIsFastEnoughForEveryStart() throws Exception {
+        String[] argv = {"--config-net", "-t", "8080:80", "-u", "53", "-T", "none", "-U", "none", "--dns-forward",
+            "169.254.1.1", "--no-map-gw", "-f", "--netns", "/run/user/1000/netns/x", "--quiet"};
+        for (int i = 0; i < 2000; i++) {
+            Options.parse(argv);                                  // warm up
+        }
+        long t0 = System.nanoTime();
+        for (int i = 0; i < 1000; i++) {
+            Options.parse(argv);
+        }
+        long perParseUs = (System.nanoTime() - t0) / 1000 / 1000;
+        assertTrue(perParseUs < 1000, "parse took " + perParseUs + " us");
+    }
+}
