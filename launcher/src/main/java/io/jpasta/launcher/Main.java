@@ -97,6 +97,11 @@ public final class Main {
         Log.debug("namespace helper started");
         Conf conf;
         try (Netlink hostNl = Netlink.open()) {
+            for (String ifname : new String[] {opt.iface(), opt.outboundIf4(), opt.outboundIf6()}) {
+                if (ifname != null && hostNl.linkIndex(ifname) < 0) {
+                    throw new ExitRequest(1, "Invalid interface name " + ifname + ": No such device\n", false);
+                }
+            }
             HostState host = HostState.read(hostNl, opt.iface(), !opt.ipv6Only(), !opt.ipv4Only());
             conf = Conf.of(input(opt), host, Resolv.read(Resolv.RESOLV_CONF));
         }
