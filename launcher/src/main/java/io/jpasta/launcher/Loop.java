@@ -35,6 +35,40 @@ final class Loop {
     private final TapPort tap;
     private final boolean commandMode;
 
+    // --- splice wiring (issue 6): listeners and spliced connections, and the drain after the command's exit ---
+    private Listeners listeners;
+    private io.jpasta.splice.Splice splice;
+    /** Status to exit with once spliced connections have drained, -1 while running normally. */
+    private int drainStatus = -1;
+    private long drainDeadlineNs;
+    /** Longest wait for spliced connections to finish after the command exited. */
+    static final long DRAIN_MAX_NS = 10_000_000_000L;
+
+    /** Plugs in the TCP port forwarding listeners and their spliced connections. */
+    void splice(Listeners l, io.jpasta.splice.Splice s) {
+        listeners = l;
+        splice = s;
+    }
+
+    /**
+     * The command exited with {@code status}: stop accepting, and exit now unless spliced connections still carry
+     * data (nothing already read from a socket is lost), in which case exit once they finish, or at the deadline.
+     */
+    private int exitAfterDrain(int status, long now) {
+        if (listeners == null || !listeners.busy()) {
+            return status;
+        }
+        if (drainStatus < 0) {
+            listeners.stopAccepting();
+            ep.remove(nsd.fd());
+            drainStatus = status;
+            drainDeadlineNs = now + DRAIN_MAX_NS;
+            Log.debug("command exited, draining " + splice.active() + " spliced connections");
+        }
+        return -1;
+    }
+    // --- end of splice wiring ---
+
     /** Frames seen on the tap and bytes, for --stats and tests. */
     long tapFramesIn, tapBytesIn;
 
@@ -77,7 +111,7 @@ final class Loop {
     /** Runs until something ends it. @return pasta's exit status */
     int run() {
         for (;;) {
-            int n = ep.await(-1);
+            int n = ep.await(drainStatus >= 0 ? 100 : -1);
             if (n < 0) {
                 if (n == -Errno.EINTR) {
                     continue;
@@ -87,23 +121,26 @@ final class Loop {
             }
             long now = Sys.monotonicNs();
             for (int i = 0; i < n; i++) {
-                int status = dispatch(Epoll.type(ep.data(i)), ep.events(i), now);
+                int status = dispatch(ep.data(i), ep.events(i), now);
                 if (status >= 0) {
                     return status;
                 }
+            }
+            if (drainStatus >= 0 && (!listeners.busy() || now - drainDeadlineNs > 0)) {
+                return drainStatus;
             }
         }
     }
 
     /** @return an exit status to stop with, or -1 to go on */
-    private int dispatch(int type, int ev, long now) {
-        switch (type) {
+    private int dispatch(long data, int ev, long now) {
+        switch (Epoll.type(data)) {
             case Epoll.T_TAP:
                 return fromTap(ev, now);
             case Epoll.T_NSD:
                 nsd.onReadable();
                 if (nsd.exitStatus() >= 0) {
-                    return Linux.shellStatus(nsd.exitStatus());
+                    return exitAfterDrain(Linux.shellStatus(nsd.exitStatus()), now);
                 }
                 if (nsd.gone()) {
                     Log.err("Namespace helper exited");
@@ -127,6 +164,15 @@ final class Loop {
                     Log.info("Namespace gone, exiting");
                     return 0;
                 }
+                return -1;
+            case Epoll.T_SPLICE_LISTEN:
+                listeners.onListen(Epoll.index(data), Epoll.fd(data), ev);
+                return -1;
+            case Epoll.T_SPLICE:
+                splice.onSocket(Epoll.index(data), Epoll.fd(data), ev);
+                return -1;
+            case Epoll.T_AUTO_SCAN:
+                listeners.onScanTimer();
                 return -1;
             default:
                 return -1;

@@ -83,6 +83,16 @@ public final class Main {
 
         Loop loop = new Loop(nsd, tap.fd(), quit, (frame, len, now) -> { }, commandMode);
 
+        // --- splice wiring (issue 6): -t/-T listeners and spliced connections, bound before the command starts ---
+        Listeners.namespaceLoopbackUp(nsd); // until the netlink set-up of the namespace lands
+        io.jpasta.splice.Splice splice = new io.jpasta.splice.Splice(
+                new io.jpasta.splice.NativeSpliceIo(loop.epoll()),
+                new io.jpasta.splice.FlowSlots.FreeSlots(Listeners.SPLICE_CAPACITY));
+        Listeners listeners = new Listeners(nsd, loop.epoll(), splice, opt.tcpToNs(), opt.tcpFromNs(), false);
+        listeners.start();
+        loop.splice(listeners, splice);
+        // --- end of splice wiring ---
+
         if (commandMode) {
             nsd.go();
         } else {

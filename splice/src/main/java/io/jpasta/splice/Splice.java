@@ -49,6 +49,9 @@ public final class Splice {
     private int pooled;
     private int active;
 
+    /** Receives one line per state change when tracing; null when off (the default: costs one field load). */
+    public java.util.function.Consumer<String> trace;
+
     /** Counters, for --stats, the control socket and tests. */
     public long opened, refused, connectFailed, resets, closed;
 
@@ -172,7 +175,7 @@ public final class Splice {
         if ((ev & EPOLLERR) != 0 && !c.has(gone(s))) {
             int err = io.socketError(fd);
             if (err != 0) {
-                fail(c, s);
+                fail(c, s, -err);
                 pump(c, s); // what side s sent before failing still goes out
             }
         }
@@ -225,7 +228,7 @@ public final class Splice {
                 } else if (n == 0) {
                     c.events |= finRcvd(f);
                 } else if (n != -EAGAIN) {
-                    fail(c, f);
+                    fail(c, f, n);
                     continue; // still deliver what side f sent before failing
                 }
             }
@@ -236,7 +239,7 @@ public final class Splice {
                     return;
                 }
                 if (m < 0) {
-                    fail(c, t);
+                    fail(c, t, m);
                     return;
                 }
                 c.pending[f] -= m;
@@ -258,10 +261,13 @@ public final class Splice {
         }
     }
 
-    /** Side {@code x} failed: close it; what was read from it still goes out, what was meant for it is dropped. */
-    private void fail(SpliceConn c, int x) {
+    /** Side {@code x} failed with {@code err} (-errno): close it; what was read from it still goes out, what was meant for it is dropped. */
+    private void fail(SpliceConn c, int x, long err) {
         if (c.has(gone(x))) {
             return;
+        }
+        if (trace != null) {
+            trace.accept(c + ": side " + x + " failed, errno " + -err);
         }
         int o = 1 - x;
         resets++;
@@ -281,6 +287,10 @@ public final class Splice {
      * the epoll interest of both sockets up to date.
      */
     private void settle(SpliceConn c) {
+        if (trace != null) {
+            trace.accept(c + " pending " + c.pending[0] + "/" + c.pending[1] + " moved " + c.moved[0] + "/"
+                    + c.moved[1]);
+        }
         if (c.has(SPLICE_ESTABLISHED)) {
             boolean done = true;
             for (int f = 0; f < 2; f++) {
@@ -299,7 +309,7 @@ public final class Splice {
                 if (!c.has(finSent(t))) {
                     int rc = io.shutdown(c.sock[t], SHUT_WR);
                     if (rc < 0 && rc != -ENOTCONN) {
-                        fail(c, t);
+                        fail(c, t, rc);
                         continue;
                     }
                     c.events |= finSent(t);
@@ -314,7 +324,7 @@ public final class Splice {
             if (c.has(gone(s))) {
                 continue;
             }
-            int want = EPOLLET;
+            int want = 0; // EPOLLET is added when registering
             if (c.has(SPLICE_CONNECT)) {
                 want |= s == 1 ? EPOLLOUT : 0;
             } else {
@@ -329,10 +339,11 @@ public final class Splice {
             if (want != c.interest[s] || c.rearm[s]) {
                 c.rearm[s] = false;
                 int idx = epollIndex(c.index, s);
-                int rc = c.interest[s] < 0 ? io.epollAdd(c.sock[s], want, idx) : io.epollModify(c.sock[s], want, idx);
+                int rc = c.interest[s] < 0 ? io.epollAdd(c.sock[s], want | EPOLLET, idx)
+                        : io.epollModify(c.sock[s], want | EPOLLET, idx);
                 if (rc < 0) {
                     // cannot watch it: without events it would hang forever, so treat it as failed
-                    fail(c, s);
+                    fail(c, s, rc);
                     settle(c);
                     return;
                 }

@@ -37,7 +37,7 @@ final class SpliceConn {
     final long[] pending = new long[2];
     /** Bytes read from side {@code i} and written to the other side, for statistics and tests. */
     final long[] moved = new long[2];
-    /** The epoll mask registered for side {@code i}, -1 when not registered. */
+    /** The epoll mask registered for side {@code i} (EPOLLET left out), -1 when not registered. */
     final int[] interest = {-1, -1};
     /** Side {@code i} must be re-registered even if its mask is unchanged, to get a fresh edge-triggered event. */
     final boolean[] rearm = new boolean[2];
