@@ -300,6 +300,44 @@ class SpliceIT {
         }
     }
 
+    @Test
+    void tAutoFollowsAPortThatStartsListeningInTheNamespace() throws Exception {
+        int port = freePort();
+        // the server starts listening only after pasta is up: the one-second scan must pick it up
+        pasta("-t", "auto", "--", "sh", "-c", "sleep 1; exec socat TCP-LISTEN:" + port + ",reuseaddr,fork "
+                + "SYSTEM:'echo auto'");
+        String got = "";
+        long end = System.currentTimeMillis() + DEADLINE_MS;
+        while (!got.equals("auto")) {
+            assertTrue(System.currentTimeMillis() < end, "port " + port + " never forwarded by -t auto");
+            try (Socket s = new Socket("127.0.0.1", port)) {
+                got = readLine(s.getInputStream());
+            } catch (IOException e) {
+                got = "";
+            }
+        }
+    }
+
+    @Test
+    void bigTAutoForwardsAHostPortIntoTheNamespace() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            int port = server.getLocalPort();
+            Thread.ofVirtual().start(() -> {
+                try (Socket s = server.accept()) {
+                    s.getOutputStream().write("host\n".getBytes(StandardCharsets.US_ASCII));
+                } catch (IOException e) {
+                    // the test fails on the namespace side
+                }
+            });
+            // bounded retry loop inside the namespace: 100 attempts
+            Process p = pasta("-T", "auto", "--", "sh", "-c", "for i in $(seq 100); do r=$(socat -u TCP:127.0.0.1:"
+                    + port + " - 2>/dev/null) && [ -n \"$r\" ] && break; sleep 0.1; done; echo got:$r");
+            assertTrue(p.waitFor(DEADLINE_MS, TimeUnit.MILLISECONDS));
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(out.contains("got:host"), out);
+        }
+    }
+
     // ---- helpers ----
 
     private Process pasta(String... args) throws IOException {
