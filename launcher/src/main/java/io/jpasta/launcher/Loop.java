@@ -6,6 +6,7 @@ import io.jpasta.netns.sys.Epoll;
 import io.jpasta.netns.sys.Errno;
 import io.jpasta.netns.sys.Linux;
 import io.jpasta.netns.sys.Sys;
+import io.jpasta.splice.Splice;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -86,6 +87,27 @@ final class Loop {
         Errno.check("epoll_ctl", ep.add(fd, events, type, index));
     }
 
+    // TCP port forwarding listeners (-t/-T) and their spliced connections (issue 6)
+    private Listeners listeners;
+    private Splice splice;
+
+    /** Plugs in the port forwarding listeners and their spliced connections. */
+    void splice(Listeners l, Splice s) {
+        listeners = l;
+        splice = s;
+        addDrain(new Drain() {
+            @Override
+            public boolean busy() {
+                return l.busy();
+            }
+
+            @Override
+            public void stopAccepting() {
+                l.stopAccepting();
+            }
+        });
+    }
+
     /** Registers a handler whose connections must finish before pasta exits after the command. */
     void addDrain(Drain d) {
         drains.add(d);
@@ -130,7 +152,7 @@ final class Loop {
             }
             long now = Sys.monotonicNs();
             for (int i = 0; i < n; i++) {
-                int status = dispatch(Epoll.type(ep.data(i)), ep.events(i), now);
+                int status = dispatch(ep.data(i), ep.events(i), now);
                 if (status >= 0) {
                     return status;
                 }
@@ -144,8 +166,8 @@ final class Loop {
     }
 
     /** @return an exit status to stop with, or -1 to go on */
-    private int dispatch(int type, int ev, long now) {
-        switch (type) {
+    private int dispatch(long data, int ev, long now) {
+        switch (Epoll.type(data)) {
             case Epoll.T_TAP:
                 return fromTap(ev, now);
             case Epoll.T_NSD:
@@ -186,6 +208,15 @@ final class Loop {
                     Log.info("Namespace gone, exiting");
                     return 0;
                 }
+                return -1;
+            case Epoll.T_SPLICE_LISTEN:
+                listeners.onListen(Epoll.index(data), Epoll.fd(data), ev);
+                return -1;
+            case Epoll.T_SPLICE:
+                splice.onSocket(Epoll.index(data), Epoll.fd(data), ev);
+                return -1;
+            case Epoll.T_AUTO_SCAN:
+                listeners.onScanTimer();
                 return -1;
             default:
                 return -1;

@@ -10,7 +10,11 @@ import io.jpasta.netns.Resolv;
 import io.jpasta.netns.sys.Linux;
 import io.jpasta.tap.L2Services;
 import io.jpasta.tap.Pcap;
+import io.jpasta.tap.fwd.PortRules;
 import io.jpasta.tap.wire.MacAddr;
+import io.jpasta.splice.FlowSlots;
+import io.jpasta.splice.NativeSpliceIo;
+import io.jpasta.splice.Splice;
 import io.jpasta.netns.NsQuit;
 import io.jpasta.netns.sys.Sys;
 
@@ -29,6 +33,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.regex.Pattern;
@@ -121,6 +126,13 @@ public final class Main {
         Loop loop = new Loop(nsd, tapDev.fd(), quit, tap, commandMode);
         Log.debug("loop ready");
 
+        // -t/-T listeners and their spliced connections, bound before the command starts (issue 6)
+        Splice splice = new Splice(new NativeSpliceIo(loop.epoll()), new FlowSlots.FreeSlots(Listeners.SPLICE_CAPACITY));
+        Listeners listeners = new Listeners(nsd, loop.epoll(), splice, ports(opt.tcpPorts(), "-t"),
+                ports(opt.tcpNs(), "-T"), opt.freebind());
+        listeners.start();
+        loop.splice(listeners, splice);
+
         if (commandMode) {
             nsd.go();
         } else {
@@ -201,6 +213,20 @@ public final class Main {
         } catch (IOException e) {
             throw new IOException("Failed to open pcap file " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** @return the forwards of one direction as the listeners take them; unset means pasta's default, auto */
+    static Listeners.Ports ports(PortRules rules, String option) {
+        if (rules.isUnset() || rules.isAuto()) {
+            return new Listeners.Ports(List.of(), true);
+        }
+        List<Listeners.Forward> fwd = new ArrayList<>();
+        String spec = option + " " + rules;
+        rules.forEachForwarded(p -> {
+            PortRules.Bind b = rules.bind(p);
+            fwd.add(new Listeners.Forward(b.address(), b.iface(), p, rules.target(p), rules.isExplicit(p), spec));
+        });
+        return new Listeners.Ports(fwd, false);
     }
 
     /** @return what {@link Conf} needs from the command line */

@@ -1,0 +1,503 @@
+package io.jpasta.launcher;
+
+import io.jpasta.netns.Nsd;
+import io.jpasta.netns.sys.Epoll;
+import io.jpasta.netns.sys.Errno;
+import io.jpasta.netns.sys.Linux;
+import io.jpasta.netns.sys.Sys;
+import io.jpasta.splice.ProcNetTcp;
+import io.jpasta.splice.SocketPool;
+import io.jpasta.splice.Splice;
+
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * TCP port forwarding listeners and what they accept: {@code -t} listeners on the host (our own sockets), {@code -T}
+ * listeners inside the namespace on its loopback addresses (sockets made by jpasta-nsd), and the {@code auto} mode
+ * that follows, every second, the ports listening on the other side.
+ *
+ * <p>A connection accepted on a {@code -t} listener from a loopback address, and every connection accepted on a
+ * {@code -T} listener, is spliced ({@link Splice}) to the loopback address of the other side at the target port:
+ * for {@code -t} with a socket from the pool of namespace sockets ({@link SocketPool}), for {@code -T} with a host
+ * socket made on the spot. Non-loopback clients of {@code -t} go to {@link TapPath} when one is plugged in (the tap
+ * path of the TCP module), and are spliced as well until then.
+ *
+ * <p>Epoll registrations: {@link Epoll#T_SPLICE_LISTEN} with the listener's number as index,
+ * {@link Epoll#T_AUTO_SCAN} for the one-second timer of {@code auto}.
+ */
+public final class Listeners {
+    /**
+     * One forwarded port.
+     *
+     * @param bindAddr   address to bind the listener to, null for any (dual-stack on the host, the namespace's
+     *                   127.0.0.1 and ::1 for {@code -T})
+     * @param bindIf     interface to bind to (SO_BINDTODEVICE), or null
+     * @param port       listening port
+     * @param targetPort port connected on the other side
+     * @param explicit   true for ports named in the spec: if none of a spec's explicit ports can be bound, pasta
+     *                   fails; ports from {@code all} or exclude-only specs are best effort
+     * @param spec       the option as the user gave it ({@code "-t 22"}), for the error message
+     */
+    public record Forward(InetAddress bindAddr, String bindIf, int port, int targetPort, boolean explicit,
+                          String spec) {
+    }
+
+    /** The forwards of one direction, and whether {@code auto} follows the other side's listening ports. */
+    public record Ports(List<Forward> forwards, boolean auto) {
+        public static final Ports NONE = new Ports(List.of(), false);
+    }
+
+    /** Hand-off of a non-loopback client to the tap path. */
+    public interface TapPath {
+        /**
+         * @param fd         the accepted socket, now owned by the tap path when this returns true
+         * @param peer       the peer's struct sockaddr (sockaddr_in or sockaddr_in6), valid during the call
+         * @param targetPort the port in the namespace
+         * @return true if taken, false to splice it instead
+         */
+        boolean accepted(int fd, ByteBuffer peer, int targetPort);
+    }
+
+    static final int BACKLOG = 4096;
+    /** Spliced connections open at once: each holds two sockets and four pipe ends. */
+    static final int SPLICE_CAPACITY = 16384;
+    /** Connections accepted per listener event before giving other events a turn (level-triggered: we return). */
+    static final int ACCEPT_BATCH = 64;
+    static final long SCAN_INTERVAL_NS = 1_000_000_000L;
+    private static final int HOST = 0, NS = 1;
+    private static final int SOCKADDR_IN_LEN = 16, SOCKADDR_IN6_LEN = 28, SOCKADDR_MAX = 128;
+    private static final int SOCK_TYPE = Linux.SOCK_STREAM | Linux.SOCK_NONBLOCK | Linux.SOCK_CLOEXEC;
+    private static final int PROC_BUF = 256 << 10;
+
+    private final Nsd nsd;
+    private final Epoll ep;
+    private final Splice splice;
+    private final SocketPool nsPool;
+    private final Ports toNs, fromNs;
+    private final boolean freebind;
+    private TapPath tapPath;
+
+    // the listener table, indexed by the epoll index
+    private int[] lfd = new int[16], where = new int[16], lport = new int[16], target = new int[16];
+    private boolean[] auto = new boolean[16];
+    private int listeners;
+    /** Ports where we listen, by side: never forward a port back to a listener of our own. */
+    private final long[][] bound = {new long[1024], new long[1024]};
+    /** Ports listened to by auto listeners, by side. */
+    private final long[][] autoBound = {new long[1024], new long[1024]};
+    private final long[] seen = new long[1024];
+
+    private final ByteBuffer sa = Sys.buffer(SOCKADDR_MAX), saLen = Sys.buffer(8), peer = Sys.buffer(SOCKADDR_MAX);
+    private final long saAddr = Sys.address(sa), saLenAddr = Sys.address(saLen), peerAddr = Sys.address(peer);
+    private final ByteBuffer word = Sys.buffer(8);
+    private ByteBuffer proc = Sys.buffer(PROC_BUF);
+    private int timerFd = -1;
+    /** /proc/net/tcp and tcp6 of the namespace (for -t auto) and of the host (for -T auto), -1 when unused. */
+    private final int[] nsProc = {-1, -1}, hostProc = {-1, -1};
+    private boolean stopped;
+
+    /** Counters, for statistics and tests. */
+    public long accepted, acceptErrors;
+
+    /**
+     * @param toNs     {@code -t}: host listeners forwarding into the namespace
+     * @param fromNs   {@code -T}: namespace listeners forwarding to the host
+     * @param freebind {@code --freebind}: bind addresses that are not (yet) local
+     */
+    public Listeners(Nsd nsd, Epoll ep, Splice splice, Ports toNs, Ports fromNs, boolean freebind) {
+        this.nsd = nsd;
+        this.ep = ep;
+        this.splice = splice;
+        this.toNs = toNs;
+        this.fromNs = fromNs;
+        this.freebind = freebind;
+        if (Log.trace) {
+            splice.trace = Log::trace;
+        }
+        this.nsPool = new SocketPool((v6, count, out) -> nsd.sockets(v6 ? Linux.AF_INET6 : Linux.AF_INET, SOCK_TYPE,
+                0, count, 0, 0, null, out));
+    }
+
+    /** Plugs in the tap path for non-loopback clients of {@code -t} listeners. */
+    public void tapPath(TapPath path) {
+        this.tapPath = path;
+    }
+
+    /** @return true if there is anything to do: forwards, or auto in either direction */
+    public boolean any() {
+        return !toNs.forwards().isEmpty() || !fromNs.forwards().isEmpty() || toNs.auto() || fromNs.auto();
+    }
+
+    /**
+     * Binds every configured listener, fills the pools and, for {@code auto}, starts the scans.
+     *
+     * @throws IOException "Failed to bind any port for '-t 22', exiting" when no port of a spec with explicit ports
+     *                     could be bound (pasta's message; the caller exits 1), or when the set-up itself fails
+     */
+    public void start() throws IOException {
+        Map<String, int[]> specs = new LinkedHashMap<>(); // spec -> {explicit ports, bound sockets}
+        for (int side = HOST; side <= NS; side++) {
+            for (Forward f : (side == HOST ? toNs : fromNs).forwards()) {
+                int n = side == HOST ? bindHost(f, false) : bindNs(f, false);
+                if (f.explicit()) {
+                    int[] s = specs.computeIfAbsent(f.spec(), k -> new int[2]);
+                    s[0]++;
+                    s[1] += n;
+                }
+            }
+        }
+        for (Map.Entry<String, int[]> e : specs.entrySet()) {
+            if (e.getValue()[1] == 0) {
+                throw new IOException("Failed to bind any port for '" + e.getKey() + "', exiting");
+            }
+        }
+        if (!toNs.forwards().isEmpty() || toNs.auto()) {
+            nsPool.refillIfLow();
+        }
+        if (any()) {
+            splice.prefillPipes(16);
+        }
+        if (toNs.auto()) {
+            nsProc[0] = nsd.open("/proc/net/tcp", Linux.O_RDONLY);
+            nsProc[1] = nsd.open("/proc/net/tcp6", Linux.O_RDONLY);
+        }
+        if (fromNs.auto()) {
+            hostProc[0] = Sys.open("/proc/net/tcp", Linux.O_RDONLY | Linux.O_CLOEXEC, 0);
+            hostProc[1] = Sys.open("/proc/net/tcp6", Linux.O_RDONLY | Linux.O_CLOEXEC, 0);
+        }
+        if (toNs.auto() || fromNs.auto()) {
+            scan();
+            timerFd = (int) Errno.check("timerfd_create", Sys.timerfdCreate());
+            Errno.check("timerfd_settime", Sys.timerfdSet(timerFd, SCAN_INTERVAL_NS, SCAN_INTERVAL_NS));
+            Errno.check("epoll_ctl", ep.add(timerFd, Linux.EPOLLIN, Epoll.T_AUTO_SCAN, 0));
+        }
+    }
+
+    /** Closes every listener and stops the scans: connections already spliced go on. */
+    public void stopAccepting() {
+        stopped = true;
+        for (int i = 0; i < listeners; i++) {
+            close(i);
+        }
+        if (timerFd >= 0) {
+            Sys.close(timerFd);
+            timerFd = -1;
+        }
+    }
+
+    /** @return true while spliced connections still have data to move or closes to finish */
+    public boolean busy() {
+        return splice.busy();
+    }
+
+    /** Handles events on listener {@code index} (registration fd {@code fd}): accepts and splices. */
+    public void onListen(int index, int fd, int ev) {
+        if (index >= listeners || lfd[index] != fd || stopped) {
+            return;
+        }
+        for (int k = 0; k < ACCEPT_BATCH; k++) {
+            saLen.putInt(0, SOCKADDR_MAX);
+            int a = Sys.accept4(fd, saAddr, saLenAddr, Linux.SOCK_NONBLOCK | Linux.SOCK_CLOEXEC);
+            if (a < 0) {
+                if (a != -Errno.EAGAIN) {
+                    acceptErrors++;
+                    Log.debug("accept on port " + lport[index] + ": " + Errno.text(-a));
+                }
+                break;
+            }
+            accepted++;
+            boolean v6 = sa.getShort(0) == Linux.AF_INET6 && !v4Mapped(sa);
+            if (where[index] == HOST && tapPath != null && !loopback(sa)) {
+                if (tapPath.accepted(a, sa, target[index])) {
+                    continue;
+                }
+            }
+            if (!splice.hasRoom()) {
+                splice.refuse(a);
+                continue;
+            }
+            int t = where[index] == HOST ? nsPool.take(v6)
+                    : Sys.socket(v6 ? Linux.AF_INET6 : Linux.AF_INET, SOCK_TYPE, 0);
+            if (t < 0) {
+                splice.refuse(a);
+                continue;
+            }
+            int i = splice.open(a, t, v6, target[index]);
+            if (Log.trace) {
+                Log.trace("splice " + i + ": " + (where[index] == HOST ? "-t" : "-T") + " port " + lport[index]
+                        + " -> " + (v6 ? "[::1]:" : "127.0.0.1:") + target[index]);
+            }
+        }
+        if (where[index] == HOST) {
+            nsPool.refillIfLow();
+        }
+    }
+
+    /** Handles the one-second timer of {@code auto}. */
+    public void onScanTimer() {
+        if (timerFd < 0) {
+            return;
+        }
+        Sys.read(timerFd, Sys.address(word), 8);
+        scan();
+    }
+
+    /** Follows the listening ports of the other side, for each direction with {@code auto}. */
+    private void scan() {
+        if (toNs.auto() && nsProc[0] >= 0) {
+            follow(nsProc, HOST, NS);
+        }
+        if (fromNs.auto() && hostProc[0] >= 0) {
+            follow(hostProc, NS, HOST);
+        }
+    }
+
+    /**
+     * Makes the auto listeners on side {@code side} match the ports listening on {@code other} (read from
+     * {@code files}), leaving out ports where we listen there ourselves.
+     */
+    private void follow(int[] files, int side, int other) {
+        Arrays.fill(seen, 0);
+        for (int f : files) {
+            if (f >= 0) {
+                int len = readAll(f);
+                if (len > 0) {
+                    ProcNetTcp.listening(proc, len, seen);
+                }
+            }
+        }
+        long[] ours = bound[other], mine = autoBound[side];
+        for (int w = 0; w < seen.length; w++) {
+            long want = seen[w] & ~ours[w];
+            long have = mine[w];
+            long add = want & ~have & ~bound[side][w], remove = have & ~want;
+            for (long b = add; b != 0; b &= b - 1) {
+                int port = w << 6 | Long.numberOfTrailingZeros(b);
+                if (port == 0) {
+                    continue;
+                }
+                Forward f = new Forward(null, null, port, port, false, "auto");
+                int n;
+                try {
+                    n = side == HOST ? bindHost(f, true) : bindNs(f, true);
+                } catch (IOException e) {
+                    n = 0;
+                }
+                if (n > 0) {
+                    mine[w] |= 1L << port;
+                    Log.debug("auto: forwarding port " + port + (side == HOST ? " to namespace" : " to host"));
+                }
+            }
+            for (long b = remove; b != 0; b &= b - 1) {
+                int port = w << 6 | Long.numberOfTrailingZeros(b);
+                for (int i = 0; i < listeners; i++) {
+                    if (auto[i] && where[i] == side && lport[i] == port && lfd[i] >= 0) {
+                        close(i);
+                    }
+                }
+                mine[w] &= ~(1L << port);
+                bound[side][w] &= ~(1L << port);
+                Log.debug("auto: port " + port + " no longer forwarded");
+            }
+        }
+    }
+
+    /** @return bytes of {@code fd} read into {@link #proc} from offset 0, growing it as needed; -errno on error */
+    private int readAll(int fd) {
+        int len = 0;
+        for (;;) {
+            long n = Sys.pread(fd, Sys.address(proc) + len, proc.capacity() - len, len);
+            if (n < 0) {
+                return (int) n;
+            }
+            if (n == 0) {
+                return len;
+            }
+            len += (int) n;
+            if (len == proc.capacity()) {
+                ByteBuffer bigger = Sys.buffer(proc.capacity() * 2);
+                bigger.put(0, proc, 0, len);
+                proc = bigger;
+            }
+        }
+    }
+
+    /** Binds {@code f} on the host. @return sockets bound (0 if the port is busy) */
+    private int bindHost(Forward f, boolean isAuto) throws IOException {
+        if (f.bindAddr() != null) {
+            boolean v6 = f.bindAddr() instanceof Inet6Address;
+            return add(HOST, listenHost(v6, f.bindAddr().getAddress(), false, f), f, isAuto);
+        }
+        // any address: one dual-stack socket; if that fails (one family busy or missing) each family alone
+        int fd = listenHost(true, null, false, f);
+        if (fd >= 0) {
+            return add(HOST, fd, f, isAuto);
+        }
+        int n = add(HOST, listenHost(false, null, false, f), f, isAuto);
+        return n + add(HOST, listenHost(true, null, true, f), f, isAuto);
+    }
+
+    /** Binds {@code f} inside the namespace, on its loopback addresses unless an address is given. */
+    private int bindNs(Forward f, boolean isAuto) throws IOException {
+        if (f.bindAddr() != null) {
+            boolean v6 = f.bindAddr() instanceof Inet6Address;
+            return add(NS, listenNs(v6, f.bindAddr().getAddress(), f), f, isAuto);
+        }
+        int n = add(NS, listenNs(false, new byte[] {127, 0, 0, 1}, f), f, isAuto);
+        byte[] lo6 = new byte[16];
+        lo6[15] = 1;
+        return n + add(NS, listenNs(true, lo6, f), f, isAuto);
+    }
+
+    /** @return a listening host socket, or -errno */
+    private int listenHost(boolean v6, byte[] addr, boolean v6only, Forward f) {
+        int fd = Sys.socket(v6 ? Linux.AF_INET6 : Linux.AF_INET, SOCK_TYPE, 0);
+        if (fd < 0) {
+            return fd;
+        }
+        Sys.setsockoptInt(fd, Linux.SOL_SOCKET, Linux.SO_REUSEADDR, 1);
+        if (v6) {
+            Sys.setsockoptInt(fd, Linux.IPPROTO_IPV6, Linux.IPV6_V6ONLY, v6only ? 1 : 0);
+        }
+        if (freebind) {
+            Sys.setsockoptInt(fd, v6 ? Linux.SOL_IPV6 : Linux.IPPROTO_IP, v6 ? Linux.IPV6_FREEBIND : Linux.IP_FREEBIND,
+                    1);
+        }
+        int rc = 0;
+        if (f.bindIf() != null) {
+            byte[] name = f.bindIf().getBytes(StandardCharsets.US_ASCII);
+            peer.clear();
+            peer.put(0, name).put(name.length, (byte) 0);
+            rc = Sys.setsockopt(fd, Linux.SOL_SOCKET, Linux.SO_BINDTODEVICE, peerAddr, name.length + 1);
+        }
+        int len = sockaddr(sa, v6, addr, f.port());
+        if (rc == 0) {
+            rc = Sys.bind(fd, saAddr, len);
+        }
+        if (rc == 0) {
+            rc = Sys.listen(fd, BACKLOG);
+        }
+        if (rc < 0) {
+            Sys.close(fd);
+            Log.debug("bind/listen port " + f.port() + (v6 ? " (IPv6)" : " (IPv4)") + ": " + Errno.text(-rc));
+            return rc;
+        }
+        return fd;
+    }
+
+    /** @return a listening socket inside the namespace, or -errno */
+    private int listenNs(boolean v6, byte[] addr, Forward f) throws IOException {
+        int len = sockaddr(sa, v6, addr, f.port());
+        byte[] bytes = new byte[len];
+        sa.get(0, bytes);
+        int flags = Nsd.SOCK_REUSEADDR | (v6 ? Nsd.SOCK_V6ONLY : 0) | (freebind ? Nsd.SOCK_FREEBIND : 0);
+        int[] out = new int[1];
+        int rc = nsd.sockets(v6 ? Linux.AF_INET6 : Linux.AF_INET, SOCK_TYPE, 0, 1, BACKLOG, flags, bytes, out);
+        if (rc < 0) {
+            Log.debug("bind/listen port " + f.port() + " in namespace: " + Errno.text(-rc));
+            return rc;
+        }
+        return out[0];
+    }
+
+    /** Adds listening socket {@code fd} to the table and the epoll set. @return 1, or 0 if {@code fd} is -errno */
+    private int add(int side, int fd, Forward f, boolean isAuto) throws IOException {
+        if (fd < 0) {
+            return 0;
+        }
+        int i = 0;
+        while (i < listeners && lfd[i] >= 0) {
+            i++;
+        }
+        if (i == lfd.length) {
+            int n = lfd.length * 2;
+            lfd = Arrays.copyOf(lfd, n);
+            where = Arrays.copyOf(where, n);
+            lport = Arrays.copyOf(lport, n);
+            target = Arrays.copyOf(target, n);
+            auto = Arrays.copyOf(auto, n);
+        }
+        lfd[i] = fd;
+        where[i] = side;
+        lport[i] = f.port();
+        target[i] = f.targetPort();
+        auto[i] = isAuto;
+        listeners = Math.max(listeners, i + 1);
+        bound[side][f.port() >>> 6] |= 1L << f.port();
+        int rc = ep.add(fd, Linux.EPOLLIN, Epoll.T_SPLICE_LISTEN, i);
+        if (rc < 0) {
+            close(i);
+            throw Errno.io("epoll_ctl", rc);
+        }
+        return 1;
+    }
+
+    private void close(int i) {
+        if (lfd[i] >= 0) {
+            Sys.close(lfd[i]);
+            lfd[i] = -1;
+        }
+    }
+
+    /** @return the length of the struct sockaddr written to {@code b} for {@code addr} (null: any) and port */
+    static int sockaddr(ByteBuffer b, boolean v6, byte[] addr, int port) {
+        for (int i = 0; i < SOCKADDR_IN6_LEN; i++) {
+            b.put(i, (byte) 0);
+        }
+        b.putShort(0, (short) (v6 ? Linux.AF_INET6 : Linux.AF_INET));
+        b.put(2, (byte) (port >>> 8)).put(3, (byte) port);
+        if (addr != null) {
+            b.put(v6 ? 8 : 4, addr);
+        }
+        return v6 ? SOCKADDR_IN6_LEN : SOCKADDR_IN_LEN;
+    }
+
+    /** @return true if the struct sockaddr in {@code b} is a loopback address (127/8, ::1, ::ffff:127/104) */
+    static boolean loopback(ByteBuffer b) {
+        if (b.getShort(0) == Linux.AF_INET) {
+            return b.get(4) == 127;
+        }
+        if (v4Mapped(b)) {
+            return b.get(8 + 12) == 127;
+        }
+        for (int i = 0; i < 15; i++) {
+            if (b.get(8 + i) != 0) {
+                return false;
+            }
+        }
+        return b.get(8 + 15) == 1;
+    }
+
+    /** @return true if the struct sockaddr_in6 in {@code b} holds an IPv4-mapped address (::ffff:a.b.c.d) */
+    static boolean v4Mapped(ByteBuffer b) {
+        if (b.getShort(0) != Linux.AF_INET6) {
+            return false;
+        }
+        for (int i = 0; i < 10; i++) {
+            if (b.get(8 + i) != 0) {
+                return false;
+            }
+        }
+        return b.get(8 + 10) == (byte) 0xff && b.get(8 + 11) == (byte) 0xff;
+    }
+
+    /** @return the ports of the listeners on the host ({@code -t}) or in the namespace, for tests and logs */
+    List<Integer> ports(boolean host) {
+        List<Integer> l = new ArrayList<>();
+        for (int i = 0; i < listeners; i++) {
+            if (lfd[i] >= 0 && where[i] == (host ? HOST : NS)) {
+                l.add(lport[i]);
+            }
+        }
+        return l;
+    }
+}
