@@ -88,7 +88,7 @@ final class Loop {
             }
             long now = Sys.monotonicNs();
             for (int i = 0; i < n; i++) {
-                int status = dispatch(Epoll.type(ep.data(i)), ep.events(i), now);
+                int status = dispatch(ep.data(i), ep.events(i), now);
                 if (status >= 0) {
                     return status;
                 }
@@ -102,8 +102,8 @@ final class Loop {
     }
 
     /** @return an exit status to stop with, or -1 to go on */
-    private int dispatch(int type, int ev, long now) {
-        switch (type) {
+    private int dispatch(long data, int ev, long now) {
+        switch (Epoll.type(data)) {
             case Epoll.T_TAP:
                 return fromTap(ev, now);
             case Epoll.T_NSD:
@@ -128,6 +128,9 @@ final class Loop {
                 }
                 return -1;
             }
+            case Epoll.T_ICMP:
+                tap.icmpFromSock(Epoll.index(data), Epoll.fd(data), now);
+                return -1;
             case Epoll.T_QUIT:
                 if (quit.onReadable()) {
                     Log.info("Namespace gone, exiting");

@@ -10,9 +10,12 @@ import io.jpasta.netns.Resolv;
 import io.jpasta.netns.sys.Linux;
 import io.jpasta.tap.L2Services;
 import io.jpasta.tap.Pcap;
+import io.jpasta.tap.flow.FlowTable;
 import io.jpasta.tap.wire.MacAddr;
 import io.jpasta.netns.NsQuit;
 import io.jpasta.netns.sys.Sys;
+import io.jpasta.udp.Icmp;
+import io.jpasta.udp.SysPingSockets;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -114,6 +117,9 @@ public final class Main {
         L2Services l2 = new L2Services(conf.tap(), new SplittableRandom(), Sys.monotonicNs(), Sys.realtimeNs());
         TapIo tap = new TapIo(tapDev.fd(), pcap, l2);
         Loop loop = new Loop(nsd, tapDev.fd(), quit, tap, commandMode);
+        // ICMP echo through ping sockets (udp module); the flow table is built on the first ICMP frame
+        tap.icmp(new Icmp(conf.tap(), () -> new FlowTable(new SplittableRandom().nextLong()),
+                new SysPingSockets(loop.epoll()), Log::debug));
         Log.debug("loop ready");
 
         if (commandMode) {

@@ -18,6 +18,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * ICMP and ICMPv6 echo between the guest and any destination, through unprivileged ping sockets: one socket per
@@ -47,7 +48,8 @@ public final class Icmp {
     /** IPv4 limited broadcast and the multicast range 224.0.0.0/4: ping sockets cannot serve them. */
     private static final int V4_BROADCAST = -1, V4_MCAST_MASK = 0xf000_0000, V4_MCAST = 0xe000_0000;
 
-    private final FlowTable flows;
+    private final Supplier<FlowTable> flowTable;
+    private FlowTable flows;
     private final PingSockets socks;
     private final boolean disabled;
     private final long ourMac;
@@ -73,12 +75,13 @@ public final class Icmp {
 
     /**
      * @param conf our MAC and {@code --no-icmp}
-     * @param flows the flow table shared with the other protocols
+     * @param flowTable the flow table shared with the other protocols, fetched on the first ICMP frame (the
+     *        full-size table is megabytes of arrays: startup should not pay for it when nothing pings)
      * @param socks the kernel, or a fake
      * @param debug where rare conditions are logged at debug level (ping sockets refused, socket failures)
      */
-    public Icmp(TapConf conf, FlowTable flows, PingSockets socks, Consumer<String> debug) {
-        this.flows = flows;
+    public Icmp(TapConf conf, Supplier<FlowTable> flowTable, PingSockets socks, Consumer<String> debug) {
+        this.flowTable = flowTable;
         this.socks = socks;
         this.disabled = conf.noIcmp();
         this.ourMac = conf.ourMac();
@@ -89,6 +92,7 @@ public final class Icmp {
         if (buf != null) {
             return;
         }
+        flows = flowTable.get();
         int n = flows.capacity();
         buf = Arena.ofAuto().allocate(BUF_SIZE, 8);
         sock = new int[n];

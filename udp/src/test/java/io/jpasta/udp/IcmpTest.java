@@ -44,7 +44,7 @@ class IcmpTest {
     final Recorder tap = new Recorder();
 
     Icmp icmp(boolean noIcmp, int capacity) {
-        return new Icmp(conf(noIcmp), new FlowTable(capacity, 42), kernel, log::add);
+        return new Icmp(conf(noIcmp), () -> new FlowTable(capacity, 42), kernel, log::add);
     }
 
     Icmp icmp() {
@@ -213,7 +213,7 @@ class IcmpTest {
     @Test
     void idleFlowExpiresAfterSixtySeconds() {
         FlowTable flows = new FlowTable(16, 1);
-        Icmp icmp = new Icmp(conf(false), flows, kernel, log::add);
+        Icmp icmp = new Icmp(conf(false), () -> flows, kernel, log::add);
         long t0 = 5 * SEC;
         assertEquals(Long.MAX_VALUE, icmp.nextDeadlineNs());
         fromTap(icmp, echo4(GUEST4, REMOTE4, 3, 1, 8), t0);
@@ -280,7 +280,7 @@ class IcmpTest {
     void pingSocketsNotPermittedIsCountedAndLoggedOnce() {
         kernel.openResult = -13;    // EACCES: our group is outside net.ipv4.ping_group_range
         FlowTable flows = new FlowTable(16, 1);
-        Icmp icmp = new Icmp(conf(false), flows, kernel, log::add);
+        Icmp icmp = new Icmp(conf(false), () -> flows, kernel, log::add);
         assertEquals(L2Services.DROPPED, fromTap(icmp, bytes("icmp-echo-request"), 0));
         assertEquals(L2Services.DROPPED, fromTap(icmp, bytes("icmp-echo-request"), SEC));
         assertEquals(2, icmp.stats().drops(IcmpStats.NOT_PERMITTED));
