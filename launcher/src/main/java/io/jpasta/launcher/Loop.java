@@ -203,6 +203,9 @@ final class Loop {
                 }
                 return -1;
             }
+            case Epoll.T_ICMP:
+                tap.icmpFromSock(Epoll.index(data), Epoll.fd(data), now);
+                return -1;
             case Epoll.T_QUIT:
                 if (quit.onReadable()) {
                     Log.info("Namespace gone, exiting");

@@ -17,6 +17,8 @@ import io.jpasta.splice.NativeSpliceIo;
 import io.jpasta.splice.Splice;
 import io.jpasta.netns.NsQuit;
 import io.jpasta.netns.sys.Sys;
+import io.jpasta.udp.Icmp;
+import io.jpasta.udp.SysPingSockets;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -124,6 +126,9 @@ public final class Main {
         L2Services l2 = new L2Services(conf.tap(), new SplittableRandom(), Sys.monotonicNs(), Sys.realtimeNs());
         TapIo tap = new TapIo(tapDev.fd(), pcap, l2);
         Loop loop = new Loop(nsd, tapDev.fd(), quit, tap, commandMode);
+        // ICMP echo through ping sockets (udp module); the flow table is built on the first ICMP frame
+        tap.icmp(new Icmp(conf.tap(), Flows::table,
+                new SysPingSockets(loop.epoll()), Log::debug));
         Log.debug("loop ready");
 
         // -t/-T listeners and their spliced connections, bound before the command starts (issue 6)

@@ -5,6 +5,7 @@ import io.jpasta.netns.sys.Sys;
 import io.jpasta.tap.L2Services;
 import io.jpasta.tap.Pcap;
 import io.jpasta.tap.TapSink;
+import io.jpasta.udp.Icmp;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -19,6 +20,8 @@ final class TapIo implements TapSink {
     private final int fd;
     private final Pcap pcap;
     private final L2Services l2;
+    /** ICMP echo (udp module), set once by {@link #icmp(Icmp)} after the loop exists; null: not wired. */
+    private Icmp icmp;
 
     /** Frames from the tap no handler claimed (protocols not implemented yet, or not for us). */
     long unhandled;
@@ -35,8 +38,24 @@ final class TapIo implements TapSink {
         if (pcap != null) {
             pcap.record(frame, 0, len, Sys.realtimeNs());
         }
-        if (l2.handle(frame, 0, len, nowNs, this) == L2Services.NOT_MINE) {
-            unhandled++;
+        if (l2.handle(frame, 0, len, nowNs, this) != L2Services.NOT_MINE) {
+            return;
+        }
+        if (icmp != null && icmp.fromTap(frame, 0, len, nowNs) != L2Services.NOT_MINE) {
+            return;
+        }
+        unhandled++;
+    }
+
+    /** Wires ICMP echo: frames from the tap, its socket events ({@link #icmpFromSock}) and its expiry timer. */
+    void icmp(Icmp icmp) {
+        this.icmp = icmp;
+    }
+
+    /** An epoll event on ping socket {@code fd} of flow {@code flow}: replies go to the guest. */
+    void icmpFromSock(int flow, int fd, long nowNs) {
+        if (icmp != null) {
+            icmp.fromSock(flow, fd, l2.guestMac(), nowNs, this);
         }
     }
 
@@ -57,14 +76,18 @@ final class TapIo implements TapSink {
         }
     }
 
-    /** Runs the services' timers (unsolicited router advertisements). @return the next deadline */
+    /** Runs the services' timers (unsolicited router advertisements, ICMP flow expiry). @return the next deadline */
     long timer(long nowNs) {
         l2.timer(nowNs, this);
-        return l2.nextDeadlineNs(nowNs);
+        if (icmp != null) {
+            icmp.timer(nowNs);
+        }
+        return nextDeadlineNs(nowNs);
     }
 
     long nextDeadlineNs(long nowNs) {
-        return l2.nextDeadlineNs(nowNs);
+        long d = l2.nextDeadlineNs(nowNs);
+        return icmp != null ? Math.min(d, icmp.nextDeadlineNs()) : d;
     }
 
     void flush() {
