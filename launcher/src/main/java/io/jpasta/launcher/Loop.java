@@ -108,6 +108,23 @@ final class Loop {
         });
     }
 
+    private int statsFd = -1;
+
+    /** {@code --stats DELAY}: log the counters every {@code delaySeconds}, and once more at exit. */
+    void stats(int delaySeconds) throws IOException {
+        long ns = delaySeconds * 1_000_000_000L;
+        statsFd = (int) Errno.check("timerfd_create", Sys.timerfdCreate());
+        Errno.check("timerfd_settime", Sys.timerfdSet(statsFd, Math.max(ns, 1), Math.max(ns, 1)));
+        add(statsFd, Linux.EPOLLIN, Epoll.T_TIMER, 0);
+    }
+
+    /** Logs the counters if {@code --stats} asked for them. */
+    void logStats() {
+        if (statsFd >= 0) {
+            Log.info(tap.statsText(tapFramesIn, tapBytesIn));
+        }
+    }
+
     /** Registers a handler whose connections must finish before pasta exits after the command. */
     void addDrain(Drain d) {
         drains.add(d);
@@ -211,6 +228,10 @@ final class Loop {
                     Log.info("Namespace gone, exiting");
                     return 0;
                 }
+                return -1;
+            case Epoll.T_TIMER:
+                Sys.read(statsFd, wordAddr, 8);
+                logStats();
                 return -1;
             case Epoll.T_SPLICE_LISTEN:
                 listeners.onListen(Epoll.index(data), Epoll.fd(data), ev);

@@ -129,6 +129,9 @@ public final class Main {
         // ICMP echo through ping sockets (udp module); the flow table is built on the first ICMP frame
         tap.icmp(new Icmp(conf.tap(), Flows::table,
                 new SysPingSockets(loop.epoll()), Log::debug));
+        if (opt.stats() >= 0) {
+            loop.stats(opt.stats());
+        }
         Log.debug("loop ready");
 
         // -t/-T listeners and their spliced connections, bound before the command starts (issue 6)
@@ -149,6 +152,7 @@ public final class Main {
             }
         }
         int status = loop.run();
+        loop.logStats();
         tap.flush();
         nsd.close();
         return status;

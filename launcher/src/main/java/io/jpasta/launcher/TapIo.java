@@ -100,6 +100,19 @@ final class TapIo implements TapSink {
         }
     }
 
+    /** @return the counters {@code --stats} prints: tap frames both ways, then each service's, drops included */
+    String statsText(long framesIn, long bytesIn) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("tap     rx ").append(framesIn).append(" frames ").append(bytesIn).append(" bytes, tx ")
+                .append(framesOut).append(" frames ").append(bytesOut).append(" bytes, tx drops ").append(dropsOut)
+                .append(", unhandled ").append(unhandled).append('\n');
+        sb.append(l2.stats().format());
+        if (icmp != null) {
+            sb.append(icmp.stats().format());
+        }
+        return sb.toString().strip();
+    }
+
     L2Services services() {
         return l2;
     }
