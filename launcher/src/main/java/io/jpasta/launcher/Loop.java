@@ -88,7 +88,8 @@ final class Loop {
             }
             long now = Sys.monotonicNs();
             for (int i = 0; i < n; i++) {
-                int status = dispatch(Epoll.type(ep.data(i)), ep.events(i), now);
+                long data = ep.data(i);
+                int status = dispatch(Epoll.type(data), Epoll.index(data), ep.events(i), now);
                 if (status >= 0) {
                     return status;
                 }
@@ -102,8 +103,11 @@ final class Loop {
     }
 
     /** @return an exit status to stop with, or -1 to go on */
-    private int dispatch(int type, int ev, long now) {
+    private int dispatch(int type, int index, int ev, long now) {
         switch (type) {
+            case Epoll.T_TCP:
+                tap.tcpEvent(index, ev, now);
+                return -1;
             case Epoll.T_TAP:
                 return fromTap(ev, now);
             case Epoll.T_NSD:
@@ -154,6 +158,7 @@ final class Loop {
                 tapBytesIn += len;
                 tap.frameFromTap(frame, (int) len, now);
             }
+            tap.endOfBurst(now);
         }
         if ((ev & (Linux.EPOLLHUP | Linux.EPOLLERR | Linux.EPOLLRDHUP)) != 0) {
             Log.err("Tap device hangup");

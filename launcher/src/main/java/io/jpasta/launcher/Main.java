@@ -9,6 +9,10 @@ import io.jpasta.netns.Nsd;
 import io.jpasta.netns.Resolv;
 import io.jpasta.netns.sys.Linux;
 import io.jpasta.tap.L2Services;
+import io.jpasta.tap.TapConf;
+import io.jpasta.tap.flow.FlowTable;
+import io.jpasta.tcp.SysTcpSocks;
+import io.jpasta.tcp.Tcp;
 import io.jpasta.tap.Pcap;
 import io.jpasta.tap.wire.MacAddr;
 import io.jpasta.netns.NsQuit;
@@ -114,6 +118,15 @@ public final class Main {
         L2Services l2 = new L2Services(conf.tap(), new SplittableRandom(), Sys.monotonicNs(), Sys.realtimeNs());
         TapIo tap = new TapIo(tapDev.fd(), pcap, l2);
         Loop loop = new Loop(nsd, tapDev.fd(), quit, tap, commandMode);
+        if (!opt.noTcp()) {
+            // TCP over the tap (issue 5): built on the first TCP frame
+            Tcp.trace = Log.trace;
+            Tcp.logger = Log::trace;
+            long tcpSecret = new SplittableRandom().nextLong();
+            TapConf tapConf = conf.tap();
+            tap.tcp(() -> new Tcp(tapConf, new FlowTable(tcpSecret), new SysTcpSocks(loop.epoll()), tap,
+                    !opt.noMapGw(), tcpSecret));
+        }
         Log.debug("loop ready");
 
         if (commandMode) {
