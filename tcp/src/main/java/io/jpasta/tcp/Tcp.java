@@ -11,6 +11,7 @@ import io.jpasta.tap.wire.Checksum;
 import io.jpasta.tap.wire.EthHeader;
 import io.jpasta.tap.wire.Ipv4Header;
 import io.jpasta.tap.wire.Ipv6Header;
+import io.jpasta.tap.wire.MacAddr;
 import io.jpasta.tap.wire.Seq;
 import io.jpasta.tap.wire.TcpHeader;
 import io.jpasta.tap.wire.TcpOptions;
@@ -314,8 +315,15 @@ public final class Tcp {
         return HANDLED;
     }
 
+    /** Tests only: when set, every connection starts at {@link #isnForTest}. */
+    boolean fixedIsn;
+    int isnForTest;
+
     /** RFC 6528: a keyed hash of the connection's addresses plus a clock ticking every 4 µs. */
     private int isn(int f, long now) {
+        if (fixedIsn) {
+            return isnForTest;
+        }
         int s = FlowTable.sidx(f, TAPSIDE);
         long h = secret;
         h = mix(h ^ flows.eAddrHi(s));
@@ -715,6 +723,9 @@ public final class Tcp {
                 return;
             }
         }
+        if ((events & (TcpSocks.EPOLLRDHUP | TcpSocks.EPOLLHUP)) != 0) {
+            c.event(f, TcpConn.SOCK_FIN_RCVD);
+        }
         if ((events & (TcpSocks.EPOLLIN | TcpSocks.EPOLLRDHUP | TcpSocks.EPOLLHUP)) != 0) {
             dataFromSock(f, nowNs);
         }
@@ -759,7 +770,7 @@ public final class Tcp {
                 return;
             }
             if (r == 0) {
-                c.event(f, TcpConn.SOCK_FIN_RCVD);
+                c.event(f, TcpConn.SOCK_FIN_RCVD); // also when the FIN came with data and no RDHUP was seen
                 int ws = c.wsToTap[f];
                 emitFlow(f, ctl, CTL_AT, c.seqToTap[f], c.seqFromTap[f],
                         TcpHeader.FIN | TcpHeader.ACK_FLAG, c.wndToTap[f] >>> ws, 0, 0);
@@ -783,8 +794,8 @@ public final class Tcp {
             c.seqAckToTap[f] = ack;
             c.seqToTap[f] = seq + (int) r;
             dataSent(f, now);
-            if (r < len) {
-                return;
+            if (r < len && !c.has(f, TcpConn.SOCK_FIN_RCVD)) {
+                return; // drained; with the peer's FIN seen, go on to find the end of the stream
             }
         }
     }
@@ -1018,7 +1029,7 @@ public final class Tcp {
         long ipOff = tcpOff - ipLen;
         long ethOff = ipOff - ETH_LEN;
         int l4Len = tcpLen + dataLen;
-        oEth.wrap(m, ethOff).dst(guestMac).src(conf.ourMac()).type(v6 ? EthHeader.ETH_P_IPV6 : EthHeader.ETH_P_IP);
+        oEth.wrap(m, ethOff).dst(guestMac == MacAddr.NONE ? MacAddr.BROADCAST : guestMac).src(conf.ourMac()).type(v6 ? EthHeader.ETH_P_IPV6 : EthHeader.ETH_P_IP);
         long pseudo;
         if (v6) {
             oIp6.wrap(m, ipOff).init(0, l4Len, Ipv6Header.IPPROTO_TCP, 255, srcHi, srcLo, dstHi, dstLo);
