@@ -187,6 +187,9 @@ final class Loop {
         switch (Epoll.type(data)) {
             case Epoll.T_TAP:
                 return fromTap(ev, now);
+            case Epoll.T_TCP:
+                tap.tcpEvent(Epoll.index(data), ev, now);
+                return -1;
             case Epoll.T_NSD:
                 nsd.onReadable();
                 if (nsd.exitStatus() >= 0 && drainStatus < 0) {
@@ -262,6 +265,7 @@ final class Loop {
                 tapBytesIn += len;
                 tap.frameFromTap(frame, (int) len, now);
             }
+            tap.endOfBurst(now);
         }
         if ((ev & (Linux.EPOLLHUP | Linux.EPOLLERR | Linux.EPOLLRDHUP)) != 0) {
             Log.err("Tap device hangup");

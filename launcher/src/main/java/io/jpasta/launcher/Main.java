@@ -10,6 +10,9 @@ import io.jpasta.netns.Resolv;
 import io.jpasta.netns.sys.Linux;
 import io.jpasta.tap.L2Services;
 import io.jpasta.tap.Pcap;
+import io.jpasta.tap.TapConf;
+import io.jpasta.tcp.SysTcpSocks;
+import io.jpasta.tcp.Tcp;
 import io.jpasta.tap.fwd.PortRules;
 import io.jpasta.tap.wire.MacAddr;
 import io.jpasta.splice.FlowSlots;
@@ -129,6 +132,15 @@ public final class Main {
         // ICMP echo through ping sockets (udp module); the flow table is built on the first ICMP frame
         tap.icmp(new Icmp(conf.tap(), Flows::table,
                 new SysPingSockets(loop.epoll()), Log::debug));
+        if (!opt.noTcp()) {
+            // TCP over the tap (issue 5): built on the first TCP frame
+            Tcp.trace = Log.trace;
+            Tcp.logger = Log::trace;
+            long tcpSecret = new SplittableRandom().nextLong();
+            TapConf tapConf = conf.tap();
+            tap.tcp(() -> new Tcp(tapConf, Flows.table(), new SysTcpSocks(loop.epoll()), tap, !opt.noMapGw(),
+                    tcpSecret));
+        }
         if (opt.stats() >= 0) {
             loop.stats(opt.stats());
         }

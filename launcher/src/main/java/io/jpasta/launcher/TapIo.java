@@ -5,10 +5,13 @@ import io.jpasta.netns.sys.Sys;
 import io.jpasta.tap.L2Services;
 import io.jpasta.tap.Pcap;
 import io.jpasta.tap.TapSink;
+import io.jpasta.tcp.Tcp;
 import io.jpasta.udp.Icmp;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.function.Supplier;
 
 /**
  * Frame I/O on the tap device: every frame from the tap is captured ({@code -p}), offered to the L2/L3 services
@@ -44,7 +47,53 @@ final class TapIo implements TapSink {
         if (icmp != null && icmp.fromTap(frame, 0, len, nowNs) != L2Services.NOT_MINE) {
             return;
         }
+        if (tcpFromTap(frame, len, nowNs) != Tcp.NOT_MINE) {
+            return;
+        }
         unhandled++;
+    }
+
+    // TCP over the tap (issue 5): the engine is built on the first TCP frame, so that start-up pays nothing for it
+    private Supplier<Tcp> tcpInit;
+    private Tcp tcp;
+
+    /** Enables TCP over the tap ({@code --no-tcp} leaves it off); {@code init} builds the engine on first use. */
+    void tcp(Supplier<Tcp> init) {
+        tcpInit = init;
+    }
+
+    private int tcpFromTap(MemorySegment frame, int len, long nowNs) {
+        if (tcp == null) {
+            if (tcpInit == null || !isTcp(frame, len)) {
+                return Tcp.NOT_MINE;
+            }
+            tcp = tcpInit.get();
+        }
+        return tcp.fromTap(frame, 0, len, nowNs);
+    }
+
+    /** Cheap first look (EtherType and IP protocol field, no extension headers) to decide on building the engine. */
+    private static boolean isTcp(MemorySegment frame, int len) {
+        if (len < 54) {
+            return false;
+        }
+        int type = (frame.get(ValueLayout.JAVA_BYTE, 12) & 0xff) << 8 | (frame.get(ValueLayout.JAVA_BYTE, 13) & 0xff);
+        return (type == 0x0800 && frame.get(ValueLayout.JAVA_BYTE, 23) == 6)
+                || (type == 0x86dd && frame.get(ValueLayout.JAVA_BYTE, 20) == 6);
+    }
+
+    /** End of a burst of tap frames: coalesced writes to sockets and ACKs to the guest. */
+    void endOfBurst(long nowNs) {
+        if (tcp != null) {
+            tcp.flush(nowNs);
+        }
+    }
+
+    /** Readiness of the TCP socket of {@code flow}. */
+    void tcpEvent(int flow, int events, long nowNs) {
+        if (tcp != null) {
+            tcp.sockEvent(flow, events, nowNs);
+        }
     }
 
     /** Wires ICMP echo: frames from the tap, its socket events ({@link #icmpFromSock}) and its expiry timer. */
@@ -82,12 +131,18 @@ final class TapIo implements TapSink {
         if (icmp != null) {
             icmp.timer(nowNs);
         }
+        if (tcp != null) {
+            tcp.timer(nowNs);
+        }
         return nextDeadlineNs(nowNs);
     }
 
     long nextDeadlineNs(long nowNs) {
         long d = l2.nextDeadlineNs(nowNs);
-        return icmp != null ? Math.min(d, icmp.nextDeadlineNs()) : d;
+        if (icmp != null) {
+            d = Math.min(d, icmp.nextDeadlineNs());
+        }
+        return tcp != null ? Math.min(d, tcp.nextDeadlineNs()) : d;
     }
 
     void flush() {

@@ -1,0 +1,213 @@
+package io.jpasta.it;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * TCP through the tap, end to end: the built {@code pasta} runs as the unprivileged user {@code jpasta-test} inside
+ * a network namespace that plays the host (198.51.100.2/30 on a veth with a default route via 198.51.100.1, and a
+ * server address 203.0.113.5 on the veth's peer, which pasta does not copy into its namespace). Clients in pasta's
+ * namespace reach servers on 203.0.113.5 through the tap, so every byte crosses the TCP engine.
+ *
+ * <p>The sandbox is private to this class (namespace {@code tcphelper-it-PID}); it is removed in {@link #down()}.
+ */
+class TcpTapIT {
+    private static final String USER = "jpasta-test";
+    private static final String SERVER = "203.0.113.5";
+    private static final long TIMEOUT_S = 60;
+    private static final String NS = "tcphelper-it-" + ProcessHandle.current().pid();
+
+    private static Path pasta;
+    private static Path dir;
+    private static boolean up;
+
+    @BeforeAll
+    static void sandbox() throws Exception {
+        pasta = Path.of(System.getProperty("jpasta.dist", "dist"), "bin", "pasta").toAbsolutePath();
+        boolean root = "root".equals(System.getProperty("user.name"));
+        if (!root || !Files.isExecutable(pasta) || run(List.of("id", USER), 5).code != 0) {
+            System.out.println("TcpTapIT skipped: needs root, user " + USER + " and " + pasta);
+            Assumptions.abort("sandbox not available");
+        }
+        dir = Files.createTempDirectory("tcphelper-it");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+        sh("ip netns add " + NS);
+        up = true;
+        sh("ip -n " + NS + " link set lo up");
+        sh("ip -n " + NS + " link add up0 type veth peer name up1");
+        sh("ip -n " + NS + " link set up0 up");
+        sh("ip -n " + NS + " link set up1 up");
+        sh("ip -n " + NS + " addr add 198.51.100.2/30 dev up0");
+        sh("ip -n " + NS + " addr add " + SERVER + "/32 dev up1");
+        sh("ip -n " + NS + " route add default via 198.51.100.1");
+    }
+
+    @AfterAll
+    static void down() throws Exception {
+        if (up) {
+            // servers of a failed test may still run in the namespace: end them by PID, then remove it
+            Result pids = run(List.of("ip", "netns", "pids", NS), 5);
+            for (String pid : pids.out.split("\\s+")) {
+                if (!pid.isBlank()) {
+                    ProcessHandle.of(Long.parseLong(pid.trim())).ifPresent(ProcessHandle::destroyForcibly);
+                }
+            }
+            run(List.of("ip", "netns", "del", NS), 10);
+        }
+        if (dir != null) {
+            try (var files = Files.list(dir)) {
+                for (Path p : files.toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    @Test
+    void oneKibFromNamespaceArrivesWhole() throws Exception {
+        sendFromNamespace(1024, 5101);
+    }
+
+    @Test
+    void tenMibFromNamespaceArriveWhole() throws Exception {
+        sendFromNamespace(10 << 20, 5102);
+    }
+
+    @Test
+    void tenMibFromHostServerArriveWholeInNamespace() throws Exception {
+        Path src = randomFile("down.bin", 10 << 20);
+        Process server = inNs("socat", "-u", "OPEN:" + src, "TCP-LISTEN:5103,bind=" + SERVER + ",reuseaddr");
+        try {
+            awaitListening(5103);
+            Result r = pasta("sh", "-c", "socat -u TCP:" + SERVER + ":5103 - | sha256sum");
+            assertEquals(0, r.code, r.err);
+            assertEquals(sha256(src), r.out.trim().split("\\s+")[0]);
+        } finally {
+            server.destroyForcibly();
+        }
+    }
+
+    @Test
+    void oneKibFromHostServerArrivesWholeInNamespace() throws Exception {
+        Path src = randomFile("down1k.bin", 1024);
+        Process server = inNs("socat", "-u", "OPEN:" + src, "TCP-LISTEN:5104,bind=" + SERVER + ",reuseaddr");
+        try {
+            awaitListening(5104);
+            Result r = pasta("sh", "-c", "socat -u TCP:" + SERVER + ":5104 - | sha256sum");
+            assertEquals(0, r.code, r.err);
+            assertEquals(sha256(src), r.out.trim().split("\\s+")[0]);
+        } finally {
+            server.destroyForcibly();
+        }
+    }
+
+    @Test
+    void refusedPortGivesTheGuestRst() throws Exception {
+        Result r = pasta("curl", "-sS", "--max-time", "10", "http://" + SERVER + ":5999/");
+        assertEquals(7, r.code, "curl: could not connect (RST), not a timeout: " + r.err);
+    }
+
+    private void sendFromNamespace(int size, int port) throws Exception {
+        Path src = randomFile("up" + port + ".bin", size);
+        Path dst = dir.resolve("recv" + port + ".bin");
+        Process server = inNs("socat", "-u", "TCP-LISTEN:" + port + ",bind=" + SERVER + ",reuseaddr",
+                "OPEN:" + dst + ",creat,trunc");
+        try {
+            awaitListening(port);
+            Result r = pasta("socat", "-u", "OPEN:" + src, "TCP:" + SERVER + ":" + port);
+            assertEquals(0, r.code, r.err);
+            assertTrue(server.waitFor(TIMEOUT_S, TimeUnit.SECONDS), "server saw the end of the stream");
+            assertEquals(sha256(src), sha256(dst));
+        } finally {
+            server.destroyForcibly();
+        }
+    }
+
+    private static Path randomFile(String name, int size) throws IOException {
+        byte[] b = new byte[size];
+        new Random(size ^ name.hashCode()).nextBytes(b);
+        Path p = dir.resolve(name);
+        Files.write(p, b);
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-r--r--"));
+        return p;
+    }
+
+    private static String sha256(Path p) throws IOException, NoSuchAlgorithmException {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p)));
+    }
+
+    private static void awaitListening(int port) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() - deadline < 0) {
+            Result r = run(List.of("ip", "netns", "exec", NS, "ss", "-Hltn", "sport = :" + port), 5);
+            if (!r.out.isBlank()) {
+                return;
+            }
+            Thread.onSpinWait();
+        }
+        throw new AssertionError("server on port " + port + " not listening");
+    }
+
+    private static Process inNs(String... cmd) throws IOException {
+        List<String> c = new ArrayList<>(List.of("ip", "netns", "exec", NS));
+        c.addAll(List.of(cmd));
+        return new ProcessBuilder(c).redirectErrorStream(true).redirectOutput(dir.resolve("server.log").toFile())
+                .start();
+    }
+
+    /** Runs {@code cmd} in a new pasta namespace ({@code --config-net}) as the unprivileged user. */
+    private static Result pasta(String... cmd) throws Exception {
+        List<String> c = new ArrayList<>(List.of("ip", "netns", "exec", NS, "runuser", "-u", USER, "--",
+                pasta.toString(), "--config-net", "--"));
+        c.addAll(List.of(cmd));
+        return run(c, TIMEOUT_S);
+    }
+
+    private static void sh(String cmd) throws Exception {
+        Result r = run(List.of("sh", "-c", cmd), 10);
+        if (r.code != 0) {
+            throw new IOException(cmd + ": " + r.err);
+        }
+    }
+
+    private record Result(int code, String out, String err) {
+    }
+
+    private static Result run(List<String> cmd, long timeoutS) throws Exception {
+        Path out = Files.createTempFile("tcphelper", ".out"), err = Files.createTempFile("tcphelper", ".err");
+        try {
+            Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            if (!p.waitFor(timeoutS, TimeUnit.SECONDS)) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+                p.waitFor(5, TimeUnit.SECONDS);
+                return new Result(-1, Files.readString(out), "timed out: " + String.join(" ", cmd) + "\n"
+                        + Files.readString(err));
+            }
+            return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+                    Files.readString(err, StandardCharsets.UTF_8));
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+    }
+}

@@ -1,0 +1,169 @@
+package io.jpasta.tcp;
+
+import io.jpasta.netns.sys.Epoll;
+import io.jpasta.netns.sys.Errno;
+import io.jpasta.netns.sys.Linux;
+import io.jpasta.netns.sys.Sys;
+import io.jpasta.tap.flow.Inany;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * {@link TcpSocks} on real host sockets, through {@link Sys}. Sockets are registered edge-triggered in the loop's
+ * epoll set with type {@link Epoll#T_TCP} and the flow index.
+ *
+ * <p>Peeking at an offset uses SO_PEEK_OFF (TCP since Linux 6.9; set before every peek, so a rewind after a
+ * retransmission needs nothing else). Native structs, x86_64: {@code struct msghdr} is 56 bytes (msg_name 0,
+ * msg_namelen 8, msg_iov 16, msg_iovlen 24, msg_control 32, msg_controllen 40, msg_flags 48);
+ * {@code struct iovec} 16 bytes (iov_base 0, iov_len 8); {@code struct sockaddr_in6} 28 bytes (family 0, port 2,
+ * flowinfo 4, address 8, scope 24); {@code struct sockaddr_in} 16 bytes (family 0, port 2, address 4);
+ * {@code struct linger} 8 bytes (l_onoff 0, l_linger 4).
+ */
+public final class SysTcpSocks implements TcpSocks {
+    /** SO_PEEK_OFF and SO_LINGER from asm-generic/socket.h; SIOCOUTQ (TIOCOUTQ) from asm-generic/ioctls.h. */
+    static final int SO_PEEK_OFF = 42, SO_LINGER = 13, SIOCOUTQ = 0x5411;
+    private static final int MSGHDR_SIZE = 56, IOV_SIZE = 16, SOCKADDR_IN6_SIZE = 28, SOCKADDR_IN_SIZE = 16;
+
+    private final Epoll epoll;
+    private final ByteBuffer sa = Sys.buffer(SOCKADDR_IN6_SIZE);
+    private final ByteBuffer saBe = sa.duplicate().order(ByteOrder.BIG_ENDIAN);
+    private final long saAddr = Sys.address(sa);
+    private final ByteBuffer msg = Sys.buffer(MSGHDR_SIZE);
+    private final long msgAddr = Sys.address(msg);
+    private final ByteBuffer iov = Sys.buffer(IOV_SIZE * Tcp.FRAMES);
+    private final long iovAddr = Sys.address(iov);
+    private final ByteBuffer word = Sys.buffer(8);
+    private final long wordAddr = Sys.address(word);
+
+    /** Errors of the last operations, for the trace and stats. */
+    public long connectFailures;
+
+    public SysTcpSocks(Epoll epoll) {
+        this.epoll = epoll;
+        msg.putLong(16, iovAddr);
+    }
+
+    @Override
+    public int connect(int flow, long addrHi, long addrLo, int port) {
+        boolean v4 = Inany.isV4(addrHi, addrLo);
+        int fd = Sys.socket(v4 ? Linux.AF_INET : Linux.AF_INET6,
+                Linux.SOCK_STREAM | Linux.SOCK_NONBLOCK | Linux.SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            return fd;
+        }
+        Sys.setsockoptInt(fd, Linux.SOL_TCP, Linux.TCP_NODELAY, 1);
+        int len;
+        for (int i = 0; i < SOCKADDR_IN6_SIZE; i += 4) {
+            sa.putInt(i, 0);
+        }
+        if (v4) {
+            sa.putShort(0, (short) Linux.AF_INET);
+            saBe.putShort(2, (short) port);
+            saBe.putInt(4, Inany.v4(addrLo));
+            len = SOCKADDR_IN_SIZE;
+        } else {
+            sa.putShort(0, (short) Linux.AF_INET6);
+            saBe.putShort(2, (short) port);
+            saBe.putLong(8, addrHi);
+            saBe.putLong(16, addrLo);
+            len = SOCKADDR_IN6_SIZE;
+        }
+        int rc = Sys.connect(fd, saAddr, len);
+        if (rc < 0 && rc != -Errno.EINPROGRESS) {
+            connectFailures++;
+            Sys.close(fd);
+            return rc;
+        }
+        rc = epoll.add(fd, Linux.EPOLLOUT | Linux.EPOLLRDHUP | Linux.EPOLLET, Epoll.T_TCP, flow);
+        if (rc < 0) {
+            Sys.close(fd);
+            return rc;
+        }
+        return fd;
+    }
+
+    @Override
+    public int error(int fd) {
+        int e = Sys.getsockoptInt(fd, Linux.SOL_SOCKET, Linux.SO_ERROR);
+        return e < 0 ? -e : e;
+    }
+
+    @Override
+    public int watch(int fd, int flow, int events) {
+        int rc = epoll.modify(fd, events | Linux.EPOLLET, Epoll.T_TCP, flow);
+        if (rc == -Errno.ENOENT) {
+            rc = epoll.add(fd, events | Linux.EPOLLET, Epoll.T_TCP, flow);
+        }
+        return rc;
+    }
+
+    @Override
+    public long peek(int fd, int skip, MemorySegment buf, long firstOff, int stride, int chunk, int len) {
+        int rc = Sys.setsockoptInt(fd, Linux.SOL_SOCKET, SO_PEEK_OFF, skip);
+        if (rc < 0) {
+            return rc;
+        }
+        long base = buf.address() + firstOff;
+        int n = 0;
+        for (int left = len; left > 0 && n < Tcp.FRAMES; n++) {
+            int l = Math.min(chunk, left);
+            iov.putLong(n * IOV_SIZE, base + (long) n * stride);
+            iov.putLong(n * IOV_SIZE + 8, l);
+            left -= l;
+        }
+        msg.putLong(0, 0);
+        msg.putInt(8, 0);
+        msg.putLong(24, n);
+        msg.putLong(32, 0);
+        msg.putLong(40, 0);
+        msg.putInt(48, 0);
+        return Sys.recvmsg(fd, msgAddr, Linux.MSG_PEEK | Linux.MSG_DONTWAIT);
+    }
+
+    @Override
+    public long discard(int fd, int len) {
+        // MSG_TRUNC on a TCP socket drops the bytes without copying them anywhere
+        return Sys.recvfrom(fd, 0, len, Linux.MSG_TRUNC | Linux.MSG_DONTWAIT, 0, 0);
+    }
+
+    @Override
+    public long send(int fd, MemorySegment buf, long off, int len) {
+        return Sys.sendto(fd, buf.address() + off, len, Linux.MSG_NOSIGNAL | Linux.MSG_DONTWAIT, 0, 0);
+    }
+
+    @Override
+    public int sendSpace(int fd) {
+        int sndbuf = Sys.getsockoptInt(fd, Linux.SOL_SOCKET, Linux.SO_SNDBUF);
+        if (sndbuf < 0) {
+            return sndbuf;
+        }
+        int rc = Sys.ioctl(fd, SIOCOUTQ, wordAddr);
+        if (rc < 0) {
+            return rc;
+        }
+        return Math.max(0, sndbuf - word.getInt(0));
+    }
+
+    @Override
+    public int shutdownWrite(int fd) {
+        return Sys.shutdown(fd, Linux.SHUT_WR);
+    }
+
+    @Override
+    public void close(int fd) {
+        Sys.close(fd);
+    }
+
+    @Override
+    public void reset(int fd) {
+        if (fd < 0) {
+            return;
+        }
+        word.putInt(0, 1);
+        word.putInt(4, 0);
+        Sys.setsockopt(fd, Linux.SOL_SOCKET, SO_LINGER, wordAddr, 8);
+        Sys.close(fd);
+    }
+}

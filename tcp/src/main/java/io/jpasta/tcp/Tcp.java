@@ -1,0 +1,1069 @@
+package io.jpasta.tcp;
+
+import io.jpasta.tap.TapConf;
+import io.jpasta.tap.TapSink;
+import io.jpasta.tap.flow.FlowTable;
+import io.jpasta.tap.flow.FlowType;
+import io.jpasta.tap.flow.Inany;
+import io.jpasta.tap.flow.Pif;
+import io.jpasta.tap.wire.Be;
+import io.jpasta.tap.wire.Checksum;
+import io.jpasta.tap.wire.EthHeader;
+import io.jpasta.tap.wire.Ipv4Header;
+import io.jpasta.tap.wire.Ipv6Header;
+import io.jpasta.tap.wire.MacAddr;
+import io.jpasta.tap.wire.Seq;
+import io.jpasta.tap.wire.TcpHeader;
+import io.jpasta.tap.wire.TcpOptions;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.net.Inet6Address;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.function.Consumer;
+
+/**
+ * The TCP engine between the tap and host sockets (see the package documentation for the theory of operation).
+ * Pure: it takes the time as an argument, writes frames to a {@link TapSink} and reaches sockets only through
+ * {@link TcpSocks}. Owned by the event loop thread.
+ *
+ * <p>Entry points, in the order the loop calls them: {@link #fromTap} for every TCP frame read from the tap,
+ * {@link #flush} once after each burst of tap frames (coalesced writes to sockets, ACKs to the guest),
+ * {@link #sockEvent} for readiness of a socket, {@link #timer} when {@link #nextDeadlineNs} passes.
+ */
+public final class Tcp {
+    /** Trace logging ({@code --trace}); off costs one static read per event. */
+    public static boolean trace;
+    /** Where trace lines go (the launcher's log). */
+    public static Consumer<String> logger = System.err::println;
+
+    /** Handler results, as {@code L2Services}'. */
+    public static final int NOT_MINE = 0, HANDLED = 1, DROPPED = 2;
+
+    /** Side of a flow facing the tap (side 1 faces the host socket). */
+    static final int TAPSIDE = 0, SOCKSIDE = 1;
+    /** MSS assumed when the guest's SYN has none (RFC 9293 §3.7.1). */
+    static final int MSS_DEFAULT = 536;
+    /** Window scale we announce: windows up to 16 MiB, as the seed. */
+    static final int MAX_WS = 8;
+    static final int MAX_WINDOW = 65535 << MAX_WS;
+    /** Guest duplicate ACKs that trigger a fast retransmit (RFC 5681 §3.2). */
+    static final int DUP_ACK_THRESHOLD = 3;
+    static final long MS = 1_000_000L, S = 1_000_000_000L;
+    /** Handshake with the guest must complete within this. */
+    static final long SYN_TIMEOUT = 10 * S;
+    /** First retransmission timeout toward the guest; doubled per retry. The tap has no real RTT. */
+    static final long RTO_INITIAL = 200 * MS;
+    /** Retransmissions without progress before the connection is reset. */
+    static final int MAX_RETRANS = 7;
+    /** A small window advertised to the guest is re-checked after this. */
+    static final long ACK_INTERVAL = 10 * MS;
+    /** No activity on either side for this long resets the connection. */
+    static final long ACT_TIMEOUT = 7200 * S;
+    /** Frames per read from a socket. */
+    static final int FRAMES = 64;
+    /** Data of a frame slot starts here: room for Ethernet, IPv6 and TCP headers with options before it. */
+    static final int DATA_AT = 96;
+    /** Where options or data of control frames (SYN, ACK, FIN, RST) start in their own small buffer. */
+    static final int CTL_AT = 128;
+    /** Bound on data kept per flow for a socket that did not take it yet. */
+    static final int PEND_CAP = 1 << 20;
+    private static final int ETH_LEN = EthHeader.LEN;
+
+    private final TapConf conf;
+    private final FlowTable flows;
+    private final TcpConn c;
+    private final TcpSocks socks;
+    private final TapSink tap;
+    private final long secret;
+    private final boolean mapGateway;
+    private final int mtu;
+    private final int v4Guest;
+    private final long v6GuestHi, v6GuestLo;
+    private final int gw4;
+    private final long gw6Hi, gw6Lo;
+
+    private final EthHeader eth = new EthHeader();
+    private final Ipv4Header ip4 = new Ipv4Header();
+    private final Ipv6Header ip6 = new Ipv6Header();
+    private final TcpHeader th = new TcpHeader();
+    private final TcpOptions opts = new TcpOptions();
+    private final EthHeader oEth = new EthHeader();
+    private final Ipv4Header oIp4 = new Ipv4Header();
+    private final Ipv6Header oIp6 = new Ipv6Header();
+    private final TcpHeader oTh = new TcpHeader();
+
+    private MemorySegment frames;
+    private MemorySegment ctl;
+    private int stride;
+    private final ArrayDeque<MemorySegment> pendPool = new ArrayDeque<>();
+
+    private final int[] dirty;
+    private int dirtyCount;
+    private final int[] active, activePos;
+    private int activeCount;
+    private long minDeadline = Long.MAX_VALUE;
+    private long guestMac;
+
+    /** Counters, for stats and tests. */
+    public long segsFromTap, segsToTap, bytesToSock, bytesToTap, retransmits, fastRetransmits, outOfOrder,
+            heldBytes, dropsNoFlow, rstsToTap;
+
+    /**
+     * @param conf tap configuration: our MAC, the guest's addresses, the gateway, the MTU
+     * @param flows the flow table shared with the other protocols
+     * @param mapGateway connections to the gateway address go to the host's loopback (pasta's default,
+     *        {@code --no-map-gw} turns it off)
+     * @param secret key for initial sequence numbers (RFC 6528)
+     */
+    public Tcp(TapConf conf, FlowTable flows, TcpSocks socks, TapSink tap, boolean mapGateway, long secret) {
+        this.conf = conf;
+        this.flows = flows;
+        this.socks = socks;
+        this.tap = tap;
+        this.secret = secret;
+        this.mapGateway = mapGateway;
+        this.mtu = conf.mtu() == 0 ? 65520 : conf.mtu();
+        this.c = new TcpConn(flows.capacity());
+        this.dirty = new int[flows.capacity()];
+        this.active = new int[flows.capacity()];
+        this.activePos = new int[flows.capacity()];
+        this.guestMac = conf.guestMac();
+        v4Guest = conf.addr4() == null ? 0 : ByteBuffer.wrap(conf.addr4().getAddress()).getInt();
+        gw4 = conf.gateway4() == null ? 0 : ByteBuffer.wrap(conf.gateway4().getAddress()).getInt();
+        long[] g = halves(conf.addr6());
+        v6GuestHi = g[0];
+        v6GuestLo = g[1];
+        long[] w = halves(conf.gateway6());
+        gw6Hi = w[0];
+        gw6Lo = w[1];
+    }
+
+    private static long[] halves(Inet6Address a) {
+        if (a == null) {
+            return new long[] {0, 0};
+        }
+        ByteBuffer b = ByteBuffer.wrap(a.getAddress());
+        return new long[] {b.getLong(), b.getLong()};
+    }
+
+    static void log(String line) {
+        logger.accept(line);
+    }
+
+    private void lazyInit() {
+        if (frames != null) {
+            return;
+        }
+        stride = (DATA_AT + mtu + 63) & ~63;
+        frames = Arena.ofAuto().allocate((long) stride * FRAMES, 64);
+        ctl = Arena.ofAuto().allocate(256, 64);
+    }
+
+    private int maxMss(boolean v6) {
+        return Math.min(65535, mtu - (v6 ? Ipv6Header.LEN : Ipv4Header.MIN_LEN) - TcpHeader.MIN_LEN);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Frames from the tap
+
+    /**
+     * Handles one frame from the tap, whose Ethernet and IP headers the L2 services already validated.
+     *
+     * @return {@link #NOT_MINE} if it is not TCP, {@link #HANDLED} or {@link #DROPPED}
+     */
+    public int fromTap(MemorySegment frame, long off, int len, long nowNs) {
+        if (len < ETH_LEN + Ipv4Header.MIN_LEN) {
+            return NOT_MINE;
+        }
+        eth.wrap(frame, off);
+        int type = eth.type();
+        boolean v6;
+        long srcHi, srcLo, dstHi, dstLo, l4;
+        int l4Len;
+        if (type == EthHeader.ETH_P_IP) {
+            if (!Ipv4Header.fits(frame, off + ETH_LEN, len - ETH_LEN)) {
+                return NOT_MINE;
+            }
+            ip4.wrap(frame, off + ETH_LEN);
+            if (ip4.proto() != Ipv4Header.IPPROTO_TCP) {
+                return NOT_MINE;
+            }
+            if (ip4.isFragment()) {
+                return DROPPED;
+            }
+            v6 = false;
+            srcHi = dstHi = Inany.V4_HI;
+            srcLo = Inany.v4Lo(ip4.src());
+            dstLo = Inany.v4Lo(ip4.dst());
+            l4 = ip4.payload();
+            l4Len = ip4.payloadLen();
+        } else if (type == EthHeader.ETH_P_IPV6) {
+            if (!ip6.parse(frame, off + ETH_LEN, len - ETH_LEN) || ip6.upperProto() != Ipv6Header.IPPROTO_TCP) {
+                return NOT_MINE;
+            }
+            v6 = true;
+            srcHi = ip6.srcHi();
+            srcLo = ip6.srcLo();
+            dstHi = ip6.dstHi();
+            dstLo = ip6.dstLo();
+            l4 = ip6.upperOff();
+            l4Len = ip6.upperLen();
+        } else {
+            return NOT_MINE;
+        }
+        if (!TcpHeader.fits(frame, l4, l4Len)) {
+            return DROPPED;
+        }
+        lazyInit();
+        guestMac = eth.src();
+        segsFromTap++;
+        th.wrap(frame, l4);
+        int sport = th.srcPort(), dport = th.dstPort();
+        int sidx = flows.lookup(Ipv4Header.IPPROTO_TCP, Pif.TAP, srcHi, srcLo, sport, dstHi, dstLo, dport);
+        int fl = th.flags();
+        if (sidx == FlowTable.NONE) {
+            if ((fl & (TcpHeader.SYN | TcpHeader.ACK_FLAG | TcpHeader.RST)) == TcpHeader.SYN) {
+                return synFromTap(frame, l4, l4Len, v6, srcHi, srcLo, sport, dstHi, dstLo, dport, nowNs);
+            }
+            if ((fl & TcpHeader.RST) == 0) {
+                rstNoFlow(v6, srcHi, srcLo, sport, dstHi, dstLo, dport, th.seq(), th.ack(), fl,
+                        l4Len - th.headerLen());
+            }
+            dropsNoFlow++;
+            return DROPPED;
+        }
+        int f = FlowTable.flowOf(sidx);
+        segment(f, frame, l4, l4Len, nowNs);
+        return HANDLED;
+    }
+
+    /** Answers a segment of no connection with a RST (RFC 9293 §3.10.7.1). */
+    private void rstNoFlow(boolean v6, long srcHi, long srcLo, int sport, long dstHi, long dstLo, int dport,
+                           int seq, int ack, int fl, int dataLen) {
+        int seg = dataLen + ((fl & TcpHeader.SYN) != 0 ? 1 : 0) + ((fl & TcpHeader.FIN) != 0 ? 1 : 0);
+        if ((fl & TcpHeader.ACK_FLAG) != 0) {
+            emit(ctl, CTL_AT, v6, dstHi, dstLo, dport, srcHi, srcLo, sport, ack, 0, TcpHeader.RST, 0, 0, 0);
+        } else {
+            emit(ctl, CTL_AT, v6, dstHi, dstLo, dport, srcHi, srcLo, sport, 0, seq + seg,
+                    TcpHeader.RST | TcpHeader.ACK_FLAG, 0, 0, 0);
+        }
+        rstsToTap++;
+    }
+
+    /** A SYN for no flow: opens the host socket and starts connecting. */
+    private int synFromTap(MemorySegment frame, long l4, int l4Len, boolean v6, long srcHi, long srcLo, int sport,
+                           long dstHi, long dstLo, int dport, long now) {
+        if (dport == 0 || sport == 0 || (v6 ? Ipv6Header.isMulticast(dstHi)
+                : (Inany.v4(dstLo) >>> 28) >= 0xe || Inany.v4(dstLo) == -1)) {
+            return DROPPED;
+        }
+        int f = flows.alloc(FlowType.TCP);
+        if (f == FlowTable.NONE) {
+            rstNoFlow(v6, srcHi, srcLo, sport, dstHi, dstLo, dport, th.seq(), 0, TcpHeader.SYN, 0);
+            return DROPPED;
+        }
+        flows.side(f, TAPSIDE, Pif.TAP, srcHi, srcLo, sport, dstHi, dstLo, dport);
+        long tHi = dstHi, tLo = dstLo;
+        if (mapGateway) {
+            if (!v6 && gw4 != 0 && Inany.v4(dstLo) == gw4) {
+                tLo = Inany.v4Lo(0x7f000001);
+                c.flags[f] |= TcpConn.LOCAL;
+            } else if (v6 && (dstHi != 0 || dstLo != 0) && dstHi == gw6Hi && dstLo == gw6Lo) {
+                tHi = 0;
+                tLo = 1;
+                c.flags[f] |= TcpConn.LOCAL;
+            }
+        }
+        flows.side(f, SOCKSIDE, Pif.HOST, tHi, tLo, dport, 0, 0, 0);
+        if (!flows.hash(f, TAPSIDE)) {
+            flows.free(f);
+            return DROPPED;
+        }
+        c.reset(f);
+        if (v6) {
+            c.flags[f] |= TcpConn.V6;
+        }
+        int seq = th.seq();
+        opts.parse(frame, th.options(), th.optionsLen());
+        int mss = opts.mss() == TcpOptions.NONE || opts.mss() == 0 ? MSS_DEFAULT : opts.mss();
+        c.mssToTap[f] = Math.min(mss, maxMss(v6));
+        boolean scaling = opts.wscale() != TcpOptions.NONE;
+        c.wsFromTap[f] = (byte) (scaling ? opts.wscale() : 0);
+        c.wsToTap[f] = (byte) (scaling ? MAX_WS : 0);
+        c.wndFromTap[f] = th.window();
+        c.seqFromTap[f] = c.seqAckToTap[f] = seq + 1;
+        int isn = isn(f, now);
+        c.seqInitToTap[f] = c.seqToTap[f] = c.seqAckFromTap[f] = isn;
+        c.lastActivity[f] = now;
+        activate(f);
+        c.event(f, TcpConn.TAP_SYN_RCVD);
+        int fd = socks.connect(f, tHi, tLo, dport);
+        if (fd < 0) {
+            if (trace) {
+                log("TCP: flow " + f + ": connect failed, errno " + -fd);
+            }
+            emitFlow(f, ctl, CTL_AT, 0, seq + 1, TcpHeader.RST | TcpHeader.ACK_FLAG, 0, 0, 0);
+            rstsToTap++;
+            free(f);
+            return HANDLED;
+        }
+        c.fd[f] = fd;
+        c.rtoAt[f] = now + SYN_TIMEOUT;
+        rearm(f, now);
+        return HANDLED;
+    }
+
+    /** Tests only: when set, every connection starts at {@link #isnForTest}. */
+    boolean fixedIsn;
+    int isnForTest;
+
+    /** RFC 6528: a keyed hash of the connection's addresses plus a clock ticking every 4 µs. */
+    private int isn(int f, long now) {
+        if (fixedIsn) {
+            return isnForTest;
+        }
+        int s = FlowTable.sidx(f, TAPSIDE);
+        long h = secret;
+        h = mix(h ^ flows.eAddrHi(s));
+        h = mix(h ^ flows.eAddrLo(s));
+        h = mix(h ^ flows.oAddrHi(s));
+        h = mix(h ^ flows.oAddrLo(s));
+        h = mix(h ^ ((long) flows.ePort(s) << 16 | flows.oPort(s)));
+        return (int) h + (int) (now / 4000);
+    }
+
+    private static long mix(long h) {
+        h ^= h >>> 33;
+        h *= 0xff51afd7ed558ccdL;
+        h ^= h >>> 33;
+        h *= 0xc4ceb9fe1a85ec53L;
+        h ^= h >>> 33;
+        return h;
+    }
+
+    /** A segment of an existing flow; {@link #th} wraps its header. */
+    private void segment(int f, MemorySegment frame, long l4, int l4Len, long now) {
+        int fl = th.flags();
+        int seq = th.seq();
+        int ack = th.ack();
+        int dlen = l4Len - th.headerLen();
+        c.lastActivity[f] = now;
+        if ((fl & TcpHeader.RST) != 0) {
+            // Acceptable if it falls where we expect data (RFC 5961 §3 would ask for a challenge ACK otherwise;
+            // the guest is on our side of the tap, a window check is enough).
+            if (c.has(f, TcpConn.SOCK_ACCEPTED) || Seq.ge(seq, c.seqFromTap[f] - 1)) {
+                if (trace) {
+                    log("TCP: flow " + f + ": RST from tap");
+                }
+                socks.reset(c.fd[f]);
+                c.fd[f] = -1;
+                free(f);
+            }
+            return;
+        }
+        if (!c.has(f, TcpConn.ESTABLISHED)) {
+            if (!handshake(f, frame, fl, seq, ack, now)) {
+                return;
+            }
+            fl &= ~TcpHeader.SYN;
+        }
+        if ((fl & TcpHeader.SYN) != 0) {
+            return;
+        }
+        if ((fl & TcpHeader.ACK_FLAG) != 0) {
+            ackFromTap(f, ack, th.window() << c.wsFromTap[f], dlen == 0 && (fl & TcpHeader.FIN) == 0, now);
+            if (c.events[f] == 0) {
+                return;
+            }
+        }
+        if (dlen > 0 || (fl & TcpHeader.FIN) != 0) {
+            dataFromTap(f, frame, th.payload(), seq, dlen, (fl & TcpHeader.FIN) != 0);
+        }
+        dataFromSock(f, now);
+    }
+
+    /**
+     * Handshake segments before ESTABLISHED.
+     *
+     * @return true if the segment established the connection and may carry data to process further
+     */
+    private boolean handshake(int f, MemorySegment frame, int fl, int seq, int ack, long now) {
+        if (c.has(f, TcpConn.TAP_SYN_RCVD)) {
+            if ((fl & TcpHeader.SYN) != 0) {
+                // the guest retransmitted its SYN: repeat our SYN-ACK if we sent one
+                if (c.has(f, TcpConn.TAP_SYN_ACK_SENT) && seq + 1 == c.seqFromTap[f]) {
+                    sendSynAck(f);
+                }
+                return false;
+            }
+            if (!c.has(f, TcpConn.TAP_SYN_ACK_SENT) || (fl & TcpHeader.ACK_FLAG) == 0 || ack != c.seqToTap[f]) {
+                return false;
+            }
+            c.event(f, TcpConn.ESTABLISHED);
+            c.seqAckFromTap[f] = ack;
+            c.unflag(f, TcpConn.ACK_FROM_TAP_DUE);
+            c.rtoAt[f] = Long.MAX_VALUE;
+            c.retrans[f] = 0;
+            socks.watch(c.fd[f], f, TcpSocks.EPOLLIN | TcpSocks.EPOLLRDHUP);
+            rearm(f, now);
+            return true;
+        }
+        if (c.has(f, TcpConn.SOCK_ACCEPTED)) {
+            if ((fl & (TcpHeader.SYN | TcpHeader.ACK_FLAG)) != (TcpHeader.SYN | TcpHeader.ACK_FLAG)
+                    || ack != c.seqToTap[f]) {
+                return false;
+            }
+            opts.parse(frame, th.options(), th.optionsLen());
+            boolean v6 = c.flagged(f, TcpConn.V6);
+            int mss = opts.mss() == TcpOptions.NONE || opts.mss() == 0 ? MSS_DEFAULT : opts.mss();
+            c.mssToTap[f] = Math.min(mss, maxMss(v6));
+            if (opts.wscale() == TcpOptions.NONE) {
+                c.wsFromTap[f] = 0;
+                c.wsToTap[f] = 0;
+            } else {
+                c.wsFromTap[f] = (byte) opts.wscale();
+            }
+            c.wndFromTap[f] = th.window() << c.wsFromTap[f];
+            c.seqFromTap[f] = seq + 1;
+            c.seqAckFromTap[f] = ack;
+            c.event(f, TcpConn.ESTABLISHED);
+            c.unflag(f, TcpConn.ACK_FROM_TAP_DUE);
+            c.rtoAt[f] = Long.MAX_VALUE;
+            c.retrans[f] = 0;
+            ackToTap(f, true, now);
+            socks.watch(c.fd[f], f, TcpSocks.EPOLLIN | TcpSocks.EPOLLRDHUP);
+            dataFromSock(f, now);
+            rearm(f, now);
+            return false;
+        }
+        return false;
+    }
+
+    /** Processes the acknowledgment and window of a segment from the guest. */
+    private void ackFromTap(int f, int ack, int wnd, boolean pureAck, long now) {
+        if (Seq.gt(ack, c.seqToTap[f])) {
+            return; // acknowledges what we never sent
+        }
+        int oldWnd = c.wndFromTap[f];
+        c.wndFromTap[f] = wnd;
+        int una = c.seqAckFromTap[f];
+        if (Seq.gt(ack, una)) {
+            int n = ack - una;
+            if (c.has(f, TcpConn.TAP_FIN_SENT) && ack == c.seqToTap[f]) {
+                n--;
+                c.event(f, TcpConn.TAP_FIN_ACKED);
+            }
+            if (n > 0) {
+                long r = socks.discard(c.fd[f], n);
+                if (r < 0 && trace) {
+                    log("TCP: flow " + f + ": discard " + n + ": errno " + -r);
+                }
+            }
+            c.seqAckFromTap[f] = ack;
+            c.retrans[f] = 0;
+            c.dupAcks[f] = 0;
+            if (ack == c.seqToTap[f]) {
+                c.unflag(f, TcpConn.ACK_FROM_TAP_DUE);
+                c.rtoAt[f] = Long.MAX_VALUE;
+            } else {
+                c.rtoAt[f] = now + RTO_INITIAL;
+            }
+            rearm(f, now);
+            if (c.has(f, TcpConn.TAP_FIN_ACKED)) {
+                maybeClose(f);
+            }
+        } else if (ack == una && pureAck && wnd == oldWnd && c.seqToTap[f] != una) {
+            if (++c.dupAcks[f] == DUP_ACK_THRESHOLD) {
+                fastRetransmits++;
+                rewind(f);
+            }
+        }
+    }
+
+    /** Goes back to the acknowledged point: the data after it is sent again from the socket. */
+    private void rewind(int f) {
+        if (trace) {
+            log("TCP: flow " + f + ": retransmit from " + Integer.toUnsignedString(c.seqAckFromTap[f]));
+        }
+        c.seqToTap[f] = c.seqAckFromTap[f];
+        c.events[f] &= ~TcpConn.TAP_FIN_SENT;
+        c.dupAcks[f] = 0;
+    }
+
+    /** In-sequence data (and FIN) from the guest goes to the flow's buffer; the rest is answered with an ACK. */
+    private void dataFromTap(int f, MemorySegment frame, long payload, int seq, int dlen, boolean fin) {
+        int exp = c.seqFromTap[f];
+        if (c.has(f, TcpConn.TAP_FIN_RCVD) || Seq.gt(seq, exp)) {
+            if (Seq.gt(seq, exp)) {
+                // A gap: every out-of-order segment gets its duplicate ACK, so that the guest's fast retransmit
+                // (three duplicates) starts after three segments instead of a timeout.
+                outOfOrder++;
+            }
+            sendAck(f);
+            return;
+        }
+        int skip = exp - seq;
+        if (skip > dlen || (skip == dlen && !fin)) {
+            sendAck(f); // all old: the guest missed our ACK, repeat it
+            return;
+        }
+        int take = dlen - skip;
+        int got = take == 0 ? 0 : hold(f, frame, payload + skip, take);
+        if (c.events[f] == 0) {
+            return;
+        }
+        c.seqFromTap[f] = exp + got;
+        if (fin && got == take) {
+            c.seqFromTap[f]++;
+            c.event(f, TcpConn.TAP_FIN_RCVD);
+        }
+        markDirty(f);
+    }
+
+    /**
+     * Appends guest data to the flow's buffer, writing the buffer to the socket first if it is full.
+     *
+     * @return bytes kept (less than {@code len} only if the socket and the buffer are both full)
+     */
+    private int hold(int f, MemorySegment frame, long off, int len) {
+        MemorySegment p = c.pend[f];
+        if (p == null) {
+            p = pendPool.poll();
+            if (p == null) {
+                p = Arena.ofAuto().allocate(PEND_CAP, 64);
+            }
+            c.pend[f] = p;
+        }
+        if (c.pendLen[f] + len > PEND_CAP) {
+            writePend(f);
+            if (c.events[f] == 0) {
+                return 0;
+            }
+        }
+        int n = Math.min(len, PEND_CAP - c.pendLen[f]);
+        MemorySegment.copy(frame, off, p, c.pendLen[f], n);
+        c.pendLen[f] += n;
+        return n;
+    }
+
+    /** Writes the flow's buffered guest data to its socket, keeping what it does not take. */
+    private void writePend(int f) {
+        int len = c.pendLen[f];
+        if (len == 0) {
+            return;
+        }
+        long r = socks.send(c.fd[f], c.pend[f], 0, len);
+        if (r == -11) { // EAGAIN
+            return;
+        }
+        if (r < 0) {
+            if (trace) {
+                log("TCP: flow " + f + ": send: errno " + -r);
+            }
+            rst(f);
+            return;
+        }
+        bytesToSock += r;
+        int left = len - (int) r;
+        if (left > 0) {
+            heldBytes += left;
+            MemorySegment.copy(c.pend[f], r, c.pend[f], 0, left);
+        }
+        c.pendLen[f] = left;
+    }
+
+    private void markDirty(int f) {
+        if (!c.flagged(f, TcpConn.DIRTY)) {
+            c.flags[f] |= TcpConn.DIRTY;
+            dirty[dirtyCount++] = f;
+        }
+    }
+
+    /**
+     * Ends a burst of tap frames: writes every touched flow's buffered data to its socket in one call, then
+     * acknowledges to the guest what we now hold, with the window the socket has room for.
+     */
+    public void flush(long nowNs) {
+        for (int i = 0; i < dirtyCount; i++) {
+            int f = dirty[i];
+            if ((c.flags[f] & TcpConn.DIRTY) == 0 || c.events[f] == 0) {
+                continue;
+            }
+            c.flags[f] &= ~TcpConn.DIRTY;
+            drainToSock(f, nowNs);
+        }
+        dirtyCount = 0;
+    }
+
+    /** Writes held data, sends our FIN to the socket once everything is written, acknowledges to the guest. */
+    private void drainToSock(int f, long now) {
+        writePend(f);
+        if (c.events[f] == 0) {
+            return;
+        }
+        if (c.pendLen[f] > 0) {
+            wantOut(f, true);
+        } else {
+            wantOut(f, false);
+            releasePend(f);
+            if (c.has(f, TcpConn.TAP_FIN_RCVD) && !c.has(f, TcpConn.SOCK_FIN_SENT)) {
+                socks.shutdownWrite(c.fd[f]);
+                c.event(f, TcpConn.SOCK_FIN_SENT);
+            }
+        }
+        ackToTap(f, false, now);
+        maybeClose(f);
+    }
+
+    private void releasePend(int f) {
+        MemorySegment p = c.pend[f];
+        if (p != null && c.pendLen[f] == 0) {
+            c.pend[f] = null;
+            pendPool.push(p);
+        }
+    }
+
+    private void wantOut(int f, boolean on) {
+        if (on == c.flagged(f, TcpConn.WANT_OUT)) {
+            return;
+        }
+        if (on) {
+            c.flag(f, TcpConn.WANT_OUT);
+        } else {
+            c.unflag(f, TcpConn.WANT_OUT);
+        }
+        int ev = TcpSocks.EPOLLRDHUP | (c.has(f, TcpConn.ESTABLISHED) ? TcpSocks.EPOLLIN : 0)
+                | (on ? TcpSocks.EPOLLOUT : 0);
+        socks.watch(c.fd[f], f, ev);
+    }
+
+    /** @return the window to advertise in bytes: what the socket can take beyond what we already hold */
+    private int windowToTap(int f) {
+        int space = socks.sendSpace(c.fd[f]);
+        long w = (long) Math.max(space, 0) - c.pendLen[f];
+        if (w < 0) {
+            w = 0;
+        }
+        return (int) Math.min(w, 65535L << c.wsToTap[f]);
+    }
+
+    /** Sends an ACK if the acknowledged point or the window moved, or always if {@code force}. */
+    private void ackToTap(int f, boolean force, long now) {
+        int wnd = windowToTap(f);
+        int ws = c.wsToTap[f];
+        if (force || c.seqAckToTap[f] != c.seqFromTap[f] || (wnd >>> ws) != (c.wndToTap[f] >>> ws)) {
+            c.wndToTap[f] = wnd;
+            sendAck(f);
+        }
+        if (wnd < c.mssToTap[f] && !c.has(f, TcpConn.SOCK_FIN_SENT)) {
+            c.flag(f, TcpConn.ACK_TO_TAP_DUE);
+            c.ackDueAt[f] = now + ACK_INTERVAL;
+        } else {
+            c.unflag(f, TcpConn.ACK_TO_TAP_DUE);
+            c.ackDueAt[f] = Long.MAX_VALUE;
+        }
+        rearm(f, now);
+    }
+
+    /** Sends a bare ACK with the current acknowledged point and the last computed window. */
+    private void sendAck(int f) {
+        c.seqAckToTap[f] = c.seqFromTap[f];
+        emitFlow(f, ctl, CTL_AT, c.seqToTap[f], c.seqFromTap[f], TcpHeader.ACK_FLAG,
+                c.wndToTap[f] >>> c.wsToTap[f], 0, 0);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Socket side
+
+    /**
+     * Readiness of the socket of {@code flow}.
+     *
+     * @param events epoll event bits
+     */
+    public void sockEvent(int flow, int events, long nowNs) {
+        int f = flow;
+        if (f < 0 || f >= flows.capacity() || flows.type(f) != FlowType.TCP || c.events[f] == 0) {
+            return;
+        }
+        c.lastActivity[f] = nowNs;
+        if (c.has(f, TcpConn.TAP_SYN_RCVD) && !c.has(f, TcpConn.TAP_SYN_ACK_SENT)) {
+            int err = socks.error(c.fd[f]);
+            if (err != 0 || (events & (TcpSocks.EPOLLERR | TcpSocks.EPOLLHUP)) != 0) {
+                if (trace) {
+                    log("TCP: flow " + f + ": connect failed, errno " + err);
+                }
+                rst(f);
+                return;
+            }
+            if ((events & TcpSocks.EPOLLOUT) == 0) {
+                return;
+            }
+            c.wndToTap[f] = Math.min(65535, Math.max(0, socks.sendSpace(c.fd[f])));
+            c.seqToTap[f] = c.seqInitToTap[f] + 1;
+            sendSynAck(f);
+            c.event(f, TcpConn.TAP_SYN_ACK_SENT);
+            c.flag(f, TcpConn.ACK_FROM_TAP_DUE);
+            c.rtoAt[f] = nowNs + RTO_INITIAL;
+            socks.watch(c.fd[f], f, TcpSocks.EPOLLRDHUP);
+            rearm(f, nowNs);
+            return;
+        }
+        if (!c.has(f, TcpConn.ESTABLISHED)) {
+            return;
+        }
+        if ((events & TcpSocks.EPOLLERR) != 0) {
+            rst(f);
+            return;
+        }
+        if ((events & TcpSocks.EPOLLOUT) != 0 && c.flagged(f, TcpConn.WANT_OUT)) {
+            drainToSock(f, nowNs);
+            if (c.events[f] == 0) {
+                return;
+            }
+        }
+        if ((events & (TcpSocks.EPOLLRDHUP | TcpSocks.EPOLLHUP)) != 0) {
+            c.event(f, TcpConn.SOCK_FIN_RCVD);
+        }
+        if ((events & (TcpSocks.EPOLLIN | TcpSocks.EPOLLRDHUP | TcpSocks.EPOLLHUP)) != 0) {
+            dataFromSock(f, nowNs);
+        }
+    }
+
+    private void sendSynAck(int f) {
+        boolean v6 = c.flagged(f, TcpConn.V6);
+        int ws = c.wsToTap[f] == 0 ? TcpOptions.NONE : c.wsToTap[f];
+        long optAt = CTL_AT;
+        int optLen = TcpOptions.writeSyn(ctl, optAt, maxMss(v6), false, false, 0, 0, ws);
+        emitFlow(f, ctl, optAt + optLen, c.seqInitToTap[f], c.seqFromTap[f], TcpHeader.SYN | TcpHeader.ACK_FLAG,
+                Math.min(65535, c.wndToTap[f]), optLen, 0);
+    }
+
+    /**
+     * Sends what the guest's window allows of the socket's received data, from where we stopped: peeked into frame
+     * slots behind their headers, never consumed here (the guest's ACKs consume it). At end of stream, our FIN.
+     */
+    private void dataFromSock(int f, long now) {
+        if (!c.has(f, TcpConn.ESTABLISHED) || c.has(f, TcpConn.TAP_FIN_SENT) || c.fd[f] < 0) {
+            return;
+        }
+        int mss = c.mssToTap[f];
+        for (;;) {
+            int inFlight = c.seqToTap[f] - c.seqAckFromTap[f];
+            long avail = (c.wndFromTap[f] & 0xffffffffL) - inFlight;
+            if (avail <= 0) {
+                c.flag(f, TcpConn.STALLED);
+                return;
+            }
+            c.unflag(f, TcpConn.STALLED);
+            int len = (int) Math.min(avail, (long) FRAMES * mss);
+            long r = socks.peek(c.fd[f], inFlight, frames, DATA_AT, stride, mss, len);
+            if (r == -11) { // EAGAIN
+                return;
+            }
+            if (r < 0) {
+                if (trace) {
+                    log("TCP: flow " + f + ": receive: errno " + -r);
+                }
+                rst(f);
+                return;
+            }
+            if (r == 0) {
+                c.event(f, TcpConn.SOCK_FIN_RCVD); // also when the FIN came with data and no RDHUP was seen
+                int ws = c.wsToTap[f];
+                emitFlow(f, ctl, CTL_AT, c.seqToTap[f], c.seqFromTap[f],
+                        TcpHeader.FIN | TcpHeader.ACK_FLAG, c.wndToTap[f] >>> ws, 0, 0);
+                c.seqAckToTap[f] = c.seqFromTap[f];
+                c.seqToTap[f]++;
+                c.event(f, TcpConn.TAP_FIN_SENT);
+                dataSent(f, now);
+                return;
+            }
+            int ws = c.wsToTap[f];
+            int wnd = c.wndToTap[f] >>> ws;
+            int seq = c.seqToTap[f];
+            int ack = c.seqFromTap[f];
+            for (int done = 0, i = 0; done < r; i++) {
+                int n = (int) Math.min(mss, r - done);
+                int fl = TcpHeader.ACK_FLAG | (done + n == r ? TcpHeader.PSH : 0);
+                emitFlow(f, frames, (long) i * stride + DATA_AT, seq + done, ack, fl, wnd, 0, n);
+                done += n;
+            }
+            bytesToTap += r;
+            c.seqAckToTap[f] = ack;
+            c.seqToTap[f] = seq + (int) r;
+            dataSent(f, now);
+            if (r < len && !c.has(f, TcpConn.SOCK_FIN_RCVD)) {
+                return; // drained; with the peer's FIN seen, go on to find the end of the stream
+            }
+        }
+    }
+
+    private void dataSent(int f, long now) {
+        if (!c.flagged(f, TcpConn.ACK_FROM_TAP_DUE) || c.rtoAt[f] == Long.MAX_VALUE) {
+            c.flag(f, TcpConn.ACK_FROM_TAP_DUE);
+            c.rtoAt[f] = now + (RTO_INITIAL << Math.min(c.retrans[f], 6));
+            rearm(f, now);
+        }
+    }
+
+    /**
+     * A connection accepted on a host listener, to be opened toward the guest. The caller registered nothing yet;
+     * the engine watches the socket once the guest completes the handshake.
+     *
+     * @param peerHi peer address as seen by the listener (IPv4-mapped for IPv4), also the source the guest sees
+     * @param guestPort the port of the guest to connect to
+     * @return the flow index, or -1 if the connection was refused (the caller's socket was closed with a RST)
+     */
+    public int accepted(int fd, boolean v6, long peerHi, long peerLo, int peerPort, int guestPort, long nowNs) {
+        lazyInit();
+        if ((v6 && v6GuestHi == 0 && v6GuestLo == 0) || (!v6 && v4Guest == 0)) {
+            socks.reset(fd);
+            return -1;
+        }
+        int f = flows.alloc(FlowType.TCP);
+        if (f == FlowTable.NONE) {
+            socks.reset(fd);
+            return -1;
+        }
+        long gHi = v6 ? v6GuestHi : Inany.V4_HI, gLo = v6 ? v6GuestLo : Inany.v4Lo(v4Guest);
+        flows.side(f, TAPSIDE, Pif.TAP, gHi, gLo, guestPort, peerHi, peerLo, peerPort);
+        flows.side(f, SOCKSIDE, Pif.HOST, peerHi, peerLo, peerPort, 0, 0, 0);
+        if (!flows.hash(f, TAPSIDE)) {
+            flows.free(f);
+            socks.reset(fd);
+            return -1;
+        }
+        c.reset(f);
+        if (v6) {
+            c.flags[f] |= TcpConn.V6;
+        }
+        c.fd[f] = fd;
+        c.wsToTap[f] = MAX_WS;
+        c.wsFromTap[f] = 0;
+        c.mssToTap[f] = MSS_DEFAULT;
+        int isn = isn(f, nowNs);
+        c.seqInitToTap[f] = isn;
+        c.seqToTap[f] = isn + 1;
+        c.seqAckFromTap[f] = isn;
+        c.lastActivity[f] = nowNs;
+        c.wndToTap[f] = Math.min(65535, Math.max(0, socks.sendSpace(fd)));
+        activate(f);
+        c.event(f, TcpConn.SOCK_ACCEPTED);
+        sendSyn(f);
+        c.flag(f, TcpConn.ACK_FROM_TAP_DUE);
+        c.rtoAt[f] = nowNs + RTO_INITIAL;
+        rearm(f, nowNs);
+        return f;
+    }
+
+    private void sendSyn(int f) {
+        boolean v6 = c.flagged(f, TcpConn.V6);
+        long optAt = CTL_AT;
+        int optLen = TcpOptions.writeSyn(ctl, optAt, maxMss(v6), false, false, 0, 0, MAX_WS);
+        emitFlow(f, ctl, optAt + optLen, c.seqInitToTap[f], 0, TcpHeader.SYN, Math.min(65535, c.wndToTap[f]),
+                optLen, 0);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Closing and timers
+
+    /** Both directions are closed and acknowledged: the socket is closed and the flow freed. */
+    private void maybeClose(int f) {
+        if (c.events[f] != 0 && c.has(f, TcpConn.SOCK_FIN_SENT | TcpConn.TAP_FIN_ACKED)
+                && c.pendLen[f] == 0) {
+            if (trace) {
+                log("TCP: flow " + f + ": closed");
+            }
+            socks.close(c.fd[f]);
+            c.fd[f] = -1;
+            free(f);
+        }
+    }
+
+    /** Resets both sides: RST to the guest, RST to the socket's peer, flow freed. */
+    private void rst(int f) {
+        if (trace) {
+            log("TCP: flow " + f + ": reset (" + TcpConn.eventNames(c.events[f]) + ")");
+        }
+        if (!c.has(f, TcpConn.SOCK_ACCEPTED)) {
+            emitFlow(f, ctl, CTL_AT, c.seqToTap[f], c.seqFromTap[f], TcpHeader.RST | TcpHeader.ACK_FLAG, 0,
+                    0, 0);
+        } else {
+            emitFlow(f, ctl, CTL_AT, c.seqToTap[f], 0, TcpHeader.RST, 0, 0, 0);
+        }
+        rstsToTap++;
+        if (c.fd[f] >= 0) {
+            socks.reset(c.fd[f]);
+            c.fd[f] = -1;
+        }
+        free(f);
+    }
+
+    private void free(int f) {
+        c.pendLen[f] = 0;
+        releasePend(f);
+        c.events[f] = 0;
+        c.flags[f] = 0;
+        int p = activePos[f];
+        if (p < activeCount && active[p] == f) {
+            int last = active[--activeCount];
+            active[p] = last;
+            activePos[last] = p;
+        }
+        flows.free(f);
+    }
+
+    private void activate(int f) {
+        activePos[f] = activeCount;
+        active[activeCount++] = f;
+    }
+
+    private void rearm(int f, long now) {
+        long d = Math.min(c.rtoAt[f], c.ackDueAt[f]);
+        d = Math.min(d, c.lastActivity[f] + ACT_TIMEOUT);
+        c.deadline[f] = d;
+        if (d < minDeadline) {
+            minDeadline = d;
+        }
+    }
+
+    /** @return the earliest time {@link #timer} has work, {@link Long#MAX_VALUE} for none */
+    public long nextDeadlineNs() {
+        return minDeadline;
+    }
+
+    /** Runs the timers that are due: retransmissions, handshake and inactivity timeouts, window updates. */
+    public void timer(long nowNs) {
+        if (nowNs - minDeadline < 0) {
+            return;
+        }
+        long next = Long.MAX_VALUE;
+        for (int i = 0; i < activeCount; i++) {
+            int f = active[i];
+            if (c.deadline[f] - nowNs <= 0) {
+                timeout(f, nowNs);
+                if (c.events[f] == 0) {
+                    i--; // freed: another flow moved into this position
+                    continue;
+                }
+            }
+            next = Math.min(next, c.deadline[f]);
+        }
+        minDeadline = next;
+    }
+
+    private void timeout(int f, long now) {
+        if (now - (c.lastActivity[f] + ACT_TIMEOUT) >= 0) {
+            rst(f);
+            return;
+        }
+        if (!c.has(f, TcpConn.ESTABLISHED)) {
+            if (now - c.rtoAt[f] >= 0) {
+                if (c.has(f, TcpConn.TAP_SYN_ACK_SENT) || c.has(f, TcpConn.SOCK_ACCEPTED)) {
+                    if (++c.retrans[f] > MAX_RETRANS) {
+                        rst(f);
+                        return;
+                    }
+                    retransmits++;
+                    if (c.has(f, TcpConn.SOCK_ACCEPTED)) {
+                        sendSyn(f);
+                    } else {
+                        sendSynAck(f);
+                    }
+                    c.rtoAt[f] = now + (RTO_INITIAL << c.retrans[f]);
+                } else {
+                    rst(f); // connect took longer than SYN_TIMEOUT
+                    return;
+                }
+            }
+            rearm(f, now);
+            return;
+        }
+        if (c.flagged(f, TcpConn.ACK_FROM_TAP_DUE) && now - c.rtoAt[f] >= 0) {
+            if (++c.retrans[f] > MAX_RETRANS) {
+                rst(f);
+                return;
+            }
+            retransmits++;
+            rewind(f);
+            c.rtoAt[f] = now + (RTO_INITIAL << c.retrans[f]);
+            dataFromSock(f, now);
+            if (c.events[f] == 0) {
+                return;
+            }
+        }
+        if (c.flagged(f, TcpConn.ACK_TO_TAP_DUE) && now - c.ackDueAt[f] >= 0) {
+            if (c.flagged(f, TcpConn.WANT_OUT)) {
+                drainToSock(f, now);
+            } else {
+                ackToTap(f, false, now);
+            }
+            if (c.events[f] == 0) {
+                return;
+            }
+        }
+        rearm(f, now);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Frames to the tap
+
+    private void emitFlow(int f, MemorySegment m, long dataAt, int seq, int ack, int fl, int wndField, int optLen,
+                          int dataLen) {
+        int s = FlowTable.sidx(f, TAPSIDE);
+        emit(m, dataAt, c.flagged(f, TcpConn.V6), flows.oAddrHi(s), flows.oAddrLo(s), flows.oPort(s),
+                flows.eAddrHi(s), flows.eAddrLo(s), flows.ePort(s), seq, ack, fl, wndField, optLen, dataLen);
+    }
+
+    /**
+     * Writes headers in front of {@code dataLen} bytes of data (and {@code optLen} bytes of options) at
+     * {@code dataAt} and sends the frame.
+     */
+    private void emit(MemorySegment m, long dataAt, boolean v6, long srcHi, long srcLo, int sport, long dstHi,
+                      long dstLo, int dport, int seq, int ack, int fl, int wndField, int optLen, int dataLen) {
+        int tcpLen = TcpHeader.MIN_LEN + optLen;
+        int ipLen = v6 ? Ipv6Header.LEN : Ipv4Header.MIN_LEN;
+        long tcpOff = dataAt - optLen - TcpHeader.MIN_LEN;
+        long ipOff = tcpOff - ipLen;
+        long ethOff = ipOff - ETH_LEN;
+        int l4Len = tcpLen + dataLen;
+        oEth.wrap(m, ethOff).dst(guestMac == MacAddr.NONE ? MacAddr.BROADCAST : guestMac).src(conf.ourMac()).type(v6 ? EthHeader.ETH_P_IPV6 : EthHeader.ETH_P_IP);
+        long pseudo;
+        if (v6) {
+            oIp6.wrap(m, ipOff).init(0, l4Len, Ipv6Header.IPPROTO_TCP, 255, srcHi, srcLo, dstHi, dstLo);
+            pseudo = Checksum.pseudo6(m, oIp6.srcOff(), Ipv6Header.IPPROTO_TCP, l4Len);
+        } else {
+            oIp4.wrap(m, ipOff).init(ipLen + l4Len, 0, Ipv4Header.IP_DF, 64, Ipv4Header.IPPROTO_TCP,
+                    Inany.v4(srcLo), Inany.v4(dstLo)).fillChecksum();
+            pseudo = Checksum.pseudo4(Inany.v4(srcLo), Inany.v4(dstLo), Ipv4Header.IPPROTO_TCP, l4Len);
+        }
+        oTh.wrap(m, tcpOff).init(sport, dport, seq, ack, tcpLen, fl, wndField).fillChecksum(pseudo, l4Len);
+        int frameLen = ETH_LEN + ipLen + l4Len;
+        if (frameLen < EthHeader.MIN_FRAME) {
+            Be.zero(m, ethOff + frameLen, EthHeader.MIN_FRAME - frameLen);
+            frameLen = EthHeader.MIN_FRAME;
+        }
+        segsToTap++;
+        tap.send(m, ethOff, frameLen);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Inspection, for stats and tests
+
+    /** @return flows of this engine in use */
+    public int connections() {
+        return activeCount;
+    }
+
+    /** @return the events of {@code flow}, 0 if closed (for tests and the control socket) */
+    public int events(int flow) {
+        return c.events[flow];
+    }
+
+    /** @return data from the guest held for the socket of {@code flow} */
+    public int held(int flow) {
+        return c.pendLen[flow];
+    }
+}

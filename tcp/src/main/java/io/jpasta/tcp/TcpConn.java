@@ -1,0 +1,148 @@
+package io.jpasta.tcp;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Per-connection state of tap-side TCP flows, as parallel arrays indexed by flow (struct of arrays: no object per
+ * connection or per segment). The state is a set of events that happened, not a state machine, as in the seed:
+ * {@link #SOCK_ACCEPTED}, {@link #TAP_SYN_RCVD} and {@link #ESTABLISHED} are the fundamental states (setting one
+ * clears every other event), the FIN events accumulate on top of {@link #ESTABLISHED}. Flags are conditions that
+ * come and go ({@link #STALLED}, {@link #ACK_TO_TAP_DUE}, ...).
+ *
+ * <p>Sequence fields, in the seed's names: {@code seqToTap} next sequence we send to the guest,
+ * {@code seqAckFromTap} last ACK the guest sent us (bytes before it are released from the socket),
+ * {@code seqFromTap} next sequence we expect from the guest, {@code seqAckToTap} last ACK we sent to the guest.
+ * Windows are kept in bytes (already scaled).
+ */
+final class TcpConn {
+    /** Events. */
+    static final int SOCK_ACCEPTED = 1, TAP_SYN_RCVD = 1 << 1, ESTABLISHED = 1 << 2, TAP_SYN_ACK_SENT = 1 << 3,
+            SOCK_FIN_RCVD = 1 << 4, SOCK_FIN_SENT = 1 << 5, TAP_FIN_RCVD = 1 << 6, TAP_FIN_SENT = 1 << 7,
+            TAP_FIN_ACKED = 1 << 8;
+    /** Events that are fundamental states: setting one clears all others. */
+    static final int STATE_BITS = SOCK_ACCEPTED | TAP_SYN_RCVD | ESTABLISHED;
+    private static final String[] EVENT_NAMES = {"SOCK_ACCEPTED", "TAP_SYN_RCVD", "ESTABLISHED", "TAP_SYN_ACK_SENT",
+        "SOCK_FIN_RCVD", "SOCK_FIN_SENT", "TAP_FIN_RCVD", "TAP_FIN_SENT", "TAP_FIN_ACKED"};
+
+    /** Flags. */
+    static final int STALLED = 1, LOCAL = 1 << 1, ACTIVE_CLOSE = 1 << 2, ACK_TO_TAP_DUE = 1 << 3,
+            ACK_FROM_TAP_DUE = 1 << 4, V6 = 1 << 5, WANT_OUT = 1 << 6, DIRTY = 1 << 7;
+    private static final String[] FLAG_NAMES = {"STALLED", "LOCAL", "ACTIVE_CLOSE", "ACK_TO_TAP_DUE",
+        "ACK_FROM_TAP_DUE", "V6", "WANT_OUT", "DIRTY"};
+
+    final int[] events, flags, fd;
+    final int[] seqToTap, seqAckFromTap, seqFromTap, seqAckToTap, seqInitToTap;
+    /** Guest's receive window in bytes (scaled), our last advertised window in bytes. */
+    final int[] wndFromTap, wndToTap;
+    /** Window scale shifts: the guest's (applied to its window field), ours (applied to what we advertise). */
+    final byte[] wsFromTap, wsToTap;
+    /** Largest segment we send to the guest (its MSS option, clamped to our MTU). */
+    final int[] mssToTap;
+    /** Retransmissions in a row without progress; duplicate ACKs seen at the same point. */
+    final byte[] retrans, dupAcks;
+    /** Next timer deadline (ns), {@link Long#MAX_VALUE} for none; last activity seen on either side. */
+    final long[] deadline, lastActivity;
+    /** When unacknowledged data (or our SYN) is retransmitted; when a window update is checked. */
+    final long[] rtoAt, ackDueAt;
+    /** Data from the guest the socket did not take yet (coalescing and keep-what-was-not-taken buffer). */
+    final MemorySegment[] pend;
+    final int[] pendLen;
+
+    TcpConn(int capacity) {
+        events = new int[capacity];
+        flags = new int[capacity];
+        fd = new int[capacity];
+        seqToTap = new int[capacity];
+        seqAckFromTap = new int[capacity];
+        seqFromTap = new int[capacity];
+        seqAckToTap = new int[capacity];
+        seqInitToTap = new int[capacity];
+        wndFromTap = new int[capacity];
+        wndToTap = new int[capacity];
+        wsFromTap = new byte[capacity];
+        wsToTap = new byte[capacity];
+        mssToTap = new int[capacity];
+        retrans = new byte[capacity];
+        dupAcks = new byte[capacity];
+        deadline = new long[capacity];
+        lastActivity = new long[capacity];
+        rtoAt = new long[capacity];
+        ackDueAt = new long[capacity];
+        pend = new MemorySegment[capacity];
+        pendLen = new int[capacity];
+    }
+
+    /** Clears every field of a flow that was just allocated. */
+    void reset(int f) {
+        events[f] = 0;
+        flags[f] = 0;
+        fd[f] = -1;
+        seqToTap[f] = seqAckFromTap[f] = seqFromTap[f] = seqAckToTap[f] = seqInitToTap[f] = 0;
+        wndFromTap[f] = wndToTap[f] = 0;
+        wsFromTap[f] = wsToTap[f] = 0;
+        mssToTap[f] = 0;
+        retrans[f] = dupAcks[f] = 0;
+        deadline[f] = Long.MAX_VALUE;
+        lastActivity[f] = 0;
+        rtoAt[f] = ackDueAt[f] = Long.MAX_VALUE;
+        pendLen[f] = 0;
+    }
+
+    boolean has(int f, int event) {
+        return (events[f] & event) == event;
+    }
+
+    boolean flagged(int f, int flag) {
+        return (flags[f] & flag) != 0;
+    }
+
+    /** Records {@code event}; a state event replaces all events. */
+    void event(int f, int event) {
+        if ((events[f] & event) == event) {
+            return;
+        }
+        if ((event & STATE_BITS) != 0) {
+            events[f] = event;
+        } else {
+            events[f] |= event;
+        }
+        if (Tcp.trace) {
+            Tcp.log("TCP: flow " + f + ": " + names(EVENT_NAMES, event));
+        }
+    }
+
+    void flag(int f, int flag) {
+        if ((flags[f] & flag) == flag) {
+            return;
+        }
+        flags[f] |= flag;
+        if (Tcp.trace && flag != DIRTY) {
+            Tcp.log("TCP: flow " + f + ": " + names(FLAG_NAMES, flag));
+        }
+    }
+
+    void unflag(int f, int flag) {
+        if ((flags[f] & flag) == 0) {
+            return;
+        }
+        flags[f] &= ~flag;
+        if (Tcp.trace && flag != DIRTY) {
+            Tcp.log("TCP: flow " + f + ": !" + names(FLAG_NAMES, flag));
+        }
+    }
+
+    /** @return the names of the bits in {@code events}, for logs */
+    static String eventNames(int events) {
+        return names(EVENT_NAMES, events);
+    }
+
+    private static String names(String[] names, int bits) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < names.length; i++) {
+            if ((bits & (1 << i)) != 0) {
+                sb.append(sb.isEmpty() ? "" : "|").append(names[i]);
+            }
+        }
+        return sb.isEmpty() ? "CLOSED" : sb.toString();
+    }
+}
