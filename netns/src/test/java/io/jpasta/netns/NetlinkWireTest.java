@@ -107,6 +107,19 @@ class NetlinkWireTest {
     }
 
     @Test
+    void parsersReadAtTheOffsetGivenWhateverTheBufferPosition() throws IOException {
+        int len = NetlinkWire.newAddrRequest(buf, 7, 2, ip("198.51.100.2"), 30, 0, Netlink.RT_SCOPE_UNIVERSE);
+        byte[] msg = Fixtures.toBytes(buf, len);
+        ByteBuffer heap = ByteBuffer.allocate(100 + len).order(java.nio.ByteOrder.nativeOrder());
+        heap.put(100, msg).position(37).limit(100 + len);
+        assertEquals(new NetlinkAddr(2, ip("198.51.100.2"), 30, Netlink.RT_SCOPE_UNIVERSE, 0),
+                NetlinkWire.parseAddr(heap, 100, len));
+        assertEquals(37, heap.position());
+        assertEquals(0, buf.position());
+        assertEquals(buf.capacity(), buf.limit());
+    }
+
+    @Test
     void ipv6TextIsCompressedAsRfc5952Says() {
         assertEquals("2001:db8:1::2", NetlinkWire.text(ip("2001:db8:1:0:0:0:0:2")));
         assertEquals("fe80::1", NetlinkWire.text(ip("fe80::1")));

@@ -60,6 +60,25 @@ class ResolvTest {
     }
 
     @Test
+    void blanksOfAnyKindSeparateWordsAndTheLastLineNeedsNoNewline() {
+        Resolv r = Resolv.parse("\n \t\n\tnameserver \t 198.51.100.7\t\r\nsearch\ta.test \f b.test\u000b c.test\n"
+                + "nameserver 2001:db8::7");
+        assertEquals(List.of(ip("198.51.100.7"), ip("2001:db8::7")), r.nameservers());
+        assertEquals(List.of("a.test", "b.test", "c.test"), r.search());
+        assertTrue(Resolv.parse("").nameservers().isEmpty());
+        List<String> w = new java.util.ArrayList<>(List.of("stale"));
+        Resolv.words("xx  search a.test  ;x", 2, 20, w);
+        assertEquals(List.of("search", "a.test", ";"), w);
+    }
+
+    @Test
+    void searchStopsAtACommentAndSingleWordLinesAreIgnored() {
+        Resolv r = Resolv.parse("nameserver\nsearch a.test b.test # c.test\nsearch\n");
+        assertTrue(r.nameservers().isEmpty());
+        assertEquals(List.of("a.test", "b.test"), r.search());
+    }
+
+    @Test
     void missingFileIsAnEmptyConfiguration(@TempDir Path dir) throws IOException {
         Resolv r = Resolv.read(dir.resolve("resolv.conf"));
         assertTrue(r.nameservers().isEmpty() && r.search().isEmpty());
