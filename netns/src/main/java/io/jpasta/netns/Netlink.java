@@ -389,9 +389,6 @@ public final class Netlink implements AutoCloseable {
         /** sockaddr_nl of the sender, then its socklen_t */
         private final ByteBuffer from = Sys.buffer(SOCKADDR_NL_LEN + 4);
         private final long fromAddr = Sys.address(from);
-        /** the buffer of the {@link Netlink} this channel serves, and its address (it never changes) */
-        private ByteBuffer lastBuf;
-        private long lastAddr;
 
         SocketChannel(int fd) throws IOException {
             Sys.load();
@@ -407,16 +404,12 @@ public final class Netlink implements AutoCloseable {
         }
 
         /** @return the native address of {@code buf}, which must be direct */
-        private long address(ByteBuffer buf) {
-            if (buf != lastBuf) {
-                long a = Sys.address(buf);
-                if (a == 0) {
-                    throw new IllegalArgumentException("netlink needs a direct buffer");
-                }
-                lastBuf = buf;
-                lastAddr = a;
+        private static long address(ByteBuffer buf) {
+            long a = Sys.address(buf);
+            if (a == 0) {
+                throw new IllegalArgumentException("netlink needs a direct buffer");
             }
-            return lastAddr;
+            return a;
         }
 
         @Override
