@@ -123,7 +123,7 @@ public record Resolv(List<InetAddress> nameservers, List<String> search) {
         }
     }
 
-    /** Blanks between words: space and tab as resolv.conf(5) says, and the CR of a file written with CRLF. */
+    /** Blanks between words: space and tab as resolv.conf(5) says; CR, FF and VT too, so a CRLF file reads the same. */
     private static boolean isBlank(char c) {
         return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == 0x0b;
     }
