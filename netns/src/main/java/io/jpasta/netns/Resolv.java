@@ -1,12 +1,13 @@
 package io.jpasta.netns;
 
+import java.io.File;
+import java.io.FileInputStream;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,11 +59,19 @@ public record Resolv(List<InetAddress> nameservers, List<String> search) {
      * @throws IOException if the file exists but cannot be read
      */
     public static Resolv read(Path file) throws IOException {
-        try {
-            return parse(Files.readString(file, StandardCharsets.ISO_8859_1));
-        } catch (NoSuchFileException e) {
-            return new Resolv(List.of(), List.of());
+        // java.io rather than Files.readString: its classes are initialised already at start, NIO's file channel
+        // classes are not (a millisecond or two of class initialisation on the way to the namespace)
+        File f = file.toFile();
+        byte[] text;
+        try (FileInputStream in = new FileInputStream(f)) {
+            text = in.readAllBytes();
+        } catch (FileNotFoundException e) {
+            if (!f.exists()) {
+                return new Resolv(List.of(), List.of());
+            }
+            throw e;
         }
+        return parse(new String(text, StandardCharsets.ISO_8859_1));
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.jpasta.netns;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -76,6 +77,11 @@ class ResolvTest {
         Resolv r = Resolv.parse("nameserver\nsearch a.test b.test # c.test\nsearch\n");
         assertTrue(r.nameservers().isEmpty());
         assertEquals(List.of("a.test", "b.test"), r.search());
+    }
+
+    @Test
+    void aFileThatExistsButCannotBeReadIsAnError(@TempDir Path dir) {
+        assertThrows(IOException.class, () -> Resolv.read(dir));
     }
 
     @Test
