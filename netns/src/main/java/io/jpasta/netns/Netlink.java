@@ -23,10 +23,8 @@ import io.jpasta.netns.sys.Linux;
 import io.jpasta.netns.sys.Sys;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.net.InetAddress;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -37,7 +35,9 @@ import java.util.List;
  * <p>Every request carries a fresh sequence number and NLM_F_ACK; replies with another sequence number (left over
  * from an earlier request) are skipped. A request ends at its NLMSG_ERROR (0 is the acknowledgement, otherwise
  * {@code -errno}); a dump (NLM_F_DUMP) ends at NLMSG_DONE. Requests are built and replies received in one reusable
- * 64 KiB off-heap buffer; a reply datagram that does not fit is an error, never silently cut.
+ * 64 KiB direct buffer ({@link Sys#buffer}); a reply datagram that does not fit is an error, never silently cut.
+ * This runs on every start before the namespace is ready, so it stays off what costs there: no MemorySegment access
+ * (its access forms are spun at first use), no lambdas, no string building unless something fails.
  *
  * <p>Results: an {@link IOException} when the conversation itself fails (socket error, receive timeout, malformed
  * reply); the changes return {@code 0} or the kernel's {@code -errno}, so that callers can accept EEXIST where it is
@@ -86,28 +86,30 @@ public final class Netlink implements AutoCloseable {
     /** Where requests go and replies come from: the kernel through a socket, or a scripted kernel in tests. */
     interface Channel {
         /** @return bytes sent, or -errno */
-        long send(MemorySegment buf, int len);
+        long send(ByteBuffer buf, int len);
 
         /**
-         * Receives one datagram into {@code buf}.
+         * Receives one datagram into {@code buf}, from offset 0 (position and limit are left alone).
          *
-         * @return its full length (more than {@code buf.byteSize()} if it was cut), or -errno
+         * @return its full length (more than {@code buf.capacity()} if it was cut), or -errno
          */
-        long recv(MemorySegment buf);
+        long recv(ByteBuffer buf);
 
         void close();
     }
 
-    @FunctionalInterface
-    private interface Sink {
-        void accept(MemorySegment m, int off, int len) throws IOException;
-    }
-
-    private final Arena arena = Arena.ofShared();
-    private final MemorySegment buf = arena.allocate(BUFFER_SIZE, 8);
+    private final ByteBuffer buf = Sys.buffer(BUFFER_SIZE);
     private final Channel channel;
     private int seq;
     private boolean interrupted;
+    /**
+     * Where the conversation in progress puts the answers of its reply type (RTM_NEWLINK, RTM_NEWADDR,
+     * RTM_NEWROUTE), and for addresses and routes the family it keeps (0 for both).
+     */
+    private List<NetlinkLink> linksOut;
+    private List<NetlinkAddr> addrsOut;
+    private List<NetlinkRoute> routesOut;
+    private int familyOut;
 
     /**
      * Takes ownership of {@code fd}, a NETLINK_ROUTE socket opened here or received from the namespace daemon (it
@@ -140,7 +142,6 @@ public final class Netlink implements AutoCloseable {
     @Override
     public void close() {
         channel.close();
-        arena.close();
     }
 
     // ------------------------------------------------------------------------------------------------------ dumps
@@ -148,8 +149,8 @@ public final class Netlink implements AutoCloseable {
     /** @return every link, in ifindex order as the kernel dumps them */
     public List<NetlinkLink> links() throws IOException {
         List<NetlinkLink> out = new ArrayList<>();
-        dump("RTM_GETLINK dump", RTM_GETLINK, 0, RTM_NEWLINK,
-                (m, off, len) -> out.add(NetlinkWire.parseLink(m, off, len)), out);
+        linksOut = out;
+        dump("RTM_GETLINK dump", RTM_GETLINK, 0, RTM_NEWLINK, out);
         return out;
     }
 
@@ -159,12 +160,9 @@ public final class Netlink implements AutoCloseable {
      */
     public List<NetlinkAddr> addrs(int family) throws IOException {
         List<NetlinkAddr> out = new ArrayList<>();
-        dump("RTM_GETADDR dump", RTM_GETADDR, family, RTM_NEWADDR, (m, off, len) -> {
-            NetlinkAddr a = NetlinkWire.parseAddr(m, off, len);
-            if (a != null && (family == 0 || NetlinkWire.family(a.addr()) == family)) {
-                out.add(a);
-            }
-        }, out);
+        addrsOut = out;
+        familyOut = family;
+        dump("RTM_GETADDR dump", RTM_GETADDR, family, RTM_NEWADDR, out);
         return out;
     }
 
@@ -174,21 +172,18 @@ public final class Netlink implements AutoCloseable {
      */
     public List<NetlinkRoute> routes(int family) throws IOException {
         List<NetlinkRoute> out = new ArrayList<>();
-        dump("RTM_GETROUTE dump", RTM_GETROUTE, family, RTM_NEWROUTE, (m, off, len) -> {
-            NetlinkRoute r = NetlinkWire.parseRoute(m, off, len);
-            if (r != null && r.table() == RT_TABLE_MAIN && (r.flags() & RTM_F_CLONED) == 0
-                    && (family == 0 || NetlinkWire.family(r.dst()) == family)) {
-                out.add(r);
-            }
-        }, out);
+        routesOut = out;
+        familyOut = family;
+        dump("RTM_GETROUTE dump", RTM_GETROUTE, family, RTM_NEWROUTE, out);
         return out;
     }
 
-    private void dump(String what, int type, int family, int replyType, Sink sink, List<?> out) throws IOException {
+    /** Runs a dump whose answers {@link #collect} puts in {@code out}, retrying it if it was interrupted. */
+    private void dump(String what, int type, int family, int replyType, List<?> out) throws IOException {
         for (int attempt = 1; ; attempt++) {
             out.clear();
             interrupted = false;
-            int rc = converse(NetlinkWire.dumpRequest(buf, nextSeq(), type, family), replyType, sink);
+            int rc = converse(NetlinkWire.dumpRequest(buf, nextSeq(), type, family), replyType);
             if (rc < 0) {
                 throw Errno.io(what, rc);
             }
@@ -208,19 +203,19 @@ public final class Netlink implements AutoCloseable {
      * @throws IOException if the kernel refuses otherwise, or the conversation fails
      */
     public NetlinkLink link(String name) throws IOException {
-        NetlinkLink[] found = new NetlinkLink[1];
-        int rc = converse(NetlinkWire.getLinkRequest(buf, nextSeq(), name), RTM_NEWLINK,
-                (m, off, len) -> found[0] = NetlinkWire.parseLink(m, off, len));
+        List<NetlinkLink> found = new ArrayList<>(1);
+        linksOut = found;
+        int rc = converse(NetlinkWire.getLinkRequest(buf, nextSeq(), name), RTM_NEWLINK);
         if (rc == -Errno.ENODEV) {
             return null;
         }
         if (rc < 0) {
             throw Errno.io("RTM_GETLINK " + name, rc);
         }
-        if (found[0] == null) {
+        if (found.isEmpty()) {
             throw new IOException("RTM_GETLINK " + name + ": acknowledged without a link");
         }
-        return found[0];
+        return found.getLast();
     }
 
     /** @return the ifindex of {@code name}, or {@code -ENODEV} if there is no such link */
@@ -231,17 +226,17 @@ public final class Netlink implements AutoCloseable {
 
     /** Sets IFF_UP on {@code ifindex}. @return 0 or -errno */
     public int setLinkUp(int ifindex) throws IOException {
-        return converse(NetlinkWire.linkUpRequest(buf, nextSeq(), ifindex), -1, null);
+        return converse(NetlinkWire.linkUpRequest(buf, nextSeq(), ifindex), -1);
     }
 
     /** @return 0 or -errno */
     public int setMtu(int ifindex, int mtu) throws IOException {
-        return converse(NetlinkWire.linkMtuRequest(buf, nextSeq(), ifindex, mtu), -1, null);
+        return converse(NetlinkWire.linkMtuRequest(buf, nextSeq(), ifindex, mtu), -1);
     }
 
     /** @param mac as {@link NetlinkLink#mac(byte[])} packs it. @return 0 or -errno */
     public int setMac(int ifindex, long mac) throws IOException {
-        return converse(NetlinkWire.linkMacRequest(buf, nextSeq(), ifindex, mac), -1, null);
+        return converse(NetlinkWire.linkMacRequest(buf, nextSeq(), ifindex, mac), -1);
     }
 
     /**
@@ -251,7 +246,7 @@ public final class Netlink implements AutoCloseable {
      * @return 0 or -errno
      */
     public int setAddrGenMode(int ifindex, int mode) throws IOException {
-        return converse(NetlinkWire.linkAddrGenModeRequest(buf, nextSeq(), ifindex, mode), -1, null);
+        return converse(NetlinkWire.linkAddrGenModeRequest(buf, nextSeq(), ifindex, mode), -1);
     }
 
     // ---------------------------------------------------------------------------------------- addresses, routes
@@ -264,7 +259,7 @@ public final class Netlink implements AutoCloseable {
      * @return 0, or -errno (-EEXIST if the address is already there)
      */
     public int addAddr(int ifindex, InetAddress addr, int prefixLen, int flags, int scope) throws IOException {
-        return converse(NetlinkWire.newAddrRequest(buf, nextSeq(), ifindex, addr, prefixLen, flags, scope), -1, null);
+        return converse(NetlinkWire.newAddrRequest(buf, nextSeq(), ifindex, addr, prefixLen, flags, scope), -1);
     }
 
     /**
@@ -281,7 +276,7 @@ public final class Netlink implements AutoCloseable {
             throws IOException {
         int scope = gateway == null ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
         return converse(NetlinkWire.newRouteRequest(buf, nextSeq(), dst, dstLen, gateway, oif, metric, RTPROT_BOOT,
-                scope, rtmFlags), -1, null);
+                scope, rtmFlags), -1);
     }
 
     // ------------------------------------------------------------------------------------------------ conversation
@@ -295,10 +290,10 @@ public final class Netlink implements AutoCloseable {
      * Sends the request of {@code len} bytes at the start of the buffer and reads replies until the kernel closes
      * the conversation.
      *
-     * @param replyType the message type that carries answers (passed to {@code sink}), or -1 if none is expected
+     * @param replyType the message type that carries answers (passed to {@link #collect}), or -1 if none is expected
      * @return 0 or the kernel's -errno, from NLMSG_ERROR or NLMSG_DONE
      */
-    private int converse(int len, int replyType, Sink sink) throws IOException {
+    private int converse(int len, int replyType) throws IOException {
         int mySeq = s32(buf, NLMSG_SEQ);
         long sent = channel.send(buf, len);
         if (sent < 0) {
@@ -315,7 +310,7 @@ public final class Netlink implements AutoCloseable {
             if (got > BUFFER_SIZE) {
                 throw new IOException("netlink receive: datagram of " + got + " bytes, buffer " + BUFFER_SIZE);
             }
-            int rc = walk(buf, (int) got, mySeq, replyType, sink);
+            int rc = walk(buf, (int) got, mySeq, replyType);
             if (rc != MORE) {
                 return rc;
             }
@@ -324,7 +319,7 @@ public final class Netlink implements AutoCloseable {
     }
 
     /** @return {@link #MORE}, or the final result of the conversation: 0 or -errno */
-    private int walk(MemorySegment m, int end, int mySeq, int replyType, Sink sink) throws IOException {
+    private int walk(ByteBuffer m, int end, int mySeq, int replyType) throws IOException {
         for (int off = 0; off < end; ) {
             int len = NetlinkWire.messageLength(m, off, end);
             if (s32(m, off + NLMSG_SEQ) == mySeq) {
@@ -343,7 +338,7 @@ public final class Netlink implements AutoCloseable {
                         if ((u16(m, off + NLMSG_FLAGS) & NLM_F_DUMP_INTR) != 0) {
                             interrupted = true;
                         }
-                        sink.accept(m, off, len);
+                        collect(m, off, len, replyType);
                     }
                 }
             }
@@ -352,8 +347,29 @@ public final class Netlink implements AutoCloseable {
         return MORE;
     }
 
+    /** Parses one answer and keeps it in the list of its type if it is one the conversation asked for. */
+    private void collect(ByteBuffer m, int off, int len, int type) throws IOException {
+        switch (type) {
+            case RTM_NEWLINK -> linksOut.add(NetlinkWire.parseLink(m, off, len));
+            case RTM_NEWADDR -> {
+                NetlinkAddr a = NetlinkWire.parseAddr(m, off, len);
+                if (a != null && (familyOut == 0 || NetlinkWire.family(a.addr()) == familyOut)) {
+                    addrsOut.add(a);
+                }
+            }
+            case RTM_NEWROUTE -> {
+                NetlinkRoute r = NetlinkWire.parseRoute(m, off, len);
+                if (r != null && r.table() == RT_TABLE_MAIN && (r.flags() & RTM_F_CLONED) == 0
+                        && (familyOut == 0 || NetlinkWire.family(r.dst()) == familyOut)) {
+                    routesOut.add(r);
+                }
+            }
+            default -> throw new IllegalStateException("no answers of type " + type + " expected");
+        }
+    }
+
     /** The int after the header of NLMSG_ERROR (0 = ack, else -errno) or NLMSG_DONE (0, or -errno if cut short). */
-    private static int finalCode(MemorySegment m, int off, int len, int type) throws IOException {
+    private static int finalCode(ByteBuffer m, int off, int len, int type) throws IOException {
         if (len < NLMSG_HDRLEN + 4) {
             if (type == NLMSG_DONE) {
                 return 0; // very old kernels sent an empty NLMSG_DONE
@@ -370,41 +386,44 @@ public final class Netlink implements AutoCloseable {
     /** The real socket: sendto/recvfrom through {@link Sys}, kernel (port 0) as the only accepted sender. */
     private static final class SocketChannel implements Channel {
         private final int fd;
-        private final Arena arena = Arena.ofShared();
         /** sockaddr_nl of the sender, then its socklen_t */
-        private final MemorySegment from = arena.allocate(SOCKADDR_NL_LEN + 4, 8);
+        private final ByteBuffer from = Sys.buffer(SOCKADDR_NL_LEN + 4);
+        private final long fromAddr = Sys.address(from);
 
         SocketChannel(int fd) throws IOException {
             Sys.load();
             this.fd = fd;
-            try {
-                int fl = (int) Errno.check("fcntl(F_GETFL) netlink", Sys.fcntl(fd, Linux.F_GETFL, 0));
-                if ((fl & Linux.O_NONBLOCK) != 0) {
-                    Errno.check("fcntl(F_SETFL) netlink", Sys.fcntl(fd, Linux.F_SETFL, fl & ~Linux.O_NONBLOCK));
-                }
-                MemorySegment tv = arena.allocate(16, 8); // struct timeval: long tv_sec, long tv_usec
-                tv.set(ValueLayout.JAVA_LONG, 0, RECV_TIMEOUT_S);
-                tv.set(ValueLayout.JAVA_LONG, 8, 0);
-                Errno.check("setsockopt(SO_RCVTIMEO) netlink",
-                        Sys.setsockopt(fd, Linux.SOL_SOCKET, SO_RCVTIMEO, tv.address(), 16));
-            } catch (IOException e) {
-                arena.close();
-                throw e;
+            int fl = (int) Errno.check("fcntl(F_GETFL) netlink", Sys.fcntl(fd, Linux.F_GETFL, 0));
+            if ((fl & Linux.O_NONBLOCK) != 0) {
+                Errno.check("fcntl(F_SETFL) netlink", Sys.fcntl(fd, Linux.F_SETFL, fl & ~Linux.O_NONBLOCK));
             }
+            ByteBuffer tv = Sys.buffer(16); // struct timeval: long tv_sec, long tv_usec
+            tv.putLong(0, RECV_TIMEOUT_S);
+            Errno.check("setsockopt(SO_RCVTIMEO) netlink",
+                    Sys.setsockopt(fd, Linux.SOL_SOCKET, SO_RCVTIMEO, Sys.address(tv), 16));
+        }
+
+        /** @return the native address of {@code buf}, which must be direct */
+        private static long address(ByteBuffer buf) {
+            long a = Sys.address(buf);
+            if (a == 0) {
+                throw new IllegalArgumentException("netlink needs a direct buffer");
+            }
+            return a;
         }
 
         @Override
-        public long send(MemorySegment buf, int len) {
-            return Sys.sendto(fd, buf.address(), len, 0, 0, 0); // unconnected and no address: to the kernel
+        public long send(ByteBuffer buf, int len) {
+            return Sys.sendto(fd, address(buf), len, 0, 0, 0); // unconnected and no address: to the kernel
         }
 
         @Override
-        public long recv(MemorySegment buf) {
+        public long recv(ByteBuffer buf) {
+            long at = address(buf);
             for (int skipped = 0; skipped < MAX_DATAGRAMS; skipped++) {
-                from.set(ValueLayout.JAVA_INT, SOCKADDR_NL_LEN, SOCKADDR_NL_LEN);
-                long n = Sys.recvfrom(fd, buf.address(), buf.byteSize(), Linux.MSG_TRUNC, from.address(),
-                        from.address() + SOCKADDR_NL_LEN);
-                if (n < 0 || from.get(ValueLayout.JAVA_INT, NL_PID) == 0) {
+                from.putInt(SOCKADDR_NL_LEN, SOCKADDR_NL_LEN);
+                long n = Sys.recvfrom(fd, at, buf.capacity(), Linux.MSG_TRUNC, fromAddr, fromAddr + SOCKADDR_NL_LEN);
+                if (n < 0 || from.getInt(NL_PID) == 0) {
                     return n;
                 }
                 // not from the kernel: ignore, as the kernel's answers are all we asked for
@@ -415,7 +434,6 @@ public final class Netlink implements AutoCloseable {
         @Override
         public void close() {
             Sys.close(fd);
-            arena.close();
         }
     }
 }

@@ -4,20 +4,24 @@ import static io.jpasta.netns.sys.Linux.AF_INET;
 import static io.jpasta.netns.sys.Linux.AF_INET6;
 
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The rtnetlink wire format (rtnetlink(7), {@code <linux/netlink.h>}, {@code <linux/rtnetlink.h>}): requests built
- * into an off-heap buffer, replies parsed out of one. Pure: no I/O, so every request and every parser is tested on
- * byte fixtures.
+ * into a {@link ByteBuffer}, replies parsed out of one. Pure: no I/O, so every request and every parser is tested on
+ * byte fixtures (heap buffers); {@link Netlink} hands the kernel a direct one.
+ *
+ * <p>Buffers are used with absolute int offsets only: their position and limit are never read or moved, and their
+ * byte order must be {@link java.nio.ByteOrder#nativeOrder()} (as {@code Sys.buffer} makes them). ByteBuffer rather
+ * than MemorySegment because this runs on every start before the namespace is ready: ByteBuffer's accessors are in
+ * the JDK's archived classes, MemorySegment's access forms are spun at first use (tens of milliseconds).
  *
  * <p>Headers and attribute values are in native byte order (little-endian on x86_64, the only target); addresses
  * are in network order, as the kernel keeps them. Every message is {@code nlmsghdr} (16 bytes) + a fixed family
@@ -30,10 +34,6 @@ import java.util.List;
 final class NetlinkWire {
     private NetlinkWire() {
     }
-
-    static final ValueLayout.OfByte U8 = ValueLayout.JAVA_BYTE;
-    static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
-    static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
 
     // struct nlmsghdr (16 bytes): u32 nlmsg_len, u16 nlmsg_type, u16 nlmsg_flags, u32 nlmsg_seq, u32 nlmsg_pid
     static final int NLMSG_HDRLEN = 16, NLMSG_LEN = 0, NLMSG_TYPE = 4, NLMSG_FLAGS = 6, NLMSG_SEQ = 8, NLMSG_PID = 12;
@@ -68,16 +68,16 @@ final class NetlinkWire {
         return (n + 3) & ~3;
     }
 
-    static int u8(MemorySegment m, long off) {
-        return Byte.toUnsignedInt(m.get(U8, off));
+    static int u8(ByteBuffer m, int off) {
+        return m.get(off) & 0xff;
     }
 
-    static int u16(MemorySegment m, long off) {
-        return Short.toUnsignedInt(m.get(U16, off));
+    static int u16(ByteBuffer m, int off) {
+        return m.getShort(off) & 0xffff;
     }
 
-    static int s32(MemorySegment m, long off) {
-        return m.get(U32, off);
+    static int s32(ByteBuffer m, int off) {
+        return m.getInt(off);
     }
 
     static IOException malformed(String what) {
@@ -92,40 +92,40 @@ final class NetlinkWire {
      * IndexOutOfBoundsException (requests are a few dozen bytes; the buffer is 64 KiB).
      */
     static final class Request {
-        private final MemorySegment buf;
+        private final ByteBuffer buf;
         private int pos;
 
-        Request(MemorySegment buf, int type, int flags, int seq) {
+        Request(ByteBuffer buf, int type, int flags, int seq) {
             this.buf = buf;
-            buf.set(U32, NLMSG_LEN, 0);
-            buf.set(U16, NLMSG_TYPE, (short) type);
-            buf.set(U16, NLMSG_FLAGS, (short) flags);
-            buf.set(U32, NLMSG_SEQ, seq);
-            buf.set(U32, NLMSG_PID, 0); // the kernel fills in our port id
+            buf.putInt(NLMSG_LEN, 0);
+            buf.putShort(NLMSG_TYPE, (short) type);
+            buf.putShort(NLMSG_FLAGS, (short) flags);
+            buf.putInt(NLMSG_SEQ, seq);
+            buf.putInt(NLMSG_PID, 0); // the kernel fills in our port id
             pos = NLMSG_HDRLEN;
         }
 
         Request u8(int v) {
-            buf.set(U8, pos, (byte) v);
+            buf.put(pos, (byte) v);
             pos += 1;
             return this;
         }
 
         Request u16(int v) {
-            buf.set(U16, pos, (short) v);
+            buf.putShort(pos, (short) v);
             pos += 2;
             return this;
         }
 
         Request u32(int v) {
-            buf.set(U32, pos, v);
+            buf.putInt(pos, v);
             pos += 4;
             return this;
         }
 
         Request attr(int type, byte[] value) {
             u16(RTA_HDRLEN + value.length).u16(type);
-            MemorySegment.copy(value, 0, buf, U8, pos, value.length);
+            buf.put(pos, value, 0, value.length);
             pos += value.length;
             return pad();
         }
@@ -154,20 +154,20 @@ final class NetlinkWire {
         }
 
         Request endNest(int at) {
-            buf.set(U16, at, (short) (pos - at));
+            buf.putShort(at, (short) (pos - at));
             return this;
         }
 
         private Request pad() {
             while ((pos & 3) != 0) {
-                buf.set(U8, pos++, (byte) 0);
+                buf.put(pos++, (byte) 0);
             }
             return this;
         }
 
         /** @return the length of the request, now also in its {@code nlmsg_len} */
         int finish() {
-            buf.set(U32, NLMSG_LEN, pos);
+            buf.putInt(NLMSG_LEN, pos);
             return pos;
         }
     }
@@ -178,7 +178,7 @@ final class NetlinkWire {
      *
      * @return the request length
      */
-    static int dumpRequest(MemorySegment buf, int seq, int type, int family) {
+    static int dumpRequest(ByteBuffer buf, int seq, int type, int family) {
         Request r = new Request(buf, type, NLM_F_REQUEST | NLM_F_DUMP, seq);
         switch (type) {
             case RTM_GETLINK -> r.u8(family).u8(0).u16(0).u32(0).u32(0).u32(0)
@@ -191,7 +191,7 @@ final class NetlinkWire {
     }
 
     /** {@code RTM_GETLINK} of one link by name; the kernel answers one RTM_NEWLINK, or ENODEV. */
-    static int getLinkRequest(MemorySegment buf, int seq, String name) {
+    static int getLinkRequest(ByteBuffer buf, int seq, String name) {
         Request r = new Request(buf, RTM_GETLINK, NLM_F_REQUEST | NLM_F_ACK, seq);
         r.u8(0).u8(0).u16(0).u32(0).u32(0).u32(0);
         r.attrString(IFLA_IFNAME, name).attrU32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
@@ -199,26 +199,26 @@ final class NetlinkWire {
     }
 
     /** The start of every link change: {@code RTM_NEWLINK} without CREATE on an existing ifindex. */
-    private static Request setLink(MemorySegment buf, int seq, int ifindex, int flags, int change) {
+    private static Request setLink(ByteBuffer buf, int seq, int ifindex, int flags, int change) {
         Request r = new Request(buf, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, seq);
         return r.u8(0).u8(0).u16(0).u32(ifindex).u32(flags).u32(change);
     }
 
     /** Sets IFF_UP (and only that flag: {@code ifi_change} masks the others). */
-    static int linkUpRequest(MemorySegment buf, int seq, int ifindex) {
+    static int linkUpRequest(ByteBuffer buf, int seq, int ifindex) {
         return setLink(buf, seq, ifindex, Netlink.IFF_UP, Netlink.IFF_UP).finish();
     }
 
-    static int linkMtuRequest(MemorySegment buf, int seq, int ifindex, int mtu) {
+    static int linkMtuRequest(ByteBuffer buf, int seq, int ifindex, int mtu) {
         return setLink(buf, seq, ifindex, 0, 0).attrU32(IFLA_MTU, mtu).finish();
     }
 
-    static int linkMacRequest(MemorySegment buf, int seq, int ifindex, long mac) {
+    static int linkMacRequest(ByteBuffer buf, int seq, int ifindex, long mac) {
         return setLink(buf, seq, ifindex, 0, 0).attr(IFLA_ADDRESS, NetlinkLink.macBytes(mac)).finish();
     }
 
     /** {@code IFLA_AF_SPEC { AF_INET6 { IFLA_INET6_ADDR_GEN_MODE u8 } }} */
-    static int linkAddrGenModeRequest(MemorySegment buf, int seq, int ifindex, int mode) {
+    static int linkAddrGenModeRequest(ByteBuffer buf, int seq, int ifindex, int mode) {
         Request r = setLink(buf, seq, ifindex, 0, 0);
         int spec = r.nest(IFLA_AF_SPEC);
         int inet6 = r.nest(AF_INET6);
@@ -230,7 +230,7 @@ final class NetlinkWire {
      * {@code RTM_NEWADDR} with CREATE|EXCL. The address goes in both IFA_LOCAL and IFA_ADDRESS, as for any
      * address without a peer; flags above 8 bits go in IFA_FLAGS as well. No broadcast address (pasta sets none).
      */
-    static int newAddrRequest(MemorySegment buf, int seq, int ifindex, InetAddress addr, int prefixLen, int flags,
+    static int newAddrRequest(ByteBuffer buf, int seq, int ifindex, InetAddress addr, int prefixLen, int flags,
                               int scope) {
         Request r = new Request(buf, RTM_NEWADDR, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, seq);
         r.u8(family(addr)).u8(prefixLen).u8(flags & 0xff).u8(scope).u32(ifindex);
@@ -250,7 +250,7 @@ final class NetlinkWire {
      * @param metric  RTA_PRIORITY, or 0 to leave it to the kernel (0 for IPv4, 1024 for IPv6)
      * @param rtmFlags {@code rtm_flags}: {@link Netlink#RTNH_F_ONLINK} or 0
      */
-    static int newRouteRequest(MemorySegment buf, int seq, InetAddress dst, int dstLen, InetAddress gateway, int oif,
+    static int newRouteRequest(ByteBuffer buf, int seq, InetAddress dst, int dstLen, InetAddress gateway, int oif,
                                int metric, int protocol, int scope, int rtmFlags) {
         Request r = new Request(buf, RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, seq);
         r.u8(family(dst)).u8(dstLen).u8(0).u8(0).u8(Netlink.RT_TABLE_MAIN).u8(protocol).u8(scope)
@@ -278,7 +278,7 @@ final class NetlinkWire {
      * @param off start of a message inside {@code [0, end)}
      * @return its {@code nlmsg_len}, checked to hold at least a header and to end by {@code end}
      */
-    static int messageLength(MemorySegment m, int off, int end) throws IOException {
+    static int messageLength(ByteBuffer m, int off, int end) throws IOException {
         if (end - off < NLMSG_HDRLEN) {
             throw malformed((end - off) + " trailing bytes, less than a header");
         }
@@ -298,7 +298,7 @@ final class NetlinkWire {
      * @param a start of an attribute inside {@code [a, end)}
      * @return its {@code rta_len}, checked to hold at least its header and to end by {@code end}
      */
-    private static int attrLength(MemorySegment m, int a, int end) throws IOException {
+    private static int attrLength(ByteBuffer m, int a, int end) throws IOException {
         if (end - a < RTA_HDRLEN) {
             throw malformed((end - a) + " trailing bytes, less than an attribute header");
         }
@@ -309,7 +309,7 @@ final class NetlinkWire {
         return len;
     }
 
-    private static int attrType(MemorySegment m, int a) {
+    private static int attrType(ByteBuffer m, int a) {
         return u16(m, a + 2) & NLA_TYPE_MASK;
     }
 
@@ -317,21 +317,21 @@ final class NetlinkWire {
         return Math.min(a + align(len), end);
     }
 
-    private static int attrU32(MemorySegment m, int a, int len, String what) throws IOException {
+    private static int attrU32(ByteBuffer m, int a, int len, String what) throws IOException {
         if (len - RTA_HDRLEN < 4) {
             throw malformed(what + " shorter than 4 bytes");
         }
         return s32(m, a + RTA_HDRLEN);
     }
 
-    private static InetAddress attrAddr(MemorySegment m, int a, int len, int family, String what)
+    private static InetAddress attrAddr(ByteBuffer m, int a, int len, int family, String what)
             throws IOException {
         int n = len - RTA_HDRLEN;
         if (n != (family == AF_INET ? 4 : 16)) {
             throw malformed(what + " of " + n + " bytes for family " + family);
         }
         byte[] b = new byte[n];
-        MemorySegment.copy(m, U8, a + RTA_HDRLEN, b, 0, n);
+        m.get(a + RTA_HDRLEN, b, 0, n);
         return address(b);
     }
 
@@ -393,7 +393,7 @@ final class NetlinkWire {
     }
 
     /** Parses one {@code RTM_NEWLINK} message of {@code len} bytes at {@code off}. */
-    static NetlinkLink parseLink(MemorySegment m, int off, int len) throws IOException {
+    static NetlinkLink parseLink(ByteBuffer m, int off, int len) throws IOException {
         needFixed(len, IFINFOMSG_LEN, "RTM_NEWLINK");
         int h = off + NLMSG_HDRLEN;
         int type = u16(m, h + IFI_TYPE);
@@ -411,7 +411,7 @@ final class NetlinkWire {
                 case IFLA_ADDRESS -> {
                     if (alen - RTA_HDRLEN == 6) {
                         byte[] b = new byte[6];
-                        MemorySegment.copy(m, U8, a + RTA_HDRLEN, b, 0, 6);
+                        m.get(a + RTA_HDRLEN, b, 0, 6);
                         mac = NetlinkLink.mac(b);
                     }
                 }
@@ -426,21 +426,21 @@ final class NetlinkWire {
         return new NetlinkLink(index, name, type, flags, mtu, mac);
     }
 
-    private static String cString(MemorySegment m, int p, int n) throws IOException {
+    private static String cString(ByteBuffer m, int p, int n) throws IOException {
         int len = 0;
-        while (len < n && m.get(U8, p + len) != 0) {
+        while (len < n && m.get(p + len) != 0) {
             len++;
         }
         if (len == n || len == 0 || len >= IFNAMSIZ) {
             throw malformed("interface name not NUL-terminated, empty or too long");
         }
         byte[] b = new byte[len];
-        MemorySegment.copy(m, U8, p, b, 0, len);
+        m.get(p, b, 0, len);
         return new String(b, StandardCharsets.UTF_8);
     }
 
     /** Parses one {@code RTM_NEWADDR} message; null for families other than IPv4 and IPv6. */
-    static NetlinkAddr parseAddr(MemorySegment m, int off, int len) throws IOException {
+    static NetlinkAddr parseAddr(ByteBuffer m, int off, int len) throws IOException {
         needFixed(len, IFADDRMSG_LEN, "RTM_NEWADDR");
         int h = off + NLMSG_HDRLEN;
         int family = u8(m, h + IFA_FAMILY);
@@ -475,7 +475,7 @@ final class NetlinkWire {
     }
 
     /** Parses one {@code RTM_NEWROUTE} message; null for families other than IPv4 and IPv6. */
-    static NetlinkRoute parseRoute(MemorySegment m, int off, int len) throws IOException {
+    static NetlinkRoute parseRoute(ByteBuffer m, int off, int len) throws IOException {
         needFixed(len, RTMSG_LEN, "RTM_NEWROUTE");
         int h = off + NLMSG_HDRLEN;
         int family = u8(m, h + RTM_FAMILY);
@@ -514,7 +514,7 @@ final class NetlinkWire {
     }
 
     /** The {@code struct rtnexthop} entries in {@code [p, end)}, each followed by its own attributes. */
-    private static List<NetlinkNexthop> parseNexthops(MemorySegment m, int p, int end, int family)
+    private static List<NetlinkNexthop> parseNexthops(ByteBuffer m, int p, int end, int family)
             throws IOException {
         List<NetlinkNexthop> out = new ArrayList<>();
         while (p < end) {

@@ -7,9 +7,6 @@ import static io.jpasta.netns.NetlinkWire.NLMSG_TYPE;
 
 import io.jpasta.netns.sys.Errno;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayDeque;
@@ -51,7 +48,7 @@ class FakeKernel implements Netlink.Channel {
     }
 
     @Override
-    public long send(MemorySegment buf, int len) {
+    public long send(ByteBuffer buf, int len) {
         byte[] req = Fixtures.toBytes(buf, len);
         requests.add(req);
         ByteBuffer b = ByteBuffer.wrap(req).order(ByteOrder.nativeOrder());
@@ -85,12 +82,12 @@ class FakeKernel implements Netlink.Channel {
     }
 
     @Override
-    public long recv(MemorySegment buf) {
+    public long recv(ByteBuffer buf) {
         byte[] d = replies.poll();
         if (d == null) {
             return -Errno.EAGAIN;
         }
-        MemorySegment.copy(d, 0, buf, ValueLayout.JAVA_BYTE, 0, (int) Math.min(d.length, buf.byteSize()));
+        buf.put(0, d, 0, Math.min(d.length, buf.capacity()));
         return d.length;
     }
 
@@ -124,16 +121,14 @@ class FakeKernel implements Netlink.Channel {
     }
 
     static byte[] newLink(int seq, NetlinkLink l) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment m = arena.allocate(512);
-            NetlinkWire.Request r = new NetlinkWire.Request(m, NetlinkWire.RTM_NEWLINK, 0, seq);
-            r.u8(0).u8(0).u16(l.type()).u32(l.index()).u32(l.flags()).u32(0);
-            r.attrString(NetlinkWire.IFLA_IFNAME, l.name()).attrU32(NetlinkWire.IFLA_MTU, l.mtu());
-            if (l.mac() != NetlinkLink.NO_MAC) {
-                r.attr(NetlinkWire.IFLA_ADDRESS, NetlinkLink.macBytes(l.mac()));
-            }
-            return Fixtures.toBytes(m, r.finish());
+        ByteBuffer m = ByteBuffer.allocate(512).order(ByteOrder.nativeOrder());
+        NetlinkWire.Request r = new NetlinkWire.Request(m, NetlinkWire.RTM_NEWLINK, 0, seq);
+        r.u8(0).u8(0).u16(l.type()).u32(l.index()).u32(l.flags()).u32(0);
+        r.attrString(NetlinkWire.IFLA_IFNAME, l.name()).attrU32(NetlinkWire.IFLA_MTU, l.mtu());
+        if (l.mac() != NetlinkLink.NO_MAC) {
+            r.attr(NetlinkWire.IFLA_ADDRESS, NetlinkLink.macBytes(l.mac()));
         }
+        return Fixtures.toBytes(m, r.finish());
     }
 
     private static String ifname(byte[] req) {
@@ -160,8 +155,8 @@ class FakeKernel implements Netlink.Channel {
      *         the parsers of {@link NetlinkWire} (requests and replies share the layout)
      */
     static String describe(byte[] req) throws java.io.IOException {
-        MemorySegment m = MemorySegment.ofArray(req);
         ByteBuffer b = ByteBuffer.wrap(req).order(ByteOrder.nativeOrder());
+        ByteBuffer m = b;
         int type = Short.toUnsignedInt(b.getShort(NLMSG_TYPE));
         switch (type) {
             case NetlinkWire.RTM_GETLINK:

@@ -3,8 +3,7 @@ package io.jpasta.netns;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 
@@ -34,8 +33,11 @@ final class Fixtures {
         return HexFormat.of().parseHex(digits);
     }
 
-    static byte[] toBytes(MemorySegment seg, int len) {
-        return seg.asSlice(0, len).toArray(ValueLayout.JAVA_BYTE);
+    /** @return the first {@code len} bytes of {@code buf} (absolute: its position is left alone) */
+    static byte[] toBytes(ByteBuffer buf, int len) {
+        byte[] b = new byte[len];
+        buf.get(0, b);
+        return b;
     }
 
     static String hex(byte[] b) {

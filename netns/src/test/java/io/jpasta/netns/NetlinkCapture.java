@@ -6,9 +6,7 @@ import io.jpasta.netns.sys.Sys;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -29,8 +27,8 @@ public final class NetlinkCapture {
         Path dir = Path.of(args[0]);
         int fd = (int) Errno.check("socket", Sys.socket(Linux.AF_NETLINK, Linux.SOCK_RAW | Linux.SOCK_CLOEXEC,
                 Linux.NETLINK_ROUTE));
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buf = arena.allocate(Netlink.BUFFER_SIZE, 8);
+        try {
+            ByteBuffer buf = Sys.buffer(Netlink.BUFFER_SIZE);
             capture(fd, buf, NetlinkWire.RTM_GETLINK, 0, dir.resolve("dump-links.bin"));
             capture(fd, buf, NetlinkWire.RTM_GETADDR, 0, dir.resolve("dump-addrs.bin"));
             capture(fd, buf, NetlinkWire.RTM_GETROUTE, Linux.AF_INET, dir.resolve("dump-routes4.bin"));
@@ -40,13 +38,14 @@ public final class NetlinkCapture {
         }
     }
 
-    private static void capture(int fd, MemorySegment buf, int type, int family, Path out) throws IOException {
+    private static void capture(int fd, ByteBuffer buf, int type, int family, Path out) throws IOException {
         int len = NetlinkWire.dumpRequest(buf, 1, type, family);
-        Errno.check("sendto", Sys.sendto(fd, buf.address(), len, 0, 0, 0));
+        long at = Sys.address(buf);
+        Errno.check("sendto", Sys.sendto(fd, at, len, 0, 0, 0));
         try (OutputStream os = Files.newOutputStream(out)) {
             for (int n = 0; n < 1000; n++) {
-                long got = Errno.check("recv", Sys.recvfrom(fd, buf.address(), buf.byteSize(), 0, 0, 0));
-                os.write(buf.asSlice(0, got).toArray(ValueLayout.JAVA_BYTE));
+                long got = Errno.check("recv", Sys.recvfrom(fd, at, buf.capacity(), 0, 0, 0));
+                os.write(Fixtures.toBytes(buf, (int) got));
                 for (int off = 0; off < got; off = NetlinkWire.nextMessage(off, NetlinkWire.messageLength(buf, off,
                         (int) got), (int) got)) {
                     if (NetlinkWire.u16(buf, off + NetlinkWire.NLMSG_TYPE) == NetlinkWire.NLMSG_DONE) {

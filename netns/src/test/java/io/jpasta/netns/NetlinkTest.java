@@ -169,7 +169,7 @@ class NetlinkTest {
     void repliesToAnEarlierRequestAreSkipped() throws IOException {
         FakeKernel k = new FakeKernel() {
             @Override
-            public long send(java.lang.foreign.MemorySegment buf, int len) {
+            public long send(ByteBuffer buf, int len) {
                 long n = super.send(buf, len);
                 replies.addFirst(ack(seq(requests.getLast()) - 1, -Errno.EEXIST)); // a stale answer first
                 return n;
@@ -194,7 +194,7 @@ class NetlinkTest {
     void noReplyIsAnExceptionNotAHang() {
         FakeKernel k = new FakeKernel() {
             @Override
-            public long send(java.lang.foreign.MemorySegment buf, int len) {
+            public long send(ByteBuffer buf, int len) {
                 requests.add(Fixtures.toBytes(buf, len));
                 return len; // and never answer
             }
@@ -213,7 +213,7 @@ class NetlinkTest {
         int[] calls = {0};
         FakeKernel k = new FakeKernel() {
             @Override
-            public long send(java.lang.foreign.MemorySegment buf, int len) {
+            public long send(ByteBuffer buf, int len) {
                 dumps.put(NetlinkWire.RTM_GETLINK, calls[0]++ == 0 ? intr : clean);
                 return super.send(buf, len);
             }
@@ -233,7 +233,7 @@ class NetlinkTest {
     void datagramLargerThanTheBufferIsRefused() {
         FakeKernel k = new FakeKernel() {
             @Override
-            public long recv(java.lang.foreign.MemorySegment buf) {
+            public long recv(ByteBuffer buf) {
                 super.recv(buf);
                 return Netlink.BUFFER_SIZE + 1L;
             }

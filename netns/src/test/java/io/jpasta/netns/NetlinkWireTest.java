@@ -5,21 +5,23 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.jpasta.netns.sys.Sys;
+
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.net.InetAddress;
-import org.junit.jupiter.api.AfterEach;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 /** Every request {@link NetlinkWire} builds, byte for byte against the hand-checked fixtures, and a few edges. */
 class NetlinkWireTest {
-    private final Arena arena = Arena.ofConfined();
-    private final MemorySegment buf = arena.allocate(Netlink.BUFFER_SIZE);
+    /** direct and in native order, as {@link Netlink} has it */
+    private final ByteBuffer buf = Sys.buffer(Netlink.BUFFER_SIZE);
 
-    @AfterEach
-    void close() {
-        arena.close();
+    private void fill(byte b) {
+        byte[] junk = new byte[buf.capacity()];
+        Arrays.fill(junk, b);
+        buf.put(0, junk);
     }
 
     private void assertRequest(String fixture, int len) {
@@ -80,10 +82,10 @@ class NetlinkWireTest {
 
     @Test
     void aReusedBufferLeavesNoBytesOfTheLongerRequestBefore() {
-        buf.fill((byte) 0xee);
+        fill((byte) 0xee);
         NetlinkWire.newRouteRequest(buf, 7, ip("2001:db8::"), 32, ip("fe80::1"), 9, 77, 3, 0, 0);
         assertRequest("link-mac.hex", NetlinkWire.linkMacRequest(buf, 7, 2, NetlinkLink.parseMac("02:00:00:00:00:07")));
-        buf.fill((byte) 0xee);
+        fill((byte) 0xee);
         assertRequest("getlink-tap0.hex", NetlinkWire.getLinkRequest(buf, 7, "tap0"));
     }
 
@@ -102,6 +104,19 @@ class NetlinkWireTest {
         len = NetlinkWire.newAddrRequest(buf, 7, 2, ip("2001:db8:1::2"), 64, Netlink.IFA_F_NODAD, 0);
         assertEquals(new NetlinkAddr(2, ip("2001:db8:1::2"), 64, 0, Netlink.IFA_F_NODAD),
                 NetlinkWire.parseAddr(buf, 0, len));
+    }
+
+    @Test
+    void parsersReadAtTheOffsetGivenWhateverTheBufferPosition() throws IOException {
+        int len = NetlinkWire.newAddrRequest(buf, 7, 2, ip("198.51.100.2"), 30, 0, Netlink.RT_SCOPE_UNIVERSE);
+        byte[] msg = Fixtures.toBytes(buf, len);
+        ByteBuffer heap = ByteBuffer.allocate(100 + len).order(java.nio.ByteOrder.nativeOrder());
+        heap.put(100, msg).position(37).limit(100 + len);
+        assertEquals(new NetlinkAddr(2, ip("198.51.100.2"), 30, Netlink.RT_SCOPE_UNIVERSE, 0),
+                NetlinkWire.parseAddr(heap, 100, len));
+        assertEquals(37, heap.position());
+        assertEquals(0, buf.position());
+        assertEquals(buf.capacity(), buf.limit());
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.jpasta.netns;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -57,6 +58,30 @@ class ResolvTest {
     void lastSearchOrDomainLineWins() {
         assertEquals(List.of("b.test"), Resolv.parse("search a.test x.test\ndomain b.test\n").search());
         assertEquals(List.of("c.test", "d.test"), Resolv.parse("domain b.test\nsearch c.test d.test\n").search());
+    }
+
+    @Test
+    void blanksOfAnyKindSeparateWordsAndTheLastLineNeedsNoNewline() {
+        Resolv r = Resolv.parse("\n \t\n\tnameserver \t 198.51.100.7\t\r\nsearch\ta.test \f b.test\u000b c.test\n"
+                + "nameserver 2001:db8::7");
+        assertEquals(List.of(ip("198.51.100.7"), ip("2001:db8::7")), r.nameservers());
+        assertEquals(List.of("a.test", "b.test", "c.test"), r.search());
+        assertTrue(Resolv.parse("").nameservers().isEmpty());
+        List<String> w = new java.util.ArrayList<>(List.of("stale"));
+        Resolv.words("xx  search a.test  ;x", 2, 20, w);
+        assertEquals(List.of("search", "a.test", ";"), w);
+    }
+
+    @Test
+    void searchStopsAtACommentAndSingleWordLinesAreIgnored() {
+        Resolv r = Resolv.parse("nameserver\nsearch a.test b.test # c.test\nsearch\n");
+        assertTrue(r.nameservers().isEmpty());
+        assertEquals(List.of("a.test", "b.test"), r.search());
+    }
+
+    @Test
+    void aFileThatExistsButCannotBeReadIsAnError(@TempDir Path dir) {
+        assertThrows(IOException.class, () -> Resolv.read(dir));
     }
 
     @Test
