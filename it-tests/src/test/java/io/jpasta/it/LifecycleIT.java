@@ -35,6 +35,7 @@ class LifecycleIT {
     private Sandbox sb;
     private Proc holder;
     private Path pidFile;
+    private final List<Long> callerGroups = new java.util.ArrayList<>();
 
     @BeforeAll
     void setUp() {
@@ -50,6 +51,9 @@ class LifecycleIT {
 
     @AfterEach
     void endProcesses() {
+        // a daemon that never detached is still in its caller's group
+        callerGroups.forEach(Proc::killGroup);
+        callerGroups.clear();
         // the daemon left its group on purpose (setsid): end it by the pid it wrote
         long daemon = readPid(pidFile);
         if (daemon > 0 && alive(daemon)) {
@@ -60,6 +64,13 @@ class LifecycleIT {
             holder = null;
         }
         pidFile = null;
+    }
+
+    /** Runs a pasta caller that leaves a daemon; the caller's group is killed after the test. */
+    private Proc.Result daemon(String label, String... argv) {
+        Sandbox.Daemonized d = sb.userDaemon(TIMEOUT, label, argv);
+        callerGroups.add(d.callerPid());
+        return d.result();
     }
 
     /** Starts the namespace holder and waits until it has become {@code sleep} in its new namespaces. */
@@ -93,7 +104,7 @@ class LifecycleIT {
     void pidModeCallerReturnsZeroOnlyOnceNamespaceIsConfigured() {
         long target = startHolder();
         pidFile = sb.work().resolve("pasta.pid");
-        Proc.Result r = sb.user(TIMEOUT, "pidmode", Pasta.underTest(), "--config-net", "-P", pidFile.toString(),
+        Proc.Result r = daemon("pidmode", Pasta.underTest(), "--config-net", "-P", pidFile.toString(),
                 Long.toString(target));
         // read the namespace before anything else: the caller's return is the promise that it is ready
         String addrs = tapAddresses(target);
@@ -102,29 +113,47 @@ class LifecycleIT {
     }
 
     @Test
-    void pidModeDaemonDetachesAndPidFileNamesIt() throws IOException {
+    void pidModeDaemonDetachesAndPidFileNamesIt() {
         long target = startHolder();
         pidFile = sb.work().resolve("pasta.pid");
-        Proc.Result r = sb.user(TIMEOUT, "pidmode", Pasta.underTest(), "--config-net", "-P", pidFile.toString(),
+        Proc.Result r = daemon("pidmode", Pasta.underTest(), "--config-net", "-P", pidFile.toString(),
                 Long.toString(target));
         assertEquals(0, r.exit(), r.describe());
         long daemon = readPid(pidFile);
         assertTrue(daemon > 0, "no pid in " + pidFile + ":" + r.describe());
         assertTrue(alive(daemon), "pid " + daemon + " from " + pidFile + " is not running:" + r.describe());
+        // detaching may finish just after the caller returned: give it a moment, bounded
+        Duration detached = Poll.until(Duration.ofSeconds(2), () -> {
+            String[] st = stat(daemon);
+            return st.length > 3 && st[3].equals(Long.toString(daemon)) && fdsOnNull(daemon);
+        });
         String[] stat = stat(daemon);
+        assertTrue(stat.length > 3, "daemon " + daemon + " is gone");
         assertEquals(Long.toString(daemon), stat[3], "the daemon should lead its own session (setsid)");
-        for (int fd = 0; fd <= 2; fd++) {
-            Path link = Files.readSymbolicLink(Path.of("/proc", Long.toString(daemon), "fd", Integer.toString(fd)));
-            // pasta may see /dev/null under another root after it sandboxed itself: compare the name only
-            assertTrue(link.toString().endsWith("null"), "fd " + fd + " of the daemon is " + link);
-        }
+        assertTrue(detached != null, "fds 0-2 of the daemon should be /dev/null: " + fds(daemon));
+    }
+
+    private static boolean fdsOnNull(long pid) {
+        return fds(pid).stream().allMatch(l -> l.endsWith("null"));
+    }
+
+    /** @return where fds 0-2 of {@code pid} point; pasta may see /dev/null under another root, hence "null" */
+    private static List<String> fds(long pid) {
+        return java.util.stream.IntStream.rangeClosed(0, 2).mapToObj(fd -> {
+            try {
+                return Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "fd", Integer.toString(fd)))
+                        .toString();
+            } catch (IOException e) {
+                return "(" + e.getMessage() + ")";
+            }
+        }).toList();
     }
 
     @Test
     void pidModeDaemonQuitsWhenTargetProcessIsGone() {
         long target = startHolder();
         pidFile = sb.work().resolve("pasta.pid");
-        Proc.Result r = sb.user(TIMEOUT, "pidmode", Pasta.underTest(), "--config-net", "-P", pidFile.toString(),
+        Proc.Result r = daemon("pidmode", Pasta.underTest(), "--config-net", "-P", pidFile.toString(),
                 Long.toString(target));
         assertEquals(0, r.exit(), r.describe());
         long daemon = readPid(pidFile);
@@ -136,29 +165,48 @@ class LifecycleIT {
         System.out.println("pasta quit " + took.toMillis() + " ms after its target process died");
     }
 
-    @Test
-    void netnsModeQuitsWhenNetnsFileIsDeleted() throws IOException {
+    /** A pasta started in --netns mode: its target, namespace file, caller's result, and the tap right after. */
+    private record NetnsRun(long target, Path nsFile, Proc.Result caller, String addrsAtReturn) {
+    }
+
+    /** Bind-mounts the holder's netns on a file (as root) and runs pasta on it with {@code --netns FILE}. */
+    private NetnsRun startNetnsMode() throws IOException {
         long target = startHolder();
         Path nsDir = Files.createDirectories(sb.work().resolve("ns"));
-        Path nsFile = Files.createFile(nsDir.resolve("net0"));
+        Path nsFile = nsDir.resolve("net" + target);
+        Files.createFile(nsFile);
         Proc.Result mount = sb.root(Duration.ofSeconds(10), "mount",
                 List.of("mount", "--bind", "/proc/" + target + "/ns/net", nsFile.toString()));
         assertEquals(0, mount.exit(), mount.describe());
         sb.onClose(() -> sb.root(Duration.ofSeconds(10), "umount", List.of("umount", "-l", nsFile.toString())));
         pidFile = sb.work().resolve("pasta.pid");
-        Proc.Result r = sb.user(TIMEOUT, "netns", Pasta.underTest(), "--config-net", "-P", pidFile.toString(),
+        Proc.Result r = daemon("netns", Pasta.underTest(), "--config-net", "-P", pidFile.toString(),
                 "--userns", "/proc/" + target + "/ns/user", "--netns", nsFile.toString());
-        String addrs = tapAddresses(target);
-        assertEquals(0, r.exit(), r.describe());
-        assertEquals(CONFIGURED, addrs, "namespace not configured when the caller returned:" + r.describe());
-        long daemon = readPid(pidFile);
-        assertTrue(daemon > 0 && alive(daemon), "no live daemon in " + pidFile + ":" + r.describe());
+        return new NetnsRun(target, nsFile, r, tapAddresses(target));
+    }
 
-        Proc.Result umount = sb.root(Duration.ofSeconds(10), "umount", List.of("umount", nsFile.toString()));
+    @Test
+    void netnsModeCallerReturnsZeroOnlyOnceNamespaceIsConfigured() throws IOException {
+        NetnsRun run = startNetnsMode();
+        assertEquals(0, run.caller().exit(), run.caller().describe());
+        assertEquals(CONFIGURED, run.addrsAtReturn(), "namespace not configured when the caller returned:"
+                + run.caller().describe());
+    }
+
+    @Test
+    void netnsModeQuitsWhenNetnsFileIsDeleted() throws IOException {
+        NetnsRun run = startNetnsMode();
+        assertEquals(0, run.caller().exit(), run.caller().describe());
+        long daemon = readPid(pidFile);
+        assertTrue(daemon > 0 && alive(daemon), "no live daemon in " + pidFile + ":" + run.caller().describe());
+        assertNotNull(Poll.until(Duration.ofSeconds(10), () -> CONFIGURED.equals(tapAddresses(run.target()))),
+                "namespace never configured");
+
+        Proc.Result umount = sb.root(Duration.ofSeconds(10), "umount", List.of("umount", run.nsFile().toString()));
         assertEquals(0, umount.exit(), umount.describe());
-        Files.delete(nsFile);
+        Files.delete(run.nsFile());
         Duration took = Poll.until(QUIT_LIMIT, () -> !alive(daemon));
-        assertNotNull(took, "pasta " + daemon + " still runs " + QUIT_LIMIT.toMillis() + " ms after " + nsFile
+        assertNotNull(took, "pasta " + daemon + " still runs " + QUIT_LIMIT.toMillis() + " ms after " + run.nsFile()
                 + " was deleted");
         System.out.println("pasta quit " + took.toMillis() + " ms after its --netns file was deleted");
     }

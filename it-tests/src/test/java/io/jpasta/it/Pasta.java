@@ -35,11 +35,6 @@ public final class Pasta {
         return p;
     }
 
-    /** @return true if the binary under test is the reference itself (then comparisons are trivially equal) */
-    public static boolean testingReference() {
-        return underTest().equals(Path.of(reference()).toAbsolutePath().normalize().toString());
-    }
-
     /** @return {@code text} with every occurrence of {@code binary}'s path replaced by "pasta" */
     public static String normalise(String text, String binary) {
         return text.replace(binary, "pasta");

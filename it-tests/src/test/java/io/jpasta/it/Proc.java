@@ -141,7 +141,21 @@ public final class Proc implements AutoCloseable {
      *
      * @return what it left; the same object on later calls
      */
-    public synchronized Result await(Duration timeout) {
+    public Result await(Duration timeout) {
+        return await(timeout, true);
+    }
+
+    /**
+     * Like {@link #await(Duration)}, but leaves the group alone when the process ends by itself in time: for a
+     * caller that starts a daemon, which may still be in the caller's group for a moment after the caller exits
+     * (it detaches with setsid on its own schedule). The test must end such leftovers itself, for example with
+     * {@link #killGroup(long)} on this pid.
+     */
+    public Result awaitLeavingGroup(Duration timeout) {
+        return await(timeout, false);
+    }
+
+    private synchronized Result await(Duration timeout, boolean killGroupAfter) {
         if (result != null) {
             return result;
         }
@@ -157,7 +171,9 @@ public final class Proc implements AutoCloseable {
             killGroup();
         }
         Duration took = Duration.ofNanos(System.nanoTime() - startNs);
-        killGroup();
+        if (killGroupAfter || timedOut) {
+            killGroup();
+        }
         int exit = timedOut || process.isAlive() ? -1 : process.exitValue();
         result = new Result(command, exit, read(".out"), read(".err"), timedOut, took, log);
         return result;
@@ -172,8 +188,12 @@ public final class Proc implements AutoCloseable {
     }
 
     private void killGroup() {
-        // the group may hold processes after the leader is gone: the signal goes to the group id, not the leader
-        Proc.kill("-KILL", "--", "-" + pid());
+        killGroup(pid());
+    }
+
+    /** SIGKILLs process group {@code pgid}: it may hold processes after its leader is gone. */
+    public static void killGroup(long pgid) {
+        Proc.kill("-KILL", "--", "-" + pgid);
     }
 
     private String read(String suffix) {

@@ -136,6 +136,23 @@ public final class Sandbox implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs a pasta that daemonizes (PID or --netns mode) as the test user: like {@link #user}, but what stays in
+     * the caller's process group after it exits is left alone (see {@link Proc#awaitLeavingGroup}). The test
+     * cleans up with {@link Proc#killGroup} on the returned caller pid, which is that group's id.
+     *
+     * @return the caller's pid (its group id) and result
+     */
+    public Daemonized userDaemon(Duration timeout, String label, String... argv) {
+        try (Proc p = startUser(label, argv)) {
+            return new Daemonized(p.pid(), p.awaitLeavingGroup(timeout));
+        }
+    }
+
+    /** What {@link #userDaemon} returns: the caller's pid, also the id of the group it left behind, and result. */
+    public record Daemonized(long callerPid, Proc.Result result) {
+    }
+
     /** Like {@link #user}, feeding {@code stdin} to the process. */
     public Proc.Result userWithInput(Duration timeout, String label, String stdin, String... argv) {
         try (Proc p = Proc.start(asUser(argv), work, logs, label, stdin)) {
