@@ -10,7 +10,7 @@
  * Status pipe: the JVM writes "ready\n" to the fd named by -Djpasta.status once a background (daemon)
  * instance is fully set up; we exit 0 at that moment, as pasta's parent does after it forks. Without
  * "ready", we wait for the JVM and exit with its status (128 + N if signal N ended it). SIGINT, SIGTERM
- * and SIGHUP that reach us are passed on to the JVM.
+ * SIGHUP and SIGQUIT that reach us are passed on to the JVM.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -98,6 +98,8 @@ int main(int argc, char **argv)
 	av[n++] = "-Xlog:disable";
 	av[n++] = "-Xlog:all=error:stderr";
 	av[n++] = "--enable-native-access=ALL-UNNAMED";
+	/* JDK 25's own default for this security property: set here, InetAddress need not read java.security */
+	av[n++] = "-Djdk.includeInExceptions=hostInfoExclSocket";
 	if (exists(aot + strlen("-XX:AOTCache=")))
 		av[n++] = aot;
 	if (env_opts && *env_opts) {
@@ -120,6 +122,7 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
 
 	pid = fork();
 	if (pid < 0) {
@@ -130,6 +133,7 @@ int main(int argc, char **argv)
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
+		signal(SIGQUIT, SIG_DFL);
 		close(st[0]);
 		fcntl(st[1], F_SETFD, 0); /* the JVM keeps the write end */
 		execv(java, av);

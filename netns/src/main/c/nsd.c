@@ -80,13 +80,26 @@ static void reply(uint32_t type, int rc, int val, const void *data, size_t len, 
 		close(fds[i]);
 }
 
-/* Reports a setup failure to the JVM (which prints it) and exits. */
-static void hello_fail(const char *what)
+/*
+ * Reports a setup failure to the JVM and exits. The message is complete as the user should read it: "what",
+ * followed by ": strerror" when @with_errno (pasta leaves it out for a missing --netns path).
+ */
+static void fail(const char *what, int with_errno)
 {
+	char msg[sizeof(((struct nsd_rep *)0)->data)];
 	int err = errno;
 
-	reply(NSD_HELLO, -err, 0, what, strlen(what) + 1, NULL, 0);
+	if (with_errno)
+		snprintf(msg, sizeof(msg), "%s: %s", what, strerror(err));
+	else
+		snprintf(msg, sizeof(msg), "%s", what);
+	reply(NSD_HELLO, -err, 0, msg, strlen(msg) + 1, NULL, 0);
 	_exit(1);
+}
+
+static void hello_fail(const char *what)
+{
+	fail(what, 1);
 }
 
 static int write_file(const char *path, const char *text)
@@ -242,7 +255,11 @@ static int same_userns(int fd)
 	return !fstat(fd, &a) && !stat("/proc/self/ns/user", &b) && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
 }
 
-static void join(const char *netns, const char *userns)
+/*
+ * Joins @netns, and @userns first unless it is "none". @netns_errno: say why @netns cannot be opened (PID mode);
+ * for --netns PATH pasta names only the path.
+ */
+static void join(const char *netns, const char *userns, int netns_errno)
 {
 	char what[300];
 	int ufd = -1, nfd;
@@ -258,7 +275,7 @@ static void join(const char *netns, const char *userns)
 	nfd = open(netns, O_RDONLY | O_CLOEXEC);
 	if (nfd < 0) {
 		snprintf(what, sizeof(what), "Couldn't open network namespace %s", netns);
-		hello_fail(what);
+		fail(what, netns_errno);
 	}
 	if (ufd >= 0) {
 		if (!same_userns(ufd) && setns(ufd, CLONE_NEWUSER)) {
@@ -420,9 +437,9 @@ int main(int argc, char **argv)
 
 		snprintf(net, sizeof(net), "/proc/%s/ns/net", argv[2]);
 		snprintf(user, sizeof(user), "/proc/%s/ns/user", argv[2]);
-		join(net, !strcmp(argv[3], "auto") ? user : argv[3]);
+		join(net, !strcmp(argv[3], "auto") ? user : argv[3], 1);
 	} else if (argc == 4 && !strcmp(argv[1], "netns")) {
-		join(argv[2], argv[3]);
+		join(argv[2], argv[3], 0);
 	} else {
 		errno = EINVAL;
 		hello_fail("jpasta-nsd: bad usage");

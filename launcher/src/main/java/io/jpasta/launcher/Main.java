@@ -41,7 +41,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.regex.Pattern;
 
 /**
  * pasta's entry point, started by the C starter ({@code dist/bin/pasta}): options, host state, namespace set-up
@@ -81,6 +80,9 @@ public final class Main {
             Log.toFile(opt.logFile(), opt.logSize());
         }
         Sys.load();
+        if (opt.runas() != null) {
+            RunAs.check(opt.runas());
+        }
 
         String home = System.getProperty("jpasta.home", ".");
         String nsdPath = home + "/lib/jpasta-nsd";
@@ -175,7 +177,7 @@ public final class Main {
      * initialisation that our set-up would otherwise pay for on the way to "ready" (measured with
      * -Xlog:class+init): InetAddress's class initialisation (it loads the security properties file), the access
      * forms of MemorySegment (spun at first use, 20-35 ms, not kept by the AOT cache) and its array-copy type
-     * switch, and java.util.regex.
+     * switch.
      */
     private static void warmUp() {
         try {
@@ -198,7 +200,6 @@ public final class Main {
         MemorySegment.copy(bytes, 0, seg, ValueLayout.JAVA_BYTE, 32, 16);
         MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, 32, bytes, 0, 16);
         MemorySegment.copy(seg, 0, seg, 32, 16);
-        Pattern.compile("\\s+").split("nameserver 127.0.0.1");
     }
 
     private static Nsd spawn(String nsdPath, Options opt) throws IOException {
@@ -208,7 +209,7 @@ public final class Main {
         if (cmd.isEmpty()) {
             String shell = System.getenv("SHELL");
             path = shell == null || shell.isEmpty() ? "/bin/sh" : shell;
-            argv = List.of("-" + path.substring(path.lastIndexOf('/') + 1)); // a login shell, as pasta starts it
+            argv = List.of("-" + path); // a login shell: pasta prefixes the path with '-' for argv[0]
         } else {
             path = cmd.get(0);
             argv = cmd;

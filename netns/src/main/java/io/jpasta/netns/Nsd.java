@@ -41,7 +41,12 @@ public final class Nsd implements AutoCloseable {
         private final int errno;
 
         SetupException(String what, int errno) {
-            super(errno > 0 ? what + ": " + Errno.text(errno) : what);
+            this(errno > 0 ? what + ": " + Errno.text(errno) : what, errno, true);
+        }
+
+        /** @param message complete, as the daemon composed it */
+        SetupException(String message, int errno, boolean complete) {
+            super(message);
             this.errno = errno;
         }
 
@@ -120,9 +125,9 @@ public final class Nsd implements AutoCloseable {
         }
         int rc = rep.getInt(REP_RC);
         if (rc < 0) {
-            String what = text();
+            String message = text();
             close();
-            throw new SetupException(what, -rc);
+            throw new SetupException(message, -rc, true);
         }
         commandPid = rep.getInt(REP_VAL);
         return this;
