@@ -295,7 +295,7 @@ public final class Tcp {
         c.wndFromTap[f] = th.window();
         c.seqFromTap[f] = c.seqAckToTap[f] = seq + 1;
         int isn = isn(f, now);
-        c.seqInitToTap[f] = c.seqToTap[f] = c.seqAckFromTap[f] = isn;
+        c.seqInitToTap[f] = c.seqToTap[f] = c.seqAckFromTap[f] = c.recover[f] = isn;
         c.lastActivity[f] = now;
         activate(f);
         c.event(f, TcpConn.TAP_SYN_RCVD);
@@ -474,7 +474,8 @@ public final class Tcp {
             if (c.has(f, TcpConn.TAP_FIN_ACKED)) {
                 maybeClose(f);
             }
-        } else if (ack == una && pureAck && wnd == oldWnd && c.seqToTap[f] != una) {
+        } else if (ack == una && pureAck && wnd == oldWnd && c.seqToTap[f] != una
+                && Seq.ge(una, c.recover[f])) {
             if (++c.dupAcks[f] == DUP_ACK_THRESHOLD) {
                 fastRetransmits++;
                 rewind(f);
@@ -487,6 +488,7 @@ public final class Tcp {
         if (trace) {
             log("TCP: flow " + f + ": retransmit from " + Integer.toUnsignedString(c.seqAckFromTap[f]));
         }
+        c.recover[f] = c.seqToTap[f];
         c.seqToTap[f] = c.seqAckFromTap[f];
         c.events[f] &= ~TcpConn.TAP_FIN_SENT;
         c.dupAcks[f] = 0;
@@ -844,7 +846,7 @@ public final class Tcp {
         c.wsFromTap[f] = 0;
         c.mssToTap[f] = MSS_DEFAULT;
         int isn = isn(f, nowNs);
-        c.seqInitToTap[f] = isn;
+        c.seqInitToTap[f] = c.recover[f] = isn;
         c.seqToTap[f] = isn + 1;
         c.seqAckFromTap[f] = isn;
         c.lastActivity[f] = nowNs;

@@ -32,6 +32,12 @@ final class TcpConn {
 
     final int[] events, flags, fd;
     final int[] seqToTap, seqAckFromTap, seqFromTap, seqAckToTap, seqInitToTap;
+    /**
+     * Recovery point: {@link #seqToTap} when we last went back to the acknowledged point. Until the guest
+     * acknowledges past it, its duplicate ACKs answer the data we are resending and start no new retransmission
+     * (RFC 6582 §3.2, "recover"); without this, every resent burst draws duplicate ACKs that trigger the next one.
+     */
+    final int[] recover;
     /** Guest's receive window in bytes (scaled), our last advertised window in bytes. */
     final int[] wndFromTap, wndToTap;
     /** Window scale shifts: the guest's (applied to its window field), ours (applied to what we advertise). */
@@ -57,6 +63,7 @@ final class TcpConn {
         seqFromTap = new int[capacity];
         seqAckToTap = new int[capacity];
         seqInitToTap = new int[capacity];
+        recover = new int[capacity];
         wndFromTap = new int[capacity];
         wndToTap = new int[capacity];
         wsFromTap = new byte[capacity];
@@ -77,7 +84,7 @@ final class TcpConn {
         events[f] = 0;
         flags[f] = 0;
         fd[f] = -1;
-        seqToTap[f] = seqAckFromTap[f] = seqFromTap[f] = seqAckToTap[f] = seqInitToTap[f] = 0;
+        seqToTap[f] = seqAckFromTap[f] = seqFromTap[f] = seqAckToTap[f] = seqInitToTap[f] = recover[f] = 0;
         wndFromTap[f] = wndToTap[f] = 0;
         wsFromTap[f] = wsToTap[f] = 0;
         mssToTap[f] = 0;

@@ -212,6 +212,39 @@ class TcpEngineTest {
     }
 
     @Test
+    void duplicateAcksForResentDataStartNoSecondRetransmission() {
+        tap.establish(1000, 1000, 10000);
+        FakeSocks.Sock s = tap.socks.last();
+        s.peerSends(bytes(4000, 3));
+        tap.sockEvent(TcpSocks.EPOLLIN);
+        for (int i = 0; i < 4; i++) {
+            tap.expect(tcp().len(1000));
+        }
+        for (int i = 0; i < 4; i++) {
+            tap.send(seg().seq(1001).ack(6001).win(10000));
+        }
+        for (int i = 0; i < 3; i++) {
+            tap.expect(tcp().len(1000)); // the fast retransmit resends 6001..9000
+        }
+        // the resent copies draw more duplicate ACKs at the same point: they answer the resend, no new rewind
+        for (int i = 0; i < 6; i++) {
+            tap.send(seg().seq(1001).ack(6001).win(10000));
+        }
+        tap.expectNothing();
+        assertEquals(1, tap.tcp.fastRetransmits);
+        // once the guest acknowledges past the recovery point, duplicate ACKs count again
+        s.peerSends(bytes(2000, 4));
+        tap.send(seg().seq(1001).ack(9001).win(10000));
+        tap.expect(tcp().seq(9001).len(1000));
+        tap.expect(tcp().seq(10001).len(1000));
+        for (int i = 0; i < 4; i++) {
+            tap.send(seg().seq(1001).ack(9001).win(10000));
+        }
+        tap.expect(tcp().seq(9001).len(1000));
+        assertEquals(2, tap.tcp.fastRetransmits);
+    }
+
+    @Test
     void outOfOrderSegmentIsNotWrittenAndGetsDuplicateAck() {
         tap.establish(1000, 1460, 65535);
         FakeSocks.Sock s = tap.socks.last();
