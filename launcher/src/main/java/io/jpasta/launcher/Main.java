@@ -152,6 +152,8 @@ public final class Main {
         Splice splice = new Splice(new NativeSpliceIo(loop.epoll()), new FlowSlots.FreeSlots(Listeners.SPLICE_CAPACITY));
         Listeners listeners = new Listeners(nsd, loop.epoll(), splice, ports(opt.tcpPorts(), "-t"),
                 ports(opt.tcpNs(), "-T"), opt.freebind());
+        // non-loopback clients of -t ports take the tap path, with their source address preserved (issue 5)
+        listeners.tapPath((fd, peer, port) -> tap.tcpAccepted(fd, peer, port, Sys.monotonicNs()));
         listeners.start();
         loop.splice(listeners, splice);
 

@@ -5,12 +5,16 @@ import io.jpasta.netns.sys.Sys;
 import io.jpasta.tap.L2Services;
 import io.jpasta.tap.Pcap;
 import io.jpasta.tap.TapSink;
+import io.jpasta.tap.flow.Inany;
+import io.jpasta.netns.sys.Linux;
 import io.jpasta.tcp.Tcp;
 import io.jpasta.udp.Icmp;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.function.Supplier;
 
 /**
@@ -60,6 +64,34 @@ final class TapIo implements TapSink {
     /** Enables TCP over the tap ({@code --no-tcp} leaves it off); {@code init} builds the engine on first use. */
     void tcp(Supplier<Tcp> init) {
         tcpInit = init;
+    }
+
+    /**
+     * A client of a {@code -t} listener that takes the tap path (non-loopback): the engine opens the connection
+     * toward the guest with the client's address as source.
+     *
+     * @param peer the client's struct sockaddr_in or sockaddr_in6 (native byte order for the family)
+     * @return true if the engine took {@code fd}, false with TCP off ({@code --no-tcp})
+     */
+    boolean tcpAccepted(int fd, ByteBuffer peer, int guestPort, long nowNs) {
+        if (tcp == null) {
+            if (tcpInit == null) {
+                return false;
+            }
+            tcp = tcpInit.get();
+        }
+        ByteBuffer be = peer.duplicate().order(ByteOrder.BIG_ENDIAN);
+        int port = Short.toUnsignedInt(be.getShort(2));
+        long hi, lo;
+        if (peer.getShort(0) == Linux.AF_INET) {
+            hi = Inany.V4_HI;
+            lo = Inany.v4Lo(be.getInt(4));
+        } else {
+            hi = be.getLong(8);
+            lo = be.getLong(16);
+        }
+        tcp.accepted(fd, !Inany.isV4(hi, lo), hi, lo, port, guestPort, nowNs);
+        return true;
     }
 
     private int tcpFromTap(MemorySegment frame, int len, long nowNs) {
