@@ -43,15 +43,22 @@ kill_tree() {
     [[ -n $pid && -d /proc/$pid ]] || return 0
     all="$pid $(descendants "$pid")"
     for p in $all; do kill -TERM "$p" 2>/dev/null; done
-    for i in $(seq 1 40); do
+    for i in $(seq 1 100); do
         local alive=0
-        for p in $all; do [[ -d /proc/$p ]] && alive=1; done
+        for p in $all; do is_alive "$p" && alive=1; done
         [[ $alive == 0 ]] && break
-        sleep 0.05
+        sleep 0.02
     done
     for p in $all; do kill -KILL "$p" 2>/dev/null; done
     wait "$pid" 2>/dev/null
     return 0
+}
+
+# A zombie (exited, not yet reaped) counts as dead.
+is_alive() {
+    local st
+    st=$(sed 's/^.*) //' /proc/"$1"/stat 2>/dev/null) || return 1
+    [[ -n $st && ${st:0:1} != Z ]]
 }
 
 descendants() {
@@ -182,10 +189,16 @@ helper_version() {
 
 row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RAW"; }
 failed_row() { row "$1" "$2" "$3" failed 1 "" "$(echo "$4" | tr '\t\n' '  ' | cut -c1-300)"; log "  $1 $2 rep $3: failed: $4"; }
+# parse_rows KIND OUTPUT CASE HELPER REP [STDERR]: queue a tool output for parsing; parse_all turns the queue
+# into rows with one JVM at the end (a JVM per measurement would add half a second to each).
 parse_rows() {
-    # parse_rows KIND OUTPUT CASE HELPER REP [STDERR]
-    java_run io.jpasta.bench.Rows "$@" >>"$RAW" 2>>"$OUT/raw/parse-errors.log" \
-        || failed_row "$2" "$4" "$5" "could not parse $1 output (see raw/parse-errors.log)"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "${6:-}" >>"$OUT/raw/parse-jobs.tsv"
+}
+
+parse_all() {
+    [[ -s $OUT/raw/parse-jobs.tsv ]] || return 0
+    java_run io.jpasta.bench.Rows --jobs "$OUT/raw/parse-jobs.tsv" >>"$RAW" 2>>"$OUT/raw/parse-errors.log" \
+        || die "could not parse the tool outputs (see $OUT/raw/parse-errors.log)"
 }
 
 # ---- helpers (pasta-compatible binaries) ----

@@ -230,7 +230,7 @@ public final class Report {
             List<String> metrics = e.getValue().keySet().stream().filter(m -> !HIDDEN.contains(m)).toList();
             if (metrics.isEmpty()) {
                 md.append("| ").append(caseLabel(c)).append(" | — |");
-                helpers.forEach(h -> md.append(' ').append(failed(c, h) ? "**failed**" : "").append(" |"));
+                helpers.forEach(h -> col(md, failed(c, h) ? "**failed**" : ""));
                 md.append(" | | |\n");
             }
             for (String metric : metrics) {
@@ -261,10 +261,10 @@ public final class Report {
                 .append(" |");
         for (String h : helpers) {
             Stats s = stats(c, metric, h);
-            md.append(' ').append(s.n() > 0 ? cell(s) : failed(c, h) ? "**failed**" : "").append(" |");
+            col(md, s.n() > 0 ? cell(s) : failed(c, h) ? "**failed**" : "");
         }
         double j = stats(c, metric, JPASTA).median(), p = stats(c, metric, PASTA).median();
-        md.append(' ').append(!Double.isNaN(j) && !Double.isNaN(p) && p != 0 ? num(j / p) + "×" : "").append(" |");
+        col(md, !Double.isNaN(j) && !Double.isNaN(p) && p != 0 ? num(j / p) + "×" : "");
         List<Target> targets = Target.forRow(c, metric);
         List<String> texts = new ArrayList<>();
         List<String> marks = new ArrayList<>();
@@ -281,11 +281,20 @@ public final class Report {
                 case UNKNOWN -> "❔";
             });
         }
-        md.append(' ').append(String.join("; ", texts)).append(" | ").append(String.join(" ", marks)).append(" |\n");
+        col(md, String.join("; ", texts));
+        col(md, String.join(" ", marks));
+        md.append('\n');
     }
 
-    private static String caseLabel(CaseId c) {
-        return (c.path().equals("-") ? "" : c.path() + " ") + (c.family().equals("-") ? "" : c.family());
+    /** @return "path family" for the first column, "—" when the case has neither */
+    static String caseLabel(CaseId c) {
+        String s = ((c.path().equals("-") ? "" : c.path() + " ") + (c.family().equals("-") ? "" : c.family())).strip();
+        return s.isEmpty() ? "—" : s;
+    }
+
+    /** Appends one table cell; an empty one stays "| |" so the table reads well as plain text too. */
+    private static void col(StringBuilder md, String text) {
+        md.append(text.isEmpty() ? " |" : " " + text + " |");
     }
 
     private void conditionsSection(StringBuilder md) {
@@ -437,9 +446,25 @@ public final class Report {
 
     // ---- number formatting ----
 
+    /** Median, and "(min–max)" when repetitions differ, all with the median's number of decimals. */
     static String cell(Stats s) {
-        return s.n() > 1 && s.min() != s.max() ? num(s.median()) + " (" + num(s.min()) + "–" + num(s.max()) + ")"
-                : num(s.median());
+        if (s.n() < 2 || s.min() == s.max()) {
+            return num(s.median());
+        }
+        boolean integral = s.median() == Math.rint(s.median()) && s.min() == Math.rint(s.min())
+                && s.max() == Math.rint(s.max());
+        int d = integral ? 0 : decimals(s.median());
+        return fixed(s.median(), d) + " (" + fixed(s.min(), d) + "–" + fixed(s.max(), d) + ")";
+    }
+
+    /** Decimals giving three significant digits for magnitudes from 0.001 up. */
+    static int decimals(double v) {
+        double a = Math.abs(v);
+        return a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : 3;
+    }
+
+    static String fixed(double v, int decimals) {
+        return String.format(Locale.ROOT, "%." + decimals + "f", v);
     }
 
     /** Three significant digits, no exponent for the magnitudes a benchmark shows. */
@@ -448,7 +473,10 @@ public final class Report {
             return "nan";
         }
         double a = Math.abs(v);
-        if (a == 0 || a >= 100) {
+        if (v == Math.rint(v) && a < 1e9) {
+            return String.format(Locale.ROOT, "%.0f", v);
+        }
+        if (a >= 100) {
             return String.format(Locale.ROOT, "%.0f", v);
         }
         if (a >= 10) {

@@ -6,8 +6,9 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Turns one tool output file into raw TSV rows; {@code scripts/bench} calls it after each measurement:
- * <pre>Rows iperf3|hyperfine|tool OUTPUT CASE HELPER REP [STDERR]</pre>
+ * Turns tool output files into raw TSV rows; {@code scripts/bench} queues one job per measurement and runs
+ * <pre>Rows --jobs FILE       (lines: KIND TAB OUTPUT TAB CASE TAB HELPER TAB REP TAB STDERR-or-empty)
+ * Rows iperf3|hyperfine|tool OUTPUT CASE HELPER REP [STDERR]</pre>
  * Prints the rows on stdout. An unreadable or empty output becomes one {@code failed} row whose reason is the
  * parser's complaint or the last line of {@code STDERR}, so a broken case never stops the run.
  */
@@ -16,8 +17,21 @@ public final class Rows {
     }
 
     public static void main(String[] args) throws IOException {
+        if (args.length == 2 && args[0].equals("--jobs")) {
+            for (String line : Files.readAllLines(Path.of(args[1]))) {
+                if (line.isBlank()) {
+                    continue;
+                }
+                String[] f = line.split("\t", -1);
+                Path stderr = f.length > 5 && !f[5].isEmpty() ? Path.of(f[5]) : null;
+                for (Row r : rows(f[0], Path.of(f[1]), f[2], f[3], Integer.parseInt(f[4]), stderr)) {
+                    System.out.println(r.toTsv());
+                }
+            }
+            return;
+        }
         if (args.length < 5) {
-            System.err.println("usage: Rows iperf3|hyperfine|tool OUTPUT CASE HELPER REP [STDERR]");
+            System.err.println("usage: Rows iperf3|hyperfine|tool OUTPUT CASE HELPER REP [STDERR] | Rows --jobs FILE");
             System.exit(2);
         }
         Path stderr = args.length > 5 ? Path.of(args[5]) : null;

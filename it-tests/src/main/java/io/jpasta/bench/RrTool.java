@@ -43,6 +43,8 @@ import java.util.concurrent.TimeUnit;
 public final class RrTool {
     static final byte ECHO = 'E', ECHO_CLOSE = 'C';
     static final int HEADER = 4;
+    /** The ready probe: an empty framed message, echoed by our server; any banner server answers it too. */
+    static final byte[] PROBE = {'?', 0, 0, 0};
     /** Latency samples kept at most; a run stops measuring when full (~80 MB). */
     static final int MAX_SAMPLES = 10_000_000;
     static final int UDP_TIMEOUT_MS = 200;
@@ -79,20 +81,26 @@ public final class RrTool {
             System.err.println("usage: RrTool server|rr|crr|hold|ready [--options] (see the class Javadoc)");
             System.exit(2);
         }
-        PrintStream out = System.out;
-        int rc;
+        int rc = run(args, System.out);
+        System.out.flush();
+        // Daemon threads may still sit in accept/receive: leave without waiting for them.
+        Runtime.getRuntime().halt(rc);
+    }
+
+    /**
+     * Runs one mode; any failure becomes an {@code error} result line on {@code out}.
+     *
+     * @return the exit code: 0, or 1 after an error line
+     */
+    static int run(String[] args, PrintStream out) {
         try {
-            rc = new RrTool(args, out).run(args[0]);
+            return new RrTool(args, out).run(args[0]);
         } catch (IllegalArgumentException | IOException e) {
             out.println(error(args[0] + ": " + e.getMessage()).format());
-            rc = 1;
         } catch (InterruptedException e) {
             out.println(error("interrupted").format());
-            rc = 1;
         }
-        out.flush();
-        // Daemon and virtual threads may still sit in accept/receive: leave without waiting for them.
-        Runtime.getRuntime().halt(rc);
+        return 1;
     }
 
     int run(String mode) throws IOException, InterruptedException {
@@ -152,8 +160,13 @@ public final class RrTool {
         out.println("listening port=" + tcp.getLocalPort());
         out.flush();
         long deadline = System.nanoTime() + (long) (life * 1e9);
-        while (System.nanoTime() < deadline && tcpThread.isAlive() && udpThread.isAlive()) {
-            tcpThread.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+        try {
+            while (System.nanoTime() < deadline && tcpThread.isAlive() && udpThread.isAlive()) {
+                tcpThread.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+            }
+        } finally {
+            tcp.close();
+            udp.close();
         }
         return 0;
     }
@@ -387,7 +400,7 @@ public final class RrTool {
                     s.setSoTimeout(1000);
                     // Speak first, as an HTTP client would: pasta 2023 completes the handshake towards the
                     // namespace only with data or a retransmitted SYN-ACK, so a silent probe waits about 1 s.
-                    s.getOutputStream().write('?');
+                    s.getOutputStream().write(PROBE);
                     if (s.getInputStream().read() >= 0) {
                         Map<String, String> m = new LinkedHashMap<>();
                         m.put("ms", fmt((System.nanoTime() - t0) / 1e6));
