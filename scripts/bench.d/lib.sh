@@ -51,7 +51,15 @@ kill_tree() {
     done
     for p in $all; do kill -KILL "$p" 2>/dev/null; done
     wait "$pid" 2>/dev/null
+    forget "$pid"
     return 0
+}
+
+# Stop tracking a PID that is gone, so cleanup never signals a reused PID.
+forget() {
+    local keep=() p
+    for p in "${PIDS[@]}"; do [[ $p != "$1" ]] && keep+=("$p"); done
+    PIDS=("${keep[@]}")
 }
 
 # A zombie (exited, not yet reaped) counts as dead.
@@ -73,6 +81,7 @@ descendants() {
 cleanup() {
     local rc=$? p
     trap - EXIT INT TERM HUP
+    [[ -n $NSPID ]] && kill -KILL "$NSPID" 2>/dev/null
     for p in "${PIDS[@]}"; do kill_tree "$p"; done
     if [[ $SB_UP == 1 ]]; then
         "$SANDBOX" down "$SB" || log "could not remove sandbox $SB"
@@ -83,7 +92,7 @@ cleanup() {
 
 # Start "$@" in the background, remember its PID in BG.
 bg() {
-    "$@" &
+    "$@" 9>&- &     # fd 9 holds the lock: a straggler must not keep it
     BG=$!
     PIDS+=("$BG")
 }
@@ -176,7 +185,7 @@ write_conditions() {
         } >"$f"
     else
         printf 'load at end\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$f"
-        printf 'measurements\t%s\n' "$MEASURED" >>"$f"
+        printf 'measurements\t%s in %s s\n' "$MEASURED" "$SECONDS" >>"$f"
     fi
 }
 
@@ -230,7 +239,11 @@ helper_start() {
         if [[ -z $NSPID ]]; then
             for p in $(descendants "$HPID"); do
                 nsi=$(stat -L -c %i /proc/"$p"/ns/net 2>/dev/null) || continue
-                if [[ $nsi != "$HOST_NETNS" && $(cat /proc/"$p"/comm 2>/dev/null) == sleep ]]; then NSPID=$p; fi
+                if [[ $nsi != "$HOST_NETNS" && $(cat /proc/"$p"/comm 2>/dev/null) == sleep ]]; then
+                    NSPID=$p
+                    # Tracked on its own: it is init of the helper's PID namespace and outlives a dead helper.
+                    PIDS+=("$NSPID")
+                fi
             done
         fi
         if [[ -n $NSPID ]] && ns_configured; then
@@ -256,7 +269,10 @@ ns_configured() {
 }
 
 helper_stop() {
+    # The sleep is init of the helper's PID namespace: it ignores TERM from outside, so it gets KILL at once.
+    [[ -n $NSPID ]] && kill -KILL "$NSPID" 2>/dev/null
     [[ -n $HPID ]] && kill_tree "$HPID"
+    [[ -n $NSPID ]] && forget "$NSPID"
     HPID= NSPID=
 }
 
@@ -311,6 +327,10 @@ geometry() {
         bare-veth) SRV=remote CLI=host DST=$r FWD= ;;
         *) die "unknown path $path" ;;
     esac
+    # A server on the host or remote side binds the address its client targets: those netns have several
+    # addresses, and a UDP answer from a wildcard socket would leave from another one and miss the flow.
+    BIND=()
+    case $SRV in host|remote) BIND=(-B "$DST") ;; esac
 }
 
 # Helpers for one repetition, rotated so no helper always runs first.
@@ -358,7 +378,7 @@ measure_iperf() {
         helper_start "$name" "$bin" "$tag" $FWD || { failed_row "$case_id" "$name" "$rep" "$HFAIL"; return; }
     fi
     local srv_out=$OUT/raw/$tag.server.txt cli_out=$OUT/raw/$tag.iperf3.json cli_err=$OUT/raw/$tag.iperf3.err
-    bg on "$SRV" timeout $((DUR + 30)) iperf3 -s -1 --forceflush -p "$PORT" >"$srv_out" 2>&1
+    bg on "$SRV" timeout $((DUR + 30)) iperf3 -s -1 --forceflush -p "$PORT" "${BIND[@]}" >"$srv_out" 2>&1
     local spid=$BG
     if ! wait_for "$srv_out" 'listening' 10 "$spid"; then
         failed_row "$case_id" "$name" "$rep" "iperf3 server did not start: $(tail -n1 "$srv_out")"
@@ -368,6 +388,7 @@ measure_iperf() {
     [[ $name != bare ]] && cpu0=$(helper_cpu) && gc0=$(gc_count)
     on "$CLI" timeout $((DUR + 20)) iperf3 -c "$DST" -p "$PORT" -t "$DUR" -i "$INTERVAL" -J --connect-timeout 3000 \
         "${args[@]}" >"$cli_out" 2>"$cli_err"
+    [[ $? == 124 ]] && echo "bench: iperf3 client stopped after $((DUR + 20)) s (timeout)" >>"$cli_err"
     if [[ $name != bare ]]; then
         cpu1=$(helper_cpu) gc1=$(gc_count)
         if [[ ! -d /proc/$HPID ]]; then
@@ -397,7 +418,7 @@ measure_rr() {
     fi
     local srv_out=$OUT/raw/$tag.server.txt cli_out=$OUT/raw/$tag.rr.txt cli_err=$OUT/raw/$tag.rr.err
     bg on "$SRV" timeout $((DUR + 40)) "$JAVA" -XX:+UseSerialGC -XX:-UsePerfData -cp "$WORK/classes" \
-        io.jpasta.bench.RrTool server --port "$PORT" --life $((DUR + 35)) >"$srv_out" 2>&1
+        io.jpasta.bench.RrTool server --port "$PORT" "${BIND[@]}" --life $((DUR + 35)) >"$srv_out" 2>&1
     local spid=$BG
     if ! wait_for "$srv_out" '^listening' 15 "$spid"; then
         failed_row "$case_id" "$name" "$rep" "RrTool server did not start: $(tail -n1 "$srv_out")"
@@ -410,6 +431,7 @@ measure_rr() {
     esac
     on "$CLI" timeout $((DUR + 25)) "$JAVA" -XX:+UseSerialGC -XX:-UsePerfData -cp "$WORK/classes" \
         io.jpasta.bench.RrTool "${mode[@]}" --to "$DST" --port "$PORT" --duration "$DUR" >"$cli_out" 2>"$cli_err"
+    [[ $? == 124 ]] && echo "bench: RrTool client stopped after $((DUR + 25)) s (timeout)" >>"$cli_err"
     parse_rows tool "$cli_out" "$case_id" "$name" "$rep" "$cli_err"
     kill_tree "$spid"
     helper_stop

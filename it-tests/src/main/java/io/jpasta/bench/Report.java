@@ -418,7 +418,7 @@ public final class Report {
                 set style histogram errorbars gap 1 lw 1
                 set style fill solid 0.85 border -1
                 set xtics rotate by -40 scale 0 noenhanced
-                set key top right noenhanced
+                set key outside top center horizontal noenhanced
                 set grid ytics
                 set yrange [0:*]
                 set bmargin 9

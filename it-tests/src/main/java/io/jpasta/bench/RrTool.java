@@ -28,7 +28,7 @@ import java.util.concurrent.TimeUnit;
  * Every mode is bounded in time and prints exactly one {@link ToolLine} result line on stdout.
  *
  * <pre>
- * server --port P [--life S]                    TCP and UDP echo on the wildcard address (both families)
+ * server --port P [-B ADDR] [--life S]          TCP and UDP echo on ADDR (default: wildcard, both families)
  * rr     --to ADDR --port P [--udp] [--size N] [--duration S] [--warmup S]   one request in flight
  * crr    --to ADDR --port P [--size N] [--duration S]   connect, request, response, close; per second
  * hold   --to ADDR --port P --count N [--life S]       open N connections, prove each, keep them open
@@ -61,6 +61,10 @@ public final class RrTool {
             if (args[i].equals("--")) {
                 command.addAll(Arrays.asList(args).subList(i + 1, args.length));
                 break;
+            }
+            if (args[i].equals("-B") && i + 1 < args.length) {
+                opts.put("B", args[++i]);
+                continue;
             }
             if (!args[i].startsWith("--")) {
                 throw new IllegalArgumentException("unexpected argument " + args[i]);
@@ -149,12 +153,14 @@ public final class RrTool {
     private int server() throws IOException, InterruptedException {
         int port = intOpt("port", 0);
         double life = secOpt("life", 600);
+        // -B ADDR (as iperf3 spells it): answer from the address the client targets; default: wildcard.
+        InetAddress bind = opts.containsKey("B") ? InetAddress.getByName(opts.get("B")) : null;
         ServerSocket tcp = new ServerSocket();
         tcp.setReuseAddress(true);
-        tcp.bind(new InetSocketAddress(port), 4096);
+        tcp.bind(new InetSocketAddress(bind, port), 4096);
         DatagramSocket udp = new DatagramSocket(null);
         udp.setReuseAddress(true);
-        udp.bind(new InetSocketAddress(tcp.getLocalPort()));
+        udp.bind(new InetSocketAddress(bind, tcp.getLocalPort()));
         Thread udpThread = Thread.ofPlatform().daemon().name("udp-echo").start(() -> udpEcho(udp));
         Thread tcpThread = Thread.ofPlatform().daemon().name("tcp-accept").start(() -> acceptLoop(tcp));
         out.println("listening port=" + tcp.getLocalPort());
