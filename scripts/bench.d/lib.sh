@@ -133,8 +133,8 @@ prepare_work() {
 }
 
 sandbox_up() {
-    if [[ -x $ROOT/scripts/sandbox ]]; then SANDBOX=$ROOT/scripts/sandbox; else SANDBOX=$D/sandbox.sh; fi
-    "$D/sandbox.sh" prereq || die "cannot prepare user $TEST_USER and /dev/net/tun"
+    SANDBOX=$ROOT/scripts/sandbox
+    "$ROOT/scripts/setup" || die "scripts/setup failed: cannot prepare user $TEST_USER and /dev/net/tun"
     "$SANDBOX" up "$SB" || die "sandbox up failed"
     SB_UP=1
     # A host address that is neither the namespace's copy nor the gateway: target of the tap-ns-host path.
