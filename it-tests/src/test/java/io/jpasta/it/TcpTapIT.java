@@ -126,6 +126,31 @@ class TcpTapIT {
         assertEquals(7, r.code, "curl: could not connect (RST), not a timeout: " + r.err);
     }
 
+    @Test
+    void tenMibFromRemoteClientToTPortArriveWholeWithTheClientsAddress() throws Exception {
+        Path src = randomFile("in.bin", 10 << 20);
+        // a non-loopback client of a -t port takes the tap path: the guest sees the client's own address
+        List<String> c = new ArrayList<>(List.of("ip", "netns", "exec", NS, "runuser", "-u", USER, "--",
+                pasta.toString(), "--config-net", "-t", "5105", "--", "sh", "-c",
+                "socat -u TCP-LISTEN:5105 SYSTEM:'sha256sum >&2; echo peer=$SOCAT_PEERADDR >&2'"));
+        java.util.concurrent.CompletableFuture<Result> ns = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return run(c, TIMEOUT_S);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        awaitListening(5105);
+        // until the server in the namespace listens, the guest answers our SYN with a RST: socat tries again
+        Result client = run(List.of("ip", "netns", "exec", NS, "socat", "-u", "OPEN:" + src,
+                "TCP:198.51.100.2:5105,bind=" + SERVER + ",retry=50,interval=0.1"), TIMEOUT_S);
+        assertEquals(0, client.code, client.err);
+        Result r = ns.get(TIMEOUT_S, TimeUnit.SECONDS);
+        assertEquals(0, r.code, r.err);
+        assertTrue(r.err.contains(sha256(src)), "namespace received the same bytes: " + r.err);
+        assertTrue(r.err.contains("peer=" + SERVER), "source address preserved: " + r.err);
+    }
+
     private void sendFromNamespace(int size, int port) throws Exception {
         Path src = randomFile("up" + port + ".bin", size);
         Path dst = dir.resolve("recv" + port + ".bin");

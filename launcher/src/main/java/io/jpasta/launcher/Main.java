@@ -143,6 +143,7 @@ public final class Main {
             tap.tcp(() -> new Tcp(tapConf, Flows.table(), new SysTcpSocks(loop.epoll()), tap, !opt.noMapGw(),
                     tcpSecret));
         }
+        loop.addDrain(tap::busy);
         if (opt.stats() >= 0) {
             loop.stats(opt.stats());
         }

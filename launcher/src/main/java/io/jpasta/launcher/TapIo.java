@@ -90,6 +90,7 @@ final class TapIo implements TapSink {
             hi = be.getLong(8);
             lo = be.getLong(16);
         }
+        tcp.guestMac(l2.guestMac());
         tcp.accepted(fd, !Inany.isV4(hi, lo), hi, lo, port, guestPort, nowNs);
         return true;
     }
@@ -112,6 +113,11 @@ final class TapIo implements TapSink {
         int type = (frame.get(ValueLayout.JAVA_BYTE, 12) & 0xff) << 8 | (frame.get(ValueLayout.JAVA_BYTE, 13) & 0xff);
         return (type == 0x0800 && frame.get(ValueLayout.JAVA_BYTE, 23) == 6)
                 || (type == 0x86dd && frame.get(ValueLayout.JAVA_BYTE, 20) == 6);
+    }
+
+    /** @return true while TCP connections over the tap still carry what the guest wrote (see Tcp#busy) */
+    boolean busy() {
+        return tcp != null && tcp.busy();
     }
 
     /** End of a burst of tap frames: coalesced writes to sockets and ACKs to the guest. */

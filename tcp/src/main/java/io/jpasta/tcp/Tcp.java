@@ -811,6 +811,16 @@ public final class Tcp {
     }
 
     /**
+     * Tells the engine the guest's MAC as the tap-side services learnt it, for connections we open toward the guest
+     * before it sent us any TCP segment (the guest drops TCP to the broadcast address: not PACKET_HOST).
+     */
+    public void guestMac(long mac) {
+        if (mac != MacAddr.NONE) {
+            guestMac = mac;
+        }
+    }
+
+    /**
      * A connection accepted on a host listener, to be opened toward the guest. The caller registered nothing yet;
      * the engine watches the socket once the guest completes the handshake.
      *
@@ -1057,6 +1067,22 @@ public final class Tcp {
     /** @return flows of this engine in use */
     public int connections() {
         return activeCount;
+    }
+
+    /**
+     * @return true while a connection may still carry data the guest wrote toward its socket: the guest's FIN has
+     *         not arrived, or data is held for a socket that did not take it yet. pasta's loop keeps running after
+     *         the command exits until this is false (bounded), so an upload that ended just before the command did
+     *         still arrives whole; what sits in a host socket's send buffer the kernel delivers after we close.
+     */
+    public boolean busy() {
+        for (int i = 0; i < activeCount; i++) {
+            int f = active[i];
+            if (!c.has(f, TcpConn.TAP_FIN_RCVD) || c.pendLen[f] > 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** @return the events of {@code flow}, 0 if closed (for tests and the control socket) */
