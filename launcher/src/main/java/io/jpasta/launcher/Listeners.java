@@ -132,6 +132,20 @@ public final class Listeners {
         this.tapPath = path;
     }
 
+    /**
+     * Fills the pools of namespace sockets and pipes that accepting takes from, so that a new connection costs no
+     * round trip to nsd. Not part of {@link #start()}: the ports are bound without it, and its 64 sockets and 16
+     * pipes are better made while the command is already running.
+     */
+    public void fillPools() throws IOException {
+        if (!toNs.forwards().isEmpty() || toNs.auto()) {
+            nsPool.refillIfLow();
+        }
+        if (any()) {
+            splice.prefillPipes(16);
+        }
+    }
+
     /** @return true if there is anything to do: forwards, or auto in either direction */
     public boolean any() {
         return !toNs.forwards().isEmpty() || !fromNs.forwards().isEmpty() || toNs.auto() || fromNs.auto();
@@ -159,12 +173,6 @@ public final class Listeners {
             if (e.getValue()[1] == 0) {
                 throw new IOException("Failed to bind any port for '" + e.getKey() + "', exiting");
             }
-        }
-        if (!toNs.forwards().isEmpty() || toNs.auto()) {
-            nsPool.refillIfLow();
-        }
-        if (any()) {
-            splice.prefillPipes(16);
         }
         if (toNs.auto()) {
             nsProc[0] = nsd.open("/proc/net/tcp", Linux.O_RDONLY);

@@ -174,12 +174,41 @@ final class Loop {
                     return status;
                 }
             }
+            int exited = commandExited(now);
+            if (exited >= 0) {
+                return exited;
+            }
             if (deadline != Long.MAX_VALUE && now - deadline >= 0) {
                 deadline = tap.timer(now);
             } else {
                 deadline = tap.nextDeadlineNs(now);
             }
         }
+    }
+
+    /**
+     * Acts on the command's exit, which nsd reports at any time: also in the middle of a request we made (a pool
+     * refill, an auto-scan bind), where the notification is consumed by the request and no epoll event follows, so
+     * the loop asks this after every batch of events as well.
+     *
+     * @return the command's status to stop with, or -1 to go on (still running, or draining connections)
+     */
+    private int commandExited(long now) {
+        if (nsd.exitStatus() < 0 || drainStatus >= 0) {
+            return -1;
+        }
+        int status = Linux.shellStatus(nsd.exitStatus());
+        if (!busy()) {
+            return status;
+        }
+        // finish what the command wrote before it exited; new connections are refused
+        Log.debug("Command exited with " + status + ", draining connections");
+        for (Drain d : drains) {
+            d.stopAccepting();
+        }
+        drainStatus = status;
+        drainDeadline = now + DRAIN_MAX_NS;
+        return -1;
     }
 
     /** @return an exit status to stop with, or -1 to go on */
@@ -192,25 +221,11 @@ final class Loop {
                 return -1;
             case Epoll.T_NSD:
                 nsd.onReadable();
-                if (nsd.exitStatus() >= 0 && drainStatus < 0) {
-                    int status = Linux.shellStatus(nsd.exitStatus());
-                    if (!busy()) {
-                        return status;
-                    }
-                    // finish what the command wrote before it exited; new connections are refused
-                    Log.debug("Command exited with " + status + ", draining connections");
-                    for (Drain d : drains) {
-                        d.stopAccepting();
-                    }
-                    drainStatus = status;
-                    drainDeadline = now + DRAIN_MAX_NS;
-                    return -1;
-                }
-                if (nsd.gone()) {
+                if (nsd.gone() && nsd.exitStatus() < 0) {
                     Log.err("Namespace helper exited");
                     return 1;
                 }
-                return -1;
+                return commandExited(now);
             case Epoll.T_SIGNAL: {
                 long n = Sys.read(signalFd, wordAddr, 8);
                 for (int i = 0; i < n; i++) {

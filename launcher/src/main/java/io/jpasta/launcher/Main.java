@@ -168,6 +168,7 @@ public final class Main {
                 Daemon.detach();
             }
         }
+        listeners.fillPools(); // after the command started or the caller was told we are ready
         int status = loop.run();
         loop.logStats();
         tap.flush();
