@@ -1,16 +1,40 @@
 /**
- * Namespaces: the client of jpasta-nsd, netlink, and quitting when the namespace goes away. (Theory of operation below.)
+ * Namespaces: the client of jpasta-nsd, netlink, and quitting when the namespace goes away.
+ *
+ * <h2>jpasta-nsd: the only code that enters namespaces</h2>
+ *
+ * <p>The kernel refuses {@code unshare(CLONE_NEWUSER)} and {@code setns()} into a user namespace to a multithreaded
+ * process, and the JVM always is one. {@link io.jpasta.netns.Nsd} therefore starts {@code jpasta-nsd}
+ * ({@code src/main/c/nsd.c}, single-threaded C) through {@code Sys.spawn}: empty signal mask, default dispositions,
+ * only its end of a SOCK_SEQPACKET socketpair open (as fd 3). In spawn mode it unshares the user namespace (root
+ * maps to the caller), clones the command's side into new net, uts, ipc, pid and mount namespaces (hostname, a fresh
+ * /proc, PR_SET_PDEATHSIG) where a small init (PID 1) waits for GO and then runs the command as PID 2, and joins
+ * that network namespace itself; in join modes it enters the user (unless none) and network namespace of a PID or a
+ * path. It then answers fixed-size requests (nsd.h): a tap device, netlink and other sockets (batches of up to 32,
+ * bound and listening if asked), files opened in its view of /proc, sysctl writes, GO; descriptors come back with
+ * SCM_RIGHTS. It reports HELLO once (set-up done, or what failed, in pasta's words) and EXIT with the command's wait
+ * status. Starting it does not wait: the kernel builds namespaces while the JVM reads the host's state, and
+ * {@code awaitReady()} collects HELLO. It exits on EOF of its socket (the JVM went away), and its command with it.
+ *
+ * <p>{@link io.jpasta.netns.NsQuit} notices the namespace going away: inotify on the directory of a
+ * {@code --netns} path, or a 1 s check of {@code /proc/PID/ns/net} (gone as soon as the process exits, even while
+ * it is a zombie) for a PID and for paths under /proc.
  *
  * <h2>Netlink: host state in, namespace configuration out</h2>
  *
  * <p>{@link io.jpasta.netns.Netlink} speaks rtnetlink (NETLINK_ROUTE) over one socket: opened here for the host
  * ({@code Netlink.open()}, the JVM stays in the caller's namespace), or received from nsd for the namespace (the
  * socket talks to the namespace it was created in, whoever holds it). Messages are built and parsed in Java by
- * {@code NetlinkWire} in one 64 KiB off-heap buffer per socket; the only native calls are sendto/recvfrom. Each
+ * {@code NetlinkWire} in one 64 KiB direct ByteBuffer per socket; the only native calls are sendto/recvfrom. Each
  * request carries NLM_F_ACK and a fresh sequence number; replies of other sequence numbers are skipped; a request
  * ends at NLMSG_ERROR (0 or -errno), a dump at NLMSG_DONE. Every receive has a 5 s timeout and every conversation
  * a datagram limit, and every length in a reply is checked before use, so a broken or silent kernel peer gives an
  * IOException, never a hang. Dumps are the setup path: they allocate records freely.
+ *
+ * <p>Start-up cost: host state is read on every start while the kernel builds the namespace, so this package keeps
+ * off what the JVM makes at first use and the AOT cache does not keep: MemorySegment access (its access forms are
+ * spun on first use, 20-35 ms; ByteBuffer's accessors are archived), java.util.regex, streams and lambdas. What is
+ * left is InetAddress's class initialisation (the records hold InetAddress) and the system calls.
  *
  * <p>Start-up data flow:
  * <pre>
