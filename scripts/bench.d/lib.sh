@@ -307,7 +307,8 @@ helper_rss() {
     awk -v k="$total" 'BEGIN {printf "%.2f", k / 1024}'
 }
 
-gc_count() { [[ -n $GCLOG && -f $GCLOG ]] && grep -c 'Pause' "$GCLOG" || echo -; }
+# grep -c prints 0 (and fails) when there was no pause: that is a count, not a missing log
+gc_count() { if [[ -n $GCLOG && -f $GCLOG ]]; then grep -c 'Pause' "$GCLOG" || true; else echo -; fi; }
 
 # ---- case geometry ----
 

@@ -129,7 +129,7 @@ public final class Main {
 
         Pcap pcap = opt.pcapFile() != null ? openPcap(opt.pcapFile()) : null;
         L2Services l2 = new L2Services(conf.tap(), new SplittableRandom(), Sys.monotonicNs(), Sys.realtimeNs());
-        TapIo tap = new TapIo(tapDev.fd(), pcap, l2);
+        TapIo tap = new TapIo(tapDev.fd(), pcap, l2, conf.tap());
         Loop loop = new Loop(nsd, tapDev.fd(), quit, tap, commandMode);
         // ICMP echo through ping sockets (udp module); the flow table is built on the first ICMP frame
         tap.icmp(new Icmp(conf.tap(), Flows::table,

@@ -4,6 +4,7 @@ import io.jpasta.netns.sys.Errno;
 import io.jpasta.netns.sys.Sys;
 import io.jpasta.tap.L2Services;
 import io.jpasta.tap.Pcap;
+import io.jpasta.tap.TapConf;
 import io.jpasta.tap.TapSink;
 import io.jpasta.tap.flow.Inany;
 import io.jpasta.netns.sys.Linux;
@@ -34,7 +35,10 @@ final class TapIo implements TapSink {
     long unhandled;
     long framesOut, bytesOut, dropsOut;
 
-    TapIo(int fd, Pcap pcap, L2Services l2) {
+    private final TapConf tapConf;
+
+    TapIo(int fd, Pcap pcap, L2Services l2, TapConf tapConf) {
+        this.tapConf = tapConf;
         this.fd = fd;
         this.pcap = pcap;
         this.l2 = l2;
@@ -90,9 +94,27 @@ final class TapIo implements TapSink {
             hi = be.getLong(8);
             lo = be.getLong(16);
         }
+        // A client on the host itself has the guest's own address (the guest copies the host's): the guest would
+        // drop a segment from its own address, so such clients appear as the gateway, as in pasta.
+        TapConf tc = tapConf;
+        if (Inany.isV4(hi, lo) && tc.addr4() != null && lo == Inany.v4Lo(ipv4(tc.addr4()))) {
+            lo = Inany.v4Lo(ipv4(tc.gateway4()));
+        } else if (!Inany.isV4(hi, lo) && tc.addr6() != null && tc.gateway6() != null
+                && hi == word(tc.addr6(), 0) && lo == word(tc.addr6(), 8)) {
+            hi = word(tc.gateway6(), 0);
+            lo = word(tc.gateway6(), 8);
+        }
         tcp.guestMac(l2.guestMac());
         tcp.accepted(fd, !Inany.isV4(hi, lo), hi, lo, port, guestPort, nowNs);
         return true;
+    }
+
+    private static int ipv4(java.net.Inet4Address a) {
+        return ByteBuffer.wrap(a.getAddress()).getInt();
+    }
+
+    private static long word(java.net.Inet6Address a, int off) {
+        return ByteBuffer.wrap(a.getAddress()).getLong(off);
     }
 
     private int tcpFromTap(MemorySegment frame, int len, long nowNs) {
