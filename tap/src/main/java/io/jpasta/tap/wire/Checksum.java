@@ -1,6 +1,8 @@
 package io.jpasta.tap.wire;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * The Internet checksum (RFC 1071): full computation, IPv4/IPv6 pseudo-headers, and incremental update
@@ -23,9 +25,18 @@ public final class Checksum {
     public static long sum(MemorySegment seg, long off, long len, long sum) {
         long end = off + len;
         long p = off;
+        // RFC 1071 §2(B): the one's complement sum does not depend on byte order. Add 8 bytes at a time as they sit
+        // in memory (little-endian on x86_64, no swap), as two 32-bit halves that cannot overflow 64 bits for any
+        // frame (2^33 per step); fold to 16 bits and swap the two bytes once at the end to get the network-order sum.
+        long acc = 0;
         for (; p + 8 <= end; p += 8) {
-            long w = seg.get(Be.LONG, p);
-            sum += (w >>> 48) + ((w >>> 32) & 0xffff) + ((w >>> 16) & 0xffff) + (w & 0xffff);
+            long w = seg.get(ValueLayout.JAVA_LONG_UNALIGNED, p);
+            acc += (w & 0xffffffffL) + (w >>> 32);
+        }
+        if (acc != 0) {
+            int folded = fold(acc);
+            sum += ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN
+                    ? ((folded & 0xff) << 8) | (folded >>> 8) : folded;
         }
         for (; p + 2 <= end; p += 2) {
             sum += Be.u16(seg, p);

@@ -50,6 +50,25 @@ class ChecksumTest {
     }
 
     @Test
+    void wordAtATimeSumEqualsTheTextbookSumAtAnyOffsetAndLength() {
+        Random rnd = new Random(11);
+        byte[] b = new byte[70_000];
+        rnd.nextBytes(b);
+        MemorySegment seg = MemorySegment.ofArray(b);
+        for (int i = 0; i < 2_000; i++) {
+            int off = rnd.nextInt(64);
+            int len = i < 100 ? i : rnd.nextInt(b.length - off);
+            long textbook = 0;
+            for (int p = off; p < off + len; p += 2) {
+                textbook += ((b[p] & 0xff) << 8) | (p + 1 < off + len ? b[p + 1] & 0xff : 0);
+            }
+            long start = rnd.nextInt(0x10000);
+            assertEquals(Checksum.fold(textbook + start), Checksum.fold(Checksum.sum(seg, off, len, start)),
+                    "offset " + off + " length " + len);
+        }
+    }
+
+    @Test
     void corruptedByteFailsVerification() {
         byte[] b = Frames.bytes("udp-request");
         b[42] ^= 0x10;
