@@ -1,11 +1,11 @@
 package io.jpasta.launcher;
 
 import io.jpasta.netns.Nsd;
+import io.jpasta.netns.SockDiag;
 import io.jpasta.netns.sys.Epoll;
 import io.jpasta.netns.sys.Errno;
 import io.jpasta.netns.sys.Linux;
 import io.jpasta.netns.sys.Sys;
-import io.jpasta.splice.ProcNetTcp;
 import io.jpasta.splice.SocketPool;
 import io.jpasta.splice.Splice;
 
@@ -76,7 +76,6 @@ public final class Listeners {
     private static final int HOST = 0, NS = 1;
     private static final int SOCKADDR_IN_LEN = 16, SOCKADDR_IN6_LEN = 28, SOCKADDR_MAX = 128;
     private static final int SOCK_TYPE = Linux.SOCK_STREAM | Linux.SOCK_NONBLOCK | Linux.SOCK_CLOEXEC;
-    private static final int PROC_BUF = 256 << 10;
 
     private final Nsd nsd;
     private final Epoll ep;
@@ -99,10 +98,9 @@ public final class Listeners {
     private final ByteBuffer sa = Sys.buffer(SOCKADDR_MAX), saLen = Sys.buffer(8), peer = Sys.buffer(SOCKADDR_MAX);
     private final long saAddr = Sys.address(sa), saLenAddr = Sys.address(saLen), peerAddr = Sys.address(peer);
     private final ByteBuffer word = Sys.buffer(8);
-    private ByteBuffer proc = Sys.buffer(PROC_BUF);
     private int timerFd = -1;
-    /** /proc/net/tcp and tcp6 of the namespace (for -t auto) and of the host (for -T auto), -1 when unused. */
-    private final int[] nsProc = {-1, -1}, hostProc = {-1, -1};
+    /** Listening-port queries (sock_diag) of the namespace (for -t auto) and of the host (for -T auto), or null. */
+    private SockDiag nsDiag, hostDiag;
     private boolean stopped;
 
     /** Counters, for statistics and tests. */
@@ -175,12 +173,11 @@ public final class Listeners {
             }
         }
         if (toNs.auto()) {
-            nsProc[0] = nsd.open("/proc/net/tcp", Linux.O_RDONLY);
-            nsProc[1] = nsd.open("/proc/net/tcp6", Linux.O_RDONLY);
+            int fd = nsd.netlink(SockDiag.NETLINK_SOCK_DIAG);
+            nsDiag = new SockDiag(fd);
         }
         if (fromNs.auto()) {
-            hostProc[0] = Sys.open("/proc/net/tcp", Linux.O_RDONLY | Linux.O_CLOEXEC, 0);
-            hostProc[1] = Sys.open("/proc/net/tcp6", Linux.O_RDONLY | Linux.O_CLOEXEC, 0);
+            hostDiag = SockDiag.open();
         }
         if (toNs.auto() || fromNs.auto()) {
             scan();
@@ -261,11 +258,11 @@ public final class Listeners {
 
     /** Follows the listening ports of the other side, for each direction with {@code auto}. */
     private void scan() {
-        if (toNs.auto() && nsProc[0] >= 0) {
-            follow(nsProc, HOST, NS);
+        if (nsDiag != null) {
+            follow(nsDiag, HOST, NS);
         }
-        if (fromNs.auto() && hostProc[0] >= 0) {
-            follow(hostProc, NS, HOST);
+        if (hostDiag != null) {
+            follow(hostDiag, NS, HOST);
         }
     }
 
@@ -273,15 +270,13 @@ public final class Listeners {
      * Makes the auto listeners on side {@code side} match the ports listening on {@code other} (read from
      * {@code files}), leaving out ports where we listen there ourselves.
      */
-    private void follow(int[] files, int side, int other) {
+    private void follow(SockDiag diag, int side, int other) {
         Arrays.fill(seen, 0);
-        for (int f : files) {
-            if (f >= 0) {
-                int len = readAll(f);
-                if (len > 0) {
-                    ProcNetTcp.listening(proc, len, seen);
-                }
-            }
+        int rc = diag.listening(seen);
+        if (rc < 0) {
+            Log.debug("auto: listening ports of the " + (other == NS ? "namespace" : "host") + ": "
+                    + Errno.text(-rc));
+            return;
         }
         long[] ours = bound[other], mine = autoBound[side];
         for (int w = 0; w < seen.length; w++) {
@@ -315,26 +310,6 @@ public final class Listeners {
                 mine[w] &= ~(1L << port);
                 bound[side][w] &= ~(1L << port);
                 Log.debug("auto: port " + port + " no longer forwarded");
-            }
-        }
-    }
-
-    /** @return bytes of {@code fd} read into {@link #proc} from offset 0, growing it as needed; -errno on error */
-    private int readAll(int fd) {
-        int len = 0;
-        for (;;) {
-            long n = Sys.pread(fd, Sys.address(proc) + len, proc.capacity() - len, len);
-            if (n < 0) {
-                return (int) n;
-            }
-            if (n == 0) {
-                return len;
-            }
-            len += (int) n;
-            if (len == proc.capacity()) {
-                ByteBuffer bigger = Sys.buffer(proc.capacity() * 2);
-                bigger.put(0, proc, 0, len);
-                proc = bigger;
             }
         }
     }
