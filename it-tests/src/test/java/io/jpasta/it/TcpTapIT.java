@@ -151,6 +151,48 @@ class TcpTapIT {
         assertTrue(r.err.contains("peer=" + SERVER), "source address preserved: " + r.err);
     }
 
+    @Test
+    void noSpliceSendsLoopbackClientsThroughTheTapFromTheGateway() throws Exception {
+        String peer = serveOnceAndConnect(5106, "127.0.0.1", "--no-splice", "--config-net");
+        assertTrue(peer.contains("hi 198.51.100.1"), "through the tap, a loopback client appears as the gateway: "
+                + peer);
+    }
+
+    @Test
+    void spliceOnlyForwardsLoopbackWithoutAnyTap() throws Exception {
+        String out = serveOnceAndConnect(5107, "127.0.0.1", "--splice-only");
+        assertTrue(out.contains("hi 127.0.0.1"), "spliced: the namespace sees its own loopback: " + out);
+    }
+
+    /**
+     * Runs {@code pasta OPTIONS -t PORT} with a one-shot server that answers "hi PEER" and lists the namespace's
+     * links on stderr, connects from the sandbox to {@code host:PORT} (retrying until the server listens), and
+     * returns what the client read.
+     */
+    private String serveOnceAndConnect(int port, String host, String... options) throws Exception {
+        List<String> c = new ArrayList<>(List.of("ip", "netns", "exec", NS, "runuser", "-u", USER, "--",
+                pasta.toString()));
+        c.addAll(List.of(options));
+        c.addAll(List.of("-t", "" + port, "--", "sh", "-c", "ip -br link >&2; socat -T10 TCP-LISTEN:" + port
+                + " SYSTEM:'echo hi $SOCAT_PEERADDR'"));
+        java.util.concurrent.CompletableFuture<Result> ns = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return run(c, TIMEOUT_S);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        awaitListening(port);
+        Result client = run(List.of("ip", "netns", "exec", NS, "socat", "-T10", "-",
+                "TCP:" + host + ":" + port + ",retry=50,interval=0.1"), TIMEOUT_S);
+        Result r = ns.get(TIMEOUT_S, TimeUnit.SECONDS);
+        assertEquals(0, r.code, r.err);
+        if (List.of(options).contains("--splice-only")) {
+            assertTrue(!r.err.contains("up0"), "no tap with --splice-only: " + r.err);
+        }
+        return client.out;
+    }
+
     private void sendFromNamespace(int size, int port) throws Exception {
         Path src = randomFile("up" + port + ".bin", size);
         Path dst = dir.resolve("recv" + port + ".bin");

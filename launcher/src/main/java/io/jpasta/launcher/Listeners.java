@@ -84,6 +84,7 @@ public final class Listeners {
     private final Ports toNs, fromNs;
     private final boolean freebind;
     private TapPath tapPath;
+    private boolean noSplice;
 
     // the listener table, indexed by the epoll index
     private int[] lfd = new int[16], where = new int[16], lport = new int[16], target = new int[16];
@@ -128,6 +129,11 @@ public final class Listeners {
     /** Plugs in the tap path for non-loopback clients of {@code -t} listeners. */
     public void tapPath(TapPath path) {
         this.tapPath = path;
+    }
+
+    /** {@code --no-splice}: loopback clients of {@code -t} ports take the tap path too. */
+    public void noSplice() {
+        this.noSplice = true;
     }
 
     /**
@@ -221,7 +227,7 @@ public final class Listeners {
             }
             accepted++;
             boolean v6 = sa.getShort(0) == Linux.AF_INET6 && !v4Mapped(sa);
-            if (where[index] == HOST && tapPath != null && !loopback(sa)) {
+            if (where[index] == HOST && tapPath != null && (noSplice || !loopback(sa))) {
                 if (tapPath.accepted(a, sa, target[index])) {
                     continue;
                 }

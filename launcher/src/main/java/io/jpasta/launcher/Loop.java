@@ -76,7 +76,9 @@ final class Loop {
         Signals.install(pipe[1]);
         add(signalFd, Linux.EPOLLIN, Epoll.T_SIGNAL, 0);
         add(nsd.fd(), Linux.EPOLLIN, Epoll.T_NSD, 0);
-        add(tapFd, Linux.EPOLLIN | Linux.EPOLLRDHUP, Epoll.T_TAP, 0);
+        if (tapFd >= 0) {
+            add(tapFd, Linux.EPOLLIN | Linux.EPOLLRDHUP, Epoll.T_TAP, 0);
+        }
         if (quit != null) {
             add(quit.fd(), Linux.EPOLLIN, Epoll.T_QUIT, 0);
         }

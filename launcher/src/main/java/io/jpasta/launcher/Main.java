@@ -51,6 +51,10 @@ public final class Main {
     private Main() {
     }
 
+    /** Namespace configuration without a tap ({@code --splice-only}): loopback up, nothing else. */
+    private static final IfConfig LO_ONLY = new IfConfig("lo", IfConfig.KEEP_MTU, IfConfig.KEEP_MAC, List.of(),
+            List.of(), true, false);
+
     public static void main(String[] args) {
         Thread.ofPlatform().daemon().name("warm-up").start(Main::warmUp);
         int status;
@@ -121,20 +125,26 @@ public final class Main {
         nsd.awaitReady();
         Log.debug("namespace ready, helper pid " + nsd.pid());
 
-        Nsd.TapDevice tapDev = nsd.tap(conf.tapName());
+        // --splice-only: no tap at all, only loopback port forwarding (and lo up in the namespace)
+        boolean tapless = opt.spliceOnly();
+        Nsd.TapDevice tapDev = tapless ? null : nsd.tap(conf.tapName());
         try (Netlink nsNl = new Netlink(nsd.netlink(Linux.NETLINK_ROUTE))) {
-            NsNetConfig.apply(nsNl, conf.ifConfig());
+            NsNetConfig.apply(nsNl, tapless ? LO_ONLY : conf.ifConfig());
         }
-        Log.debug("tap " + tapDev.name() + " index " + tapDev.ifindex() + " configured");
+        int tapFd = tapless ? -1 : tapDev.fd();
+        Log.debug(tapless ? "no tap (--splice-only)" : "tap " + tapDev.name() + " index " + tapDev.ifindex()
+                + " configured");
 
         Pcap pcap = opt.pcapFile() != null ? openPcap(opt.pcapFile()) : null;
         L2Services l2 = new L2Services(conf.tap(), new SplittableRandom(), Sys.monotonicNs(), Sys.realtimeNs());
-        TapIo tap = new TapIo(tapDev.fd(), pcap, l2, conf.tap());
-        Loop loop = new Loop(nsd, tapDev.fd(), quit, tap, commandMode);
+        TapIo tap = new TapIo(tapFd, pcap, l2, conf.tap());
+        Loop loop = new Loop(nsd, tapFd, quit, tap, commandMode);
         // ICMP echo through ping sockets (udp module); the flow table is built on the first ICMP frame
-        tap.icmp(new Icmp(conf.tap(), Flows::table,
-                new SysPingSockets(loop.epoll()), Log::debug));
-        if (!opt.noTcp()) {
+        if (!tapless) {
+            tap.icmp(new Icmp(conf.tap(), Flows::table,
+                    new SysPingSockets(loop.epoll()), Log::debug));
+        }
+        if (!opt.noTcp() && !tapless) {
             // TCP over the tap (issue 5): built on the first TCP frame
             Tcp.trace = Log.trace;
             Tcp.logger = Log::trace;
@@ -154,7 +164,12 @@ public final class Main {
         Listeners listeners = new Listeners(nsd, loop.epoll(), splice, ports(opt.tcpPorts(), "-t"),
                 ports(opt.tcpNs(), "-T"), opt.freebind());
         // non-loopback clients of -t ports take the tap path, with their source address preserved (issue 5)
-        listeners.tapPath((fd, peer, port) -> tap.tcpAccepted(fd, peer, port, Sys.monotonicNs()));
+        if (!tapless) {
+            listeners.tapPath((fd, peer, port) -> tap.tcpAccepted(fd, peer, port, Sys.monotonicNs()));
+        }
+        if (opt.noSplice()) {
+            listeners.noSplice();
+        }
         listeners.start();
         loop.splice(listeners, splice);
 

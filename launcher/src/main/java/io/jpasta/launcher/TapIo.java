@@ -94,13 +94,14 @@ final class TapIo implements TapSink {
             hi = be.getLong(8);
             lo = be.getLong(16);
         }
-        // A client on the host itself has the guest's own address (the guest copies the host's): the guest would
-        // drop a segment from its own address, so such clients appear as the gateway, as in pasta.
+        // A client on the host itself has the guest's own address (the guest copies the host's) or a loopback one
+        // (--no-splice): the guest would drop either, so such clients appear as the gateway, as in pasta.
         TapConf tc = tapConf;
-        if (Inany.isV4(hi, lo) && tc.addr4() != null && lo == Inany.v4Lo(ipv4(tc.addr4()))) {
+        boolean v4 = Inany.isV4(hi, lo);
+        if (v4 && tc.addr4() != null && (lo == Inany.v4Lo(ipv4(tc.addr4())) || ((int) lo >>> 24) == 127)) {
             lo = Inany.v4Lo(ipv4(tc.gateway4()));
-        } else if (!Inany.isV4(hi, lo) && tc.addr6() != null && tc.gateway6() != null
-                && hi == word(tc.addr6(), 0) && lo == word(tc.addr6(), 8)) {
+        } else if (!v4 && tc.addr6() != null && tc.gateway6() != null
+                && ((hi == word(tc.addr6(), 0) && lo == word(tc.addr6(), 8)) || (hi == 0 && lo == 1))) {
             hi = word(tc.gateway6(), 0);
             lo = word(tc.gateway6(), 8);
         }
