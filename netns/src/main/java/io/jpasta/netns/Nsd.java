@@ -40,12 +40,13 @@ public final class Nsd implements AutoCloseable {
     public static final class SetupException extends IOException {
         private final int errno;
 
+        /** @param what what failed; ": strerror" is added when {@code errno > 0} */
         SetupException(String what, int errno) {
-            this(errno > 0 ? what + ": " + Errno.text(errno) : what, errno, true);
+            this(errno, errno > 0 ? what + ": " + Errno.text(errno) : what);
         }
 
         /** @param message complete, as the daemon composed it */
-        SetupException(String message, int errno, boolean complete) {
+        private SetupException(int errno, String message) {
             super(message);
             this.errno = errno;
         }
@@ -127,7 +128,7 @@ public final class Nsd implements AutoCloseable {
         if (rc < 0) {
             String message = text();
             close();
-            throw new SetupException(message, -rc, true);
+            throw new SetupException(-rc, message);
         }
         commandPid = rep.getInt(REP_VAL);
         return this;

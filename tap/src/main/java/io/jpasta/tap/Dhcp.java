@@ -9,7 +9,6 @@ import io.jpasta.tap.wire.UdpHeader;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.net.Inet4Address;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
@@ -65,7 +64,7 @@ final class Dhcp {
     Dhcp(L2Services l2) {
         this.l2 = l2;
         TapConf c = l2.conf;
-        dns4 = c.dhcpDns() ? c.dns4().stream().mapToInt(a -> ByteBuffer.wrap(((Inet4Address) a).getAddress())
+        dns4 = c.dhcpDns() ? c.dns4().stream().mapToInt(a -> ByteBuffer.wrap(a.getAddress())
                 .getInt()).limit(63).toArray() : new int[0];
         byte[] h = c.hostname() == null ? new byte[0] : c.hostname().getBytes(StandardCharsets.US_ASCII);
         hostname = h.length > 255 ? new byte[0] : h;

@@ -8,7 +8,6 @@ import io.jpasta.tap.wire.UdpHeader;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.net.Inet6Address;
 
 /**
  * DHCPv6 server for the one guest (RFC 8415): SOLICIT gets an ADVERTISE (or, with Rapid Commit, a REPLY),
@@ -62,7 +61,7 @@ final class Dhcpv6 {
         TapConf c = l2.conf;
         dns6 = new long[c.dhcpDns() ? Math.min(c.dns6().size(), MAX_DNS) * 2 : 0];
         for (int i = 0; i < dns6.length / 2; i++) {
-            long[] a = L2Services.v6((Inet6Address) c.dns6().get(i));
+            long[] a = L2Services.v6(c.dns6().get(i));
             dns6[2 * i] = a[0];
             dns6[2 * i + 1] = a[1];
         }

@@ -8,7 +8,6 @@ import io.jpasta.tap.wire.MacAddr;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.net.Inet6Address;
 
 /**
  * Neighbour Discovery (RFC 4861) toward the guest: we are its only neighbour and its router.
@@ -61,7 +60,7 @@ final class Ndp {
         TapConf c = l2.conf;
         dns6 = new long[c.dhcpDns() ? Math.min(c.dns6().size(), MAX_RDNSS) * 2 : 0];
         for (int i = 0; i < dns6.length / 2; i++) {
-            long[] a = L2Services.v6((Inet6Address) c.dns6().get(i));
+            long[] a = L2Services.v6(c.dns6().get(i));
             dns6[2 * i] = a[0];
             dns6[2 * i + 1] = a[1];
         }
