@@ -89,7 +89,7 @@ public final class Usage {
                   -t 22:23            port 22 to port 23
                   -t 22,25            ports 22 and 25
                   -t 22-80:32-90      ports 22 to 80 to ports 32 to 90
-                  -t 192.0.2.1/5      port 5 of 192.0.2.1 only
+                  -t 203.0.113.1/5      port 5 of 203.0.113.1 only
                   -t 5-25,~10-20      ports 5 to 9 and 21 to 25
                   -t ~25              every port except 25
                 default: auto; IPv6 bound ports are forwarded for IPv4 too

@@ -143,8 +143,8 @@ class ConfTest {
 
     @Test
     void classfulPrefixFollowsRfc4632() {
-        assertEquals(8, Conf.classfulPrefix((Inet4Address) ip("10.1.2.3")));
-        assertEquals(16, Conf.classfulPrefix((Inet4Address) ip("172.16.0.1")));
+        assertEquals(8, Conf.classfulPrefix((Inet4Address) ip("127.1.2.3")));
+        assertEquals(16, Conf.classfulPrefix((Inet4Address) ip("169.254.1.1")));
         assertEquals(24, Conf.classfulPrefix((Inet4Address) ip("198.51.100.7")));
     }
 }

@@ -344,7 +344,7 @@ class OptionsTest {
         assertTrue(o.udpNs().isAuto());
         Options d = ok();
         assertTrue(d.tcpPorts().isUnset() && d.udpPorts().isUnset() && d.tcpNs().isUnset() && d.udpNs().isUnset());
-        assertEquals("192.0.2.1", ok("-t", "192.0.2.1%eth0/22").tcpPorts().bindAddress().getHostAddress());
+        assertEquals("203.0.113.1", ok("-t", "203.0.113.1%eth0/22").tcpPorts().bindAddress().getHostAddress());
         assertEquals(65535 - 11, ok("-t", "~20000-20010").tcpPorts().count());
     }
 

@@ -183,7 +183,7 @@ class NsNetConfigTest {
         assertTrue(NsNetConfig.onLink(ip("198.51.100.254"), cfg), "inside the address's /24");
         assertTrue(NsNetConfig.onLink(ip("203.0.113.1"), cfg), "a host route without gateway");
         assertTrue(NsNetConfig.onLink(ip("fe80::1"), cfg), "IPv6 link-local");
-        assertFalse(NsNetConfig.onLink(ip("198.51.101.1"), cfg));
+        assertFalse(NsNetConfig.onLink(ip("203.0.113.9"), cfg));
         assertFalse(NsNetConfig.onLink(ip("2001:db8::1"), cfg));
     }
 

@@ -13,7 +13,7 @@
  * item maps ports, {@code 22:2222}), whether the port was named explicitly (versus implied by an exclude-only
  * specification such as {@code ~20000-20010} or by passt's {@code all}: such ports are bound best effort, and the
  * listener code skips the ephemeral range read from {@code /proc/sys/net/ipv4/ip_local_port_range}), and the bind
- * (address and/or interface, {@code 192.0.2.1%eth0/22}; none means both families on the wildcard address).
+ * (address and/or interface, {@code 203.0.113.1%eth0/22}; none means both families on the wildcard address).
  * {@code auto} tables carry no ports: the listener code discovers them from the other side's listening sockets.
  *
  * <p>{@link io.jpasta.tap.fwd.IpLiteral} parses numeric addresses exactly as {@code inet_pton(3)} accepts them,

@@ -82,16 +82,16 @@ class PortRulesTest {
 
     @Test
     void addressPrefixBindsToAddress() throws Exception {
-        PortRules r = rules("192.0.2.1/22");
+        PortRules r = rules("203.0.113.1/22");
         assertEquals(List.of(22), ports(r));
-        assertEquals(IpLiteral.parse("192.0.2.1"), r.bindAddress());
+        assertEquals(IpLiteral.parse("203.0.113.1"), r.bindAddress());
         assertNull(r.bindInterface());
     }
 
     @Test
     void addressAndInterfacePrefixBindsToBoth() throws Exception {
-        PortRules r = rules("192.0.2.1%eth0/22");
-        assertEquals(IpLiteral.parse("192.0.2.1"), r.bindAddress());
+        PortRules r = rules("203.0.113.1%eth0/22");
+        assertEquals(IpLiteral.parse("203.0.113.1"), r.bindAddress());
         assertEquals("eth0", r.bindInterface());
     }
 
@@ -126,9 +126,9 @@ class PortRulesTest {
 
     @Test
     void excludeWithAddressLeavesHole() throws Exception {
-        PortRules r = rules("192.0.2.1/20-30,~25");
+        PortRules r = rules("203.0.113.1/20-30,~25");
         assertEquals(List.of(20, 21, 22, 23, 24, 26, 27, 28, 29, 30), ports(r));
-        assertEquals(IpLiteral.parse("192.0.2.1"), r.bind(26).address());
+        assertEquals(IpLiteral.parse("203.0.113.1"), r.bind(26).address());
     }
 
     @Test
