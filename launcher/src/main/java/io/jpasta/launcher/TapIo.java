@@ -8,6 +8,7 @@ import io.jpasta.tap.TapConf;
 import io.jpasta.tap.TapSink;
 import io.jpasta.tap.flow.Inany;
 import io.jpasta.netns.sys.Linux;
+import io.jpasta.tcp.SysTcpSocks;
 import io.jpasta.tcp.Tcp;
 import io.jpasta.udp.Icmp;
 
@@ -105,6 +106,7 @@ final class TapIo implements TapSink {
             hi = word(tc.gateway6(), 0);
             lo = word(tc.gateway6(), 8);
         }
+        SysTcpSocks.sendBuffer(fd);
         tcp.guestMac(l2.guestMac());
         tcp.accepted(fd, !Inany.isV4(hi, lo), hi, lo, port, guestPort, nowNs);
         return true;
