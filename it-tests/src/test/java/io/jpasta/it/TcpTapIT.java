@@ -141,9 +141,14 @@ class TcpTapIT {
             }
         });
         awaitListening(5105);
-        // until the server in the namespace listens, the guest answers our SYN with a RST: socat tries again
-        Result client = run(List.of("ip", "netns", "exec", NS, "socat", "-u", "OPEN:" + src,
-                "TCP:198.51.100.2:5105,bind=" + SERVER + ",retry=50,interval=0.1"), TIMEOUT_S);
+        // pasta's listener accepts at once; until the server in the namespace listens, the guest answers our SYN
+        // with a RST and the client sees its connection reset: try again (bounded) until one goes through
+        Result client = null;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        do {
+            client = run(List.of("ip", "netns", "exec", NS, "socat", "-u", "OPEN:" + src,
+                    "TCP:198.51.100.2:5105,bind=" + SERVER + ",retry=50,interval=0.1"), TIMEOUT_S);
+        } while (client.code != 0 && System.nanoTime() - deadline < 0);
         assertEquals(0, client.code, client.err);
         Result r = ns.get(TIMEOUT_S, TimeUnit.SECONDS);
         assertEquals(0, r.code, r.err);
@@ -183,8 +188,17 @@ class TcpTapIT {
             }
         });
         awaitListening(port);
-        Result client = run(List.of("ip", "netns", "exec", NS, "socat", "-T10", "-",
-                "TCP:" + host + ":" + port + ",retry=50,interval=0.1"), TIMEOUT_S);
+        // pasta's listener accepts at once; until the server in the namespace listens, the connection is closed
+        // again without a reply: try again (bounded) until the server answers
+        Result client = null;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() - deadline < 0) {
+            client = run(List.of("ip", "netns", "exec", NS, "socat", "-T10", "-",
+                    "TCP:" + host + ":" + port + ",retry=50,interval=0.1"), TIMEOUT_S);
+            if (client.out.contains("hi")) {
+                break;
+            }
+        }
         Result r = ns.get(TIMEOUT_S, TimeUnit.SECONDS);
         assertEquals(0, r.code, r.err);
         if (List.of(options).contains("--splice-only")) {
