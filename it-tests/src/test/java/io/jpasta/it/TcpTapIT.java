@@ -23,8 +23,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * TCP through the tap, end to end: the built {@code pasta} runs as the unprivileged user {@code jpasta-test} inside
- * a network namespace that plays the host (198.51.100.2/30 on a veth with a default route via 198.51.100.1, and a
- * server address 203.0.113.5 on the veth's peer, which pasta does not copy into its namespace). Clients in pasta's
+ * a network namespace that plays the host (198.51.100.2/30 and 2001:db8:1::2/64 on a veth with default routes via
+ * 198.51.100.1 and 2001:db8:1::1, and server addresses 203.0.113.5 and 2001:db8:3::5 on the veth's peer, which pasta
+ * does not copy into its namespace). Clients in pasta's
  * namespace reach servers on 203.0.113.5 through the tap, so every byte crosses the TCP engine.
  *
  * <p>The sandbox is private to this class (namespace {@code tcphelper-it-PID}); it is removed in {@link #down()}.
@@ -32,6 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TcpTapIT {
     private static final String USER = "jpasta-test";
     private static final String SERVER = "203.0.113.5";
+    private static final String SERVER6 = "2001:db8:3::5";
     private static final long TIMEOUT_S = 60;
     private static final String NS = "tcphelper-it-" + ProcessHandle.current().pid();
 
@@ -58,6 +60,9 @@ class TcpTapIT {
         sh("ip -n " + NS + " addr add 198.51.100.2/30 dev up0");
         sh("ip -n " + NS + " addr add " + SERVER + "/32 dev up1");
         sh("ip -n " + NS + " route add default via 198.51.100.1");
+        sh("ip -n " + NS + " addr add 2001:db8:1::2/64 dev up0 nodad");
+        sh("ip -n " + NS + " addr add " + SERVER6 + "/128 dev up1 nodad");
+        sh("ip -n " + NS + " -6 route add default via 2001:db8:1::1 dev up0");
     }
 
     @AfterAll
@@ -117,6 +122,33 @@ class TcpTapIT {
             assertEquals(sha256(src), r.out.trim().split("\\s+")[0]);
         } finally {
             server.destroyForcibly();
+        }
+    }
+
+    @Test
+    void tenMibOverIpv6ArriveWholeBothWays() throws Exception {
+        Path up = randomFile("up6.bin", 10 << 20);
+        Path dst = dir.resolve("recv6.bin");
+        Process sink = inNs("socat", "-u", "TCP6-LISTEN:5108,bind=[" + SERVER6 + "],reuseaddr",
+                "OPEN:" + dst + ",creat,trunc");
+        try {
+            awaitListening(5108);
+            Result r = pasta("socat", "-u", "OPEN:" + up, "TCP6:[" + SERVER6 + "]:5108");
+            assertEquals(0, r.code, r.err);
+            assertTrue(sink.waitFor(TIMEOUT_S, TimeUnit.SECONDS), "server saw the end of the stream");
+            assertEquals(sha256(up), sha256(dst));
+        } finally {
+            sink.destroyForcibly();
+        }
+        Path down = randomFile("down6.bin", 10 << 20);
+        Process source = inNs("socat", "-u", "OPEN:" + down, "TCP6-LISTEN:5109,bind=[" + SERVER6 + "],reuseaddr");
+        try {
+            awaitListening(5109);
+            Result r = pasta("sh", "-c", "socat -u TCP6:[" + SERVER6 + "]:5109 - | sha256sum");
+            assertEquals(0, r.code, r.err);
+            assertEquals(sha256(down), r.out.trim().split("\\s+")[0]);
+        } finally {
+            source.destroyForcibly();
         }
     }
 
