@@ -89,67 +89,28 @@ class TcpTapIT {
 
     @Test
     void oneKibFromNamespaceArrivesWhole() throws Exception {
-        sendFromNamespace(1024, 5101);
+        sendFromNamespace(1024, 5101, false);
     }
 
     @Test
     void tenMibFromNamespaceArriveWhole() throws Exception {
-        sendFromNamespace(10 << 20, 5102);
+        sendFromNamespace(10 << 20, 5102, false);
     }
 
     @Test
     void tenMibFromHostServerArriveWholeInNamespace() throws Exception {
-        Path src = randomFile("down.bin", 10 << 20);
-        Process server = inNs("socat", "-u", "OPEN:" + src, "TCP-LISTEN:5103,bind=" + SERVER + ",reuseaddr");
-        try {
-            awaitListening(5103);
-            Result r = pasta("sh", "-c", "socat -u TCP:" + SERVER + ":5103 - | sha256sum");
-            assertEquals(0, r.code, r.err);
-            assertEquals(sha256(src), r.out.trim().split("\\s+")[0]);
-        } finally {
-            server.destroyForcibly();
-        }
+        receiveInNamespace(10 << 20, 5103, false);
     }
 
     @Test
     void oneKibFromHostServerArrivesWholeInNamespace() throws Exception {
-        Path src = randomFile("down1k.bin", 1024);
-        Process server = inNs("socat", "-u", "OPEN:" + src, "TCP-LISTEN:5104,bind=" + SERVER + ",reuseaddr");
-        try {
-            awaitListening(5104);
-            Result r = pasta("sh", "-c", "socat -u TCP:" + SERVER + ":5104 - | sha256sum");
-            assertEquals(0, r.code, r.err);
-            assertEquals(sha256(src), r.out.trim().split("\\s+")[0]);
-        } finally {
-            server.destroyForcibly();
-        }
+        receiveInNamespace(1024, 5104, false);
     }
 
     @Test
     void tenMibOverIpv6ArriveWholeBothWays() throws Exception {
-        Path up = randomFile("up6.bin", 10 << 20);
-        Path dst = dir.resolve("recv6.bin");
-        Process sink = inNs("socat", "-u", "TCP6-LISTEN:5108,bind=[" + SERVER6 + "],reuseaddr",
-                "OPEN:" + dst + ",creat,trunc");
-        try {
-            awaitListening(5108);
-            Result r = pasta("socat", "-u", "OPEN:" + up, "TCP6:[" + SERVER6 + "]:5108");
-            assertEquals(0, r.code, r.err);
-            assertTrue(sink.waitFor(TIMEOUT_S, TimeUnit.SECONDS), "server saw the end of the stream");
-            assertEquals(sha256(up), sha256(dst));
-        } finally {
-            sink.destroyForcibly();
-        }
-        Path down = randomFile("down6.bin", 10 << 20);
-        Process source = inNs("socat", "-u", "OPEN:" + down, "TCP6-LISTEN:5109,bind=[" + SERVER6 + "],reuseaddr");
-        try {
-            awaitListening(5109);
-            Result r = pasta("sh", "-c", "socat -u TCP6:[" + SERVER6 + "]:5109 - | sha256sum");
-            assertEquals(0, r.code, r.err);
-            assertEquals(sha256(down), r.out.trim().split("\\s+")[0]);
-        } finally {
-            source.destroyForcibly();
-        }
+        sendFromNamespace(10 << 20, 5108, true);
+        receiveInNamespace(10 << 20, 5109, true);
     }
 
     @Test
@@ -239,17 +200,41 @@ class TcpTapIT {
         return client.out;
     }
 
-    private void sendFromNamespace(int size, int port) throws Exception {
+    /** {@code socat} address of the sandbox's server, for listening and for connecting. */
+    private static String listen(int port, boolean v6) {
+        return v6 ? "TCP6-LISTEN:" + port + ",bind=[" + SERVER6 + "],reuseaddr"
+                : "TCP-LISTEN:" + port + ",bind=" + SERVER + ",reuseaddr";
+    }
+
+    private static String connect(int port, boolean v6) {
+        return v6 ? "TCP6:[" + SERVER6 + "]:" + port : "TCP:" + SERVER + ":" + port;
+    }
+
+    /** A client in pasta's namespace uploads {@code size} random bytes; the server on the host side gets them all. */
+    private void sendFromNamespace(int size, int port, boolean v6) throws Exception {
         Path src = randomFile("up" + port + ".bin", size);
         Path dst = dir.resolve("recv" + port + ".bin");
-        Process server = inNs("socat", "-u", "TCP-LISTEN:" + port + ",bind=" + SERVER + ",reuseaddr",
-                "OPEN:" + dst + ",creat,trunc");
+        Process server = inNs("socat", "-u", listen(port, v6), "OPEN:" + dst + ",creat,trunc");
         try {
             awaitListening(port);
-            Result r = pasta("socat", "-u", "OPEN:" + src, "TCP:" + SERVER + ":" + port);
+            Result r = pasta("socat", "-u", "OPEN:" + src, connect(port, v6));
             assertEquals(0, r.code, r.err);
             assertTrue(server.waitFor(TIMEOUT_S, TimeUnit.SECONDS), "server saw the end of the stream");
             assertEquals(sha256(src), sha256(dst));
+        } finally {
+            server.destroyForcibly();
+        }
+    }
+
+    /** A client in pasta's namespace downloads {@code size} random bytes from the host side, sha256 compared. */
+    private void receiveInNamespace(int size, int port, boolean v6) throws Exception {
+        Path src = randomFile("down" + port + ".bin", size);
+        Process server = inNs("socat", "-u", "OPEN:" + src, listen(port, v6));
+        try {
+            awaitListening(port);
+            Result r = pasta("sh", "-c", "socat -u " + connect(port, v6) + " - | sha256sum");
+            assertEquals(0, r.code, r.err);
+            assertEquals(sha256(src), r.out.trim().split("\\s+")[0]);
         } finally {
             server.destroyForcibly();
         }
