@@ -45,6 +45,8 @@ class TcpTapBulkIT {
     private static final String GEN = "openssl enc -aes-128-ctr -nosalt -K 000102030405060708090a0b0c0d0e0f"
             + " -iv 00000000000000000000000000000000 -in /dev/zero 2>/dev/null | head -c " + GIB;
     private static final String DIGEST = "openssl dgst -sha256 -r";
+    /** socat's read size for bulk transfers (its 8 KiB default makes the tools, not pasta, the bottleneck). */
+    private static final String SOCAT = "socat -b 262144";
     private static final Duration BULK = Duration.ofSeconds(90);
     private static final Duration SHORT = Duration.ofSeconds(20);
     private static final int CONNECTIONS = 1000;
@@ -89,10 +91,10 @@ class TcpTapBulkIT {
         int port = 5203;
         // the remote hashes what it receives; the namespace's command ends as soon as its last write returned,
         // which also ends pasta's command: the bytes still in flight must arrive all the same
-        try (Proc server = remote("server", "sh", "-c", "socat -u " + listen(port, false) + " - | " + DIGEST)) {
+        try (Proc server = remote("server", "sh", "-c", SOCAT + " -u " + listen(port, false) + " - | " + DIGEST)) {
             awaitRemoteListening(port);
             Proc.Result up = sb.user(BULK, "upload-and-exit", pasta, "--config-net", "--", "sh", "-c",
-                    GEN + " | socat -u - " + connect(port, false));
+                    GEN + " | " + SOCAT + " -u - " + connect(port, false));
             assertEquals(0, up.exit(), up.describe());
             Proc.Result got = server.await(BULK);
             assertEquals(0, got.exit(), got.describe());
@@ -115,10 +117,11 @@ class TcpTapBulkIT {
      * what it received: both ends see the same bytes, and the reply still arrives after the client's FIN.
      */
     private void uploadWithReply(int port, boolean v6) {
-        try (Proc server = remote("server", "socat", "-t", "30", listen(port, v6), "SYSTEM:" + DIGEST)) {
+        try (Proc server = remote("server", "socat", "-b", "262144", "-t", "30", listen(port, v6),
+                "SYSTEM:" + DIGEST)) {
             awaitRemoteListening(port);
             Proc.Result up = sb.user(BULK, "upload", pasta, "--config-net", "--", "sh", "-c",
-                    GEN + " | socat -t 30 - " + connect(port, v6));
+                    GEN + " | " + SOCAT + " -t 30 - " + connect(port, v6));
             assertEquals(0, up.exit(), up.describe());
             assertEquals(gibSha, hash(up.out()), "digest the remote computed, read back in the namespace"
                     + up.describe());
@@ -135,11 +138,11 @@ class TcpTapBulkIT {
     private void inboundToTPort(int port, boolean v6) {
         String listen = (v6 ? "TCP6-LISTEN:" : "TCP-LISTEN:") + port;
         try (Proc ns = sb.startUser("ns-server", pasta, "--config-net", "-t", "" + port, "--", "sh", "-c",
-                "socat -u " + listen + " - | " + DIGEST)) {
+                SOCAT + " -u " + listen + " - | " + DIGEST)) {
             awaitNamespaceListening(ns, port);
             String target = v6 ? "TCP6:[" + HOST6 + "]:" + port : "TCP:" + HOST4 + ":" + port;
             Proc.Result client = sb.root(BULK, "remote-client", sb.asRoot("remote", "sh", "-c",
-                    GEN + " | socat -u - " + target));
+                    GEN + " | " + SOCAT + " -u - " + target));
             assertEquals(0, client.exit(), client.describe());
             Proc.Result got = ns.await(BULK);
             assertEquals(0, got.exit(), got.describe());
