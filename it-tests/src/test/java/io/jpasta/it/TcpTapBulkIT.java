@@ -211,6 +211,44 @@ class TcpTapBulkIT {
         }
     }
 
+    @Test
+    void remoteClientOfTPortHalfClosesFirstAndStillReceivesTheReply() {
+        int port = 5222;
+        try (Proc ns = sb.startUser("ns-server", pasta, "--config-net", "-t", "" + port, "--", "socat", "-t", "10",
+                "TCP-LISTEN:" + port, "SYSTEM:" + DIGEST)) {
+            awaitNamespaceListening(ns, port);
+            Proc.Result c = sb.root(SHORT, "half-close-remote-client", sb.asRoot("remote", "sh", "-c",
+                    "printf 'sent before shutdown\\n' | socat -t 10 - TCP:" + HOST4 + ":" + port));
+            assertEquals(0, c.exit(), c.describe());
+            Proc.Result local = sb.root(SHORT, "digest", List.of("sh", "-c",
+                    "printf 'sent before shutdown\\n' | " + DIGEST));
+            assertEquals(hash(local.out()), hash(c.out()), "reply read after the client's shutdown" + c.describe());
+            Proc.Result r = ns.await(SHORT);
+            assertEquals(0, r.exit(), r.describe());
+        }
+    }
+
+    @Test
+    void namespaceServerHalfClosesFirstAndStillReceivesFromTheRemoteClient() throws IOException {
+        int port = 5223;
+        Path hello = Files.writeString(sb.work().resolve("hello-ns.txt"), "hello\n");
+        Path got = sb.work().resolve("got-ns.txt");
+        // as above with the roles swapped: the server in pasta's namespace sends and shuts down its sending side
+        // first (pasta's FIN toward the remote client is a shutdown of the host socket), then reads the reply
+        try (Proc ns = sb.startUser("ns-server", pasta, "--config-net", "-t", "" + port, "--", "socat", "-t", "10",
+                "TCP-LISTEN:" + port, "OPEN:" + hello + "!!CREATE:" + got)) {
+            awaitNamespaceListening(ns, port);
+            Proc.Result c = sb.root(SHORT, "half-closed-remote-client", sb.asRoot("remote", "socat", "-t", "10",
+                    "TCP:" + HOST4 + ":" + port,
+                    "SYSTEM:read l; echo got $l >&2; cat >/dev/null; echo sent after the FIN"));
+            assertEquals(0, c.exit(), c.describe());
+            assertTrue(c.err().contains("got hello"), "the server's data before its FIN" + c.describe());
+            Proc.Result r = ns.await(SHORT);
+            assertEquals(0, r.exit(), r.describe());
+            assertEquals("sent after the FIN\n", Files.readString(got), "the client's data after the server's FIN");
+        }
+    }
+
     // ---- --no-tcp ----
 
     @Test
