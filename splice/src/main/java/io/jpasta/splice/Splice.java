@@ -118,6 +118,7 @@ public final class Splice {
         if (hasRoom()) {
             return true;
         }
+        flows.alloc(FlowType.TCP_SPLICE); // fails, and so counts the refusal in the table's statistics as well
         refuseFull(accepted);
         return false;
     }
@@ -223,7 +224,7 @@ public final class Splice {
         } else if (rc == -EINPROGRESS) {
             settle(c);
         } else {
-            connectFailed(c);
+            connectFailed(c, false);
             return -1;
         }
         return i;
@@ -247,7 +248,7 @@ public final class Splice {
             if (s == 1 && (ev & EPOLLOUT) != 0 && (ev & (EPOLLERR | EPOLLHUP)) == 0 && io.socketError(fd) == 0) {
                 established(c);
             } else if ((ev & (EPOLLERR | EPOLLHUP)) != 0 || s == 1) {
-                connectFailed(c);
+                connectFailed(c, s == 0);
             }
             return;
         }
@@ -274,11 +275,19 @@ public final class Splice {
         settle(c);
     }
 
-    /** The target refused or the client left before we were connected: reset the client, drop everything. */
-    private void connectFailed(SpliceConn c) {
+    /**
+     * The target refused, or the client reset before we were connected ({@code clientGone}): reset the client, drop
+     * everything. A target the client left is reset too: its connect may have completed already, and an orderly
+     * close would show its server an empty but complete request instead of the client's reset.
+     */
+    private void connectFailed(SpliceConn c, boolean clientGone) {
         connectFailed++;
         io.abort(c.sock[0]);
-        io.close(c.sock[1]);
+        if (clientGone) {
+            io.abort(c.sock[1]);
+        } else {
+            io.close(c.sock[1]);
+        }
         c.sock[0] = c.sock[1] = -1;
         release(c);
     }
@@ -461,6 +470,9 @@ public final class Splice {
         flows.free(c.index);
         fullLogged = false;
         active--;
+        if (trace != null) {
+            trace.accept("Flow " + c.index + ": free");
+        }
     }
 
     private boolean takePipe(SpliceConn c, int side) {

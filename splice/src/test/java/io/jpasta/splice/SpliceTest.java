@@ -85,6 +85,18 @@ class SpliceTest {
     }
 
     @Test
+    void clientResetWhileConnectingResetsTheTargetToo() {
+        client.readable = 500;
+        int i = splice.open(client.fd, server.fd, false, 8080);
+        client.soError = ECONNRESET;
+        splice.onSocket(Splice.epollIndex(i, 0), client.fd, EPOLLERR | EPOLLHUP);
+        assertFalse(splice.isOpen(i));
+        assertTrue(server.aborted, "the server sees the client's reset, not an empty orderly request");
+        assertEquals(0, server.received);
+        assertEquals(0, flows.count());
+    }
+
+    @Test
     void immediateConnectErrorClosesBothAndReturnsMinusOne() {
         io.connectResult = -ECONNREFUSED;
         assertEquals(-1, splice.open(client.fd, server.fd, true, 9));
@@ -273,6 +285,7 @@ class SpliceTest {
         assertTrue(b.aborted);
         assertEquals(2, splice.refused);
         assertEquals(2, splice.tableFull);
+        assertEquals(2, flows.refusals(), "the table counts both refusals too");
         assertEquals(4, splice.active());
         assertEquals(1, debug.size(), "one debug line per episode of a full table, not one per refusal: " + debug);
         assertTrue(debug.getFirst().contains("Flow table full"), debug.getFirst());
