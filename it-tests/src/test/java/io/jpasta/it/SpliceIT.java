@@ -41,7 +41,14 @@ import org.junit.jupiter.api.Timeout;
  * The loopback bypass end to end: the built {@code dist/bin/pasta}, run as the unprivileged user {@code jpasta-test},
  * forwarding with {@code -t} from the host's loopback into the namespace and with {@code -T} from the namespace's
  * loopback to the host, checked with SHA-256 of what each end sent and received. Traffic stays on the loopback
- * interfaces of the host and of pasta's own namespace.
+ * interfaces of the host and of pasta's own namespace, so this class needs no sandbox: pasta runs in the test's own
+ * network namespace through {@link Proc} (its own process group, killed at the end; logs in
+ * {@code target/it-logs/SpliceIT}), and the test's sockets are the host's clients and servers.
+ *
+ * <p>Covered: sizes up to 1 GiB, a command that exits right after writing, 1000 concurrent connections, half-close
+ * each way in both directions with the data after the FIN checked, a server closing first, resets each way, port
+ * mappings, excludes, {@code ADDR/} binding for each family, {@code auto} both ways, a busy explicit port, and
+ * flow table exhaustion (a 4-flow table through {@code JPASTA_JAVA_OPTS=-Djpasta.flows=4}).
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class SpliceIT {
@@ -179,15 +186,12 @@ class SpliceIT {
     @Test
     void tClientHalfClosesFirstAndTheServerAnswersAfterItsFin() throws Exception {
         int port = freePort();
+        byte[] data = payload(4 << 20);
         Proc p = pasta("-t", "" + port, "--", "python3", peer(), "server", "echo-after-eof", "127.0.0.1", "" + port,
                 "0", ready("srv"));
         awaitReady("srv", p);
-        byte[] data = payload(4 << 20);
         try (Socket s = new Socket("127.0.0.1", port)) {
-            s.setSoTimeout((int) DEADLINE_MS);
-            s.getOutputStream().write(data);
-            s.shutdownOutput();
-            assertArrayEquals(data, s.getInputStream().readAllBytes(), "echo sent after our FIN");
+            sendHalfCloseAndExpectEcho(s, data);
         }
         Proc.Result r = p.await(DEADLINE);
         assertTrue(r.out().contains("echoed " + data.length), r.describe());
@@ -196,38 +200,29 @@ class SpliceIT {
     @Test
     void tServerHalfClosesFirstAndStillReadsWhatTheClientSendsAfter() throws Exception {
         int port = freePort();
-        int size = 4 << 20;
+        byte[] data = payload(4 << 20);
         Proc p = pasta("-t", "" + port, "--", "python3", peer(), "server", "half-close-first", "127.0.0.1",
-                "" + port, "" + size, ready("srv"));
+                "" + port, "" + data.length, ready("srv"));
         awaitReady("srv", p);
-        byte[] data = payload(size);
         try (Socket s = new Socket("127.0.0.1", port)) {
-            s.setSoTimeout((int) DEADLINE_MS);
-            assertArrayEquals(data, s.getInputStream().readAllBytes(), "everything before the server's FIN");
-            s.getOutputStream().write(data); // the server's side is half-closed, not gone
-            s.shutdownOutput();
-            assertEquals(-1, s.getInputStream().read());
+            expectUntilFinThenSend(s, data);
+            assertEquals(-1, s.getInputStream().read(), "the server closes once it has read everything");
         }
         Proc.Result r = p.await(DEADLINE);
-        assertTrue(r.out().contains("got " + size + " " + hex(sha256(data))), r.describe());
+        assertTrue(r.out().contains("got " + data.length + " " + hex(sha256(data))), r.describe());
     }
 
     @Test
     void bigTClientHalfClosesFirstAndTheHostServerAnswersAfterItsFin() throws Exception {
-        int size = 4 << 20;
-        byte[] data = payload(size);
+        byte[] data = payload(4 << 20);
         try (ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            int port = server.getLocalPort();
-            server.setSoTimeout((int) DEADLINE_MS);
-            Proc p = pasta("-T", "" + port, "--", "python3", peer(), "client", "half-close-first", "127.0.0.1",
-                    "" + port, "" + size);
-            try (Socket s = server.accept()) {
-                s.setSoTimeout((int) DEADLINE_MS);
-                assertArrayEquals(data, s.getInputStream().readAllBytes(), "everything before the client's FIN");
-                s.getOutputStream().write(data);
+            Proc p = pasta("-T", "" + server.getLocalPort(), "--", "python3", peer(), "client", "half-close-first",
+                    "127.0.0.1", "" + server.getLocalPort(), "" + data.length);
+            try (Socket s = accept(server)) {
+                expectUntilFinThenSend(s, data);
             }
             Proc.Result r = p.await(DEADLINE);
-            assertTrue(r.out().contains("got " + size + " " + hex(sha256(data))), r.describe());
+            assertTrue(r.out().contains("got " + data.length + " " + hex(sha256(data))), r.describe());
         }
     }
 
@@ -235,15 +230,10 @@ class SpliceIT {
     void bigTHostServerHalfClosesFirstAndStillReadsWhatTheClientSendsAfter() throws Exception {
         byte[] data = payload(4 << 20);
         try (ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            int port = server.getLocalPort();
-            server.setSoTimeout((int) DEADLINE_MS);
-            Proc p = pasta("-T", "" + port, "--", "python3", peer(), "client", "echo-after-eof", "127.0.0.1",
-                    "" + port, "0");
-            try (Socket s = server.accept()) {
-                s.setSoTimeout((int) DEADLINE_MS);
-                s.getOutputStream().write(data);
-                s.shutdownOutput();
-                assertArrayEquals(data, s.getInputStream().readAllBytes(), "echo sent after our FIN");
+            Proc p = pasta("-T", "" + server.getLocalPort(), "--", "python3", peer(), "client", "echo-after-eof",
+                    "127.0.0.1", "" + server.getLocalPort(), "0");
+            try (Socket s = accept(server)) {
+                sendHalfCloseAndExpectEcho(s, data);
             }
             Proc.Result r = p.await(DEADLINE);
             assertTrue(r.out().contains("echoed " + data.length), r.describe());
@@ -324,10 +314,9 @@ class SpliceIT {
     void bigTClientResetReachesTheHostServer() throws Exception {
         try (ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             int port = server.getLocalPort();
-            server.setSoTimeout((int) DEADLINE_MS);
             Proc p = pasta("-T", "" + port, "--", "python3", peer(), "client", "reset", "127.0.0.1", "" + port,
                     "100000");
-            try (Socket s = server.accept()) {
+            try (Socket s = accept(server)) {
                 s.setSoTimeout((int) DEADLINE_MS);
                 endOfStreamOrReset(s.getInputStream());
             }
@@ -665,6 +654,31 @@ class SpliceIT {
         if (Poll.until(DEADLINE, () -> Files.exists(f) || !pasta.isAlive()) == null || !Files.exists(f)) {
             fail("peer " + name + " never listened:" + pasta.await(Duration.ZERO).describe());
         }
+    }
+
+    /** Our end when the peer answers after our FIN: sends {@code data}, half-closes, expects it all back. */
+    private static void sendHalfCloseAndExpectEcho(Socket s, byte[] data) throws IOException {
+        s.setSoTimeout((int) DEADLINE_MS);
+        s.getOutputStream().write(data);
+        s.shutdownOutput();
+        assertArrayEquals(data, s.getInputStream().readAllBytes(), "echo sent after our FIN");
+    }
+
+    /**
+     * Our end when the peer half-closes first: expects {@code data} and then its FIN, then sends {@code data} on our
+     * half, which must still carry it, and half-closes too.
+     */
+    private static void expectUntilFinThenSend(Socket s, byte[] data) throws IOException {
+        s.setSoTimeout((int) DEADLINE_MS);
+        assertArrayEquals(data, s.getInputStream().readAllBytes(), "everything before the peer's FIN");
+        s.getOutputStream().write(data);
+        s.shutdownOutput();
+    }
+
+    /** @return the next connection to {@code server}, waiting at most the deadline */
+    private static Socket accept(ServerSocket server) throws IOException {
+        server.setSoTimeout((int) DEADLINE_MS);
+        return server.accept();
     }
 
     /** The bytes every peer sends: 0, 1, ..., 250, 0, 1, ... */
