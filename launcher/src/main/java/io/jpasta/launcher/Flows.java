@@ -5,8 +5,8 @@ import io.jpasta.tap.flow.FlowTable;
 import java.util.SplittableRandom;
 
 /**
- * The one flow table all protocol handlers share (ICMP, TCP, UDP, spliced TCP), built on first use: at full capacity it is
- * about 13 MB of arrays, which a start that never sees a flow should not pay for.
+ * The one flow table all protocol handlers share (ICMP, TCP, UDP, spliced TCP), built on first use: at full
+ * capacity it is about 13 MB of arrays, which a start that never sees a flow should not pay for.
  */
 final class Flows {
     private Flows() {

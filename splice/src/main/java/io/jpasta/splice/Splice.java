@@ -203,11 +203,10 @@ public final class Splice {
         if (!takePipe(c, 0) || !takePipe(c, 1)) {
             putPipes(c);
             io.close(target);
-            io.close(accepted);
             c.clear();
             flows.free(i);
             fullLogged = false;
-            refused++;
+            refuse(accepted);
             return -1;
         }
         c.events = SPLICE_CONNECT;

@@ -398,7 +398,9 @@ class SpliceTest {
         io.pipeFails = true;
         assertEquals(-1, splice.open(client.fd, server.fd, false, 1));
         assertTrue(client.closed && server.closed);
+        assertTrue(client.aborted, "refused with a reset");
         assertEquals(0, splice.active());
+        assertEquals(0, flows.count(), "the flow was given back");
         assertEquals(1, splice.refused);
     }
 
