@@ -5,8 +5,8 @@ import io.jpasta.tap.flow.FlowTable;
 import java.util.SplittableRandom;
 
 /**
- * The one flow table all protocol handlers share (ICMP, TCP, UDP), built on first use: at full capacity it is
- * about 13 MB of arrays, which a start that never sees a flow should not pay for.
+ * The one flow table all protocol handlers share (ICMP, TCP, UDP, spliced TCP), built on first use: at full
+ * capacity it is about 13 MB of arrays, which a start that never sees a flow should not pay for.
  */
 final class Flows {
     private Flows() {
@@ -14,11 +14,25 @@ final class Flows {
 
     private static FlowTable table;
 
+    /**
+     * Capacity of the table: {@link FlowTable#CAPACITY} as pasta, unless the system property {@code jpasta.flows}
+     * asks for fewer (1 and up; {@code JPASTA_JAVA_OPTS=-Djpasta.flows=N} through the starter), so that tests can
+     * drive exhaustion from outside with a handful of connections.
+     */
+    static final String CAPACITY_PROPERTY = "jpasta.flows";
+
     /** @return the shared flow table; loop thread only */
     static FlowTable table() {
         if (table == null) {
-            table = new FlowTable(new SplittableRandom().nextLong());
+            int capacity = Integer.getInteger(CAPACITY_PROPERTY, FlowTable.CAPACITY);
+            capacity = Math.clamp(capacity, 1, FlowTable.CAPACITY);
+            table = new FlowTable(capacity, new SplittableRandom().nextLong());
         }
+        return table;
+    }
+
+    /** @return the shared flow table if something built it already, else null (for statistics) */
+    static FlowTable built() {
         return table;
     }
 }

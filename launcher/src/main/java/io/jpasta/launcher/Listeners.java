@@ -8,11 +8,14 @@ import io.jpasta.netns.sys.Linux;
 import io.jpasta.netns.sys.Sys;
 import io.jpasta.splice.SocketPool;
 import io.jpasta.splice.Splice;
+import io.jpasta.tap.flow.Inany;
+import io.jpasta.tap.flow.Pif;
 
 import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -68,8 +71,6 @@ public final class Listeners {
     }
 
     static final int BACKLOG = 4096;
-    /** Spliced connections open at once: each holds two sockets and four pipe ends. */
-    static final int SPLICE_CAPACITY = 16384;
     /** Connections accepted per listener event before giving other events a turn (level-triggered: we return). */
     static final int ACCEPT_BATCH = 64;
     static final long SCAN_INTERVAL_NS = 1_000_000_000L;
@@ -121,6 +122,9 @@ public final class Listeners {
         this.freebind = freebind;
         if (Log.trace) {
             splice.trace = Log::trace;
+        }
+        if (Log.debug) {
+            splice.debug = Log::debug;
         }
         this.nsPool = new SocketPool((v6, count, out) -> nsd.sockets(v6 ? Linux.AF_INET6 : Linux.AF_INET, SOCK_TYPE,
                 0, count, 0, 0, null, out));
@@ -232,9 +236,8 @@ public final class Listeners {
                     continue;
                 }
             }
-            if (!splice.hasRoom()) {
-                splice.refuse(a);
-                continue;
+            if (!splice.admit(a)) {
+                continue; // the flow table is full: reset, counted and logged by splice
             }
             int t = where[index] == HOST ? nsPool.take(v6)
                     : Sys.socket(v6 ? Linux.AF_INET6 : Linux.AF_INET, SOCK_TYPE, 0);
@@ -242,11 +245,11 @@ public final class Listeners {
                 splice.refuse(a);
                 continue;
             }
-            int i = splice.open(a, t, v6, target[index]);
-            if (Log.trace) {
-                Log.trace("splice " + i + ": " + (where[index] == HOST ? "-t" : "-T") + " port " + lport[index]
-                        + " -> " + (v6 ? "[::1]:" : "127.0.0.1:") + target[index]);
-            }
+            boolean in4 = sa.getShort(0) == Linux.AF_INET;
+            long peerHi = in4 ? Inany.V4_HI : be64(sa, 8);
+            long peerLo = in4 ? Inany.v4Lo(be32(sa, 4)) : be64(sa, 16);
+            splice.open(a, t, v6, target[index], where[index] == HOST ? Pif.HOST : Pif.SPLICE, peerHi, peerLo,
+                    Short.toUnsignedInt(be16(sa, 2)), lport[index]);
         }
         if (where[index] == HOST) {
             nsPool.refillIfLow();
@@ -464,6 +467,22 @@ public final class Listeners {
             }
         }
         return b.get(8 + 15) == 1;
+    }
+
+    // struct sockaddr fields are in network byte order; our buffers are in native order
+    private static short be16(ByteBuffer b, int off) {
+        short v = b.getShort(off);
+        return b.order() == ByteOrder.BIG_ENDIAN ? v : Short.reverseBytes(v);
+    }
+
+    private static int be32(ByteBuffer b, int off) {
+        int v = b.getInt(off);
+        return b.order() == ByteOrder.BIG_ENDIAN ? v : Integer.reverseBytes(v);
+    }
+
+    private static long be64(ByteBuffer b, int off) {
+        long v = b.getLong(off);
+        return b.order() == ByteOrder.BIG_ENDIAN ? v : Long.reverseBytes(v);
     }
 
     /** @return true if the struct sockaddr_in6 in {@code b} holds an IPv4-mapped address (::ffff:a.b.c.d) */

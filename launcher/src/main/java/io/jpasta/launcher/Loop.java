@@ -124,6 +124,12 @@ final class Loop {
     void logStats() {
         if (statsFd >= 0) {
             Log.info(tap.statsText(tapFramesIn, tapBytesIn));
+            if (splice != null) {
+                Log.info(splice.statsText());
+            }
+            if (Flows.built() != null) {
+                Log.info(Flows.built().statsText());
+            }
         }
     }
 

@@ -15,7 +15,6 @@ import io.jpasta.tcp.SysTcpSocks;
 import io.jpasta.tcp.Tcp;
 import io.jpasta.tap.fwd.PortRules;
 import io.jpasta.tap.wire.MacAddr;
-import io.jpasta.splice.FlowSlots;
 import io.jpasta.splice.NativeSpliceIo;
 import io.jpasta.splice.Splice;
 import io.jpasta.netns.NsQuit;
@@ -160,7 +159,7 @@ public final class Main {
         Log.debug("loop ready");
 
         // -t/-T listeners and their spliced connections, bound before the command starts (issue 6)
-        Splice splice = new Splice(new NativeSpliceIo(loop.epoll()), new FlowSlots.FreeSlots(Listeners.SPLICE_CAPACITY));
+        Splice splice = new Splice(new NativeSpliceIo(loop.epoll()), Flows::table);
         Listeners listeners = new Listeners(nsd, loop.epoll(), splice, ports(opt.tcpPorts(), "-t"),
                 ports(opt.tcpNs(), "-T"), opt.freebind());
         // non-loopback clients of -t ports take the tap path, with their source address preserved (issue 5)

@@ -24,12 +24,24 @@ import static io.jpasta.splice.SpliceConn.finSent;
 import static io.jpasta.splice.SpliceConn.gone;
 import static io.jpasta.splice.SpliceConn.outWait;
 
+import io.jpasta.tap.flow.FlowTable;
+import io.jpasta.tap.flow.FlowType;
+import io.jpasta.tap.flow.Inany;
+import io.jpasta.tap.flow.Pif;
+
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
 /**
- * The spliced connections: their table, their pipes, and the state machine that moves data between the two sockets
+ * The spliced connections: their flows, their pipes, and the state machine that moves data between the two sockets
  * of each without copying it into the JVM (theory of operation in {@code package-info.java}).
  *
- * <p>Single-threaded: every method runs on the loop thread. The epoll index of side {@code s} of connection
- * {@code i} is {@code i << 1 | s} ({@link #epollIndex}).
+ * <p>Each connection is a flow of type {@link FlowType#TCP_SPLICE} in the shared {@link FlowTable}, so that one
+ * capacity bounds tap, ICMP and spliced flows together; its index is the flow index, and its per-connection state
+ * sits in {@link SpliceConn} objects indexed by it. The epoll index of side {@code s} of connection {@code i} is the
+ * flow side index {@code i * 2 + s} ({@link #epollIndex}, {@link FlowTable#sidx}).
+ *
+ * <p>Single-threaded: every method runs on the loop thread.
  */
 public final class Splice {
     /** Largest pipe we ask for; the kernel may grant less (fs.pipe-max-size, per-user pipe page limits). */
@@ -40,35 +52,87 @@ public final class Splice {
     static final int ROUNDS = 16;
     static final int READ_FLAGS = SPLICE_F_MOVE | SPLICE_F_NONBLOCK;
     static final int WRITE_FLAGS = SPLICE_F_MOVE | SPLICE_F_NONBLOCK;
+    private static final int LOOPBACK4 = 0x7f00_0001;
 
     private final SpliceIo io;
-    private final FlowSlots slots;
-    private final SpliceConn[] conns;
+    private final Supplier<FlowTable> flowTable;
+    /** The shared flow table and our objects by flow index, made on first use (the table is large). */
+    private FlowTable flows;
+    private SpliceConn[] conns;
     private final int[] poolR = new int[PIPE_POOL], poolW = new int[PIPE_POOL], poolSize = new int[PIPE_POOL];
     private final int[] pipeOut = new int[3];
     private int pooled;
     private int active;
 
     /** Receives one line per state change when tracing; null when off (the default: costs one field load). */
-    public java.util.function.Consumer<String> trace;
+    public Consumer<String> trace;
+    /** Receives rare conditions worth a debug line (the flow table ran full); null when off. */
+    public Consumer<String> debug;
+    /** True once the table-full condition was logged, until a flow is freed again: one line per episode. */
+    private boolean fullLogged;
 
-    /** Counters, for --stats, the control socket and tests. */
-    public long opened, refused, connectFailed, resets, closed;
+    /**
+     * Counters, for --stats, the control socket and tests: {@code refused} counts every accepted connection we
+     * reset without splicing it, {@code tableFull} those of them refused because the flow table was full.
+     */
+    public long opened, refused, tableFull, connectFailed, resets, closed;
 
-    public Splice(SpliceIo io, FlowSlots slots) {
+    /** @param flowTable the shared flow table, asked for on first use */
+    public Splice(SpliceIo io, Supplier<FlowTable> flowTable) {
         this.io = io;
-        this.slots = slots;
-        conns = new SpliceConn[slots.capacity()];
+        this.flowTable = flowTable;
     }
 
-    /** @return the epoll index of side {@code side} of connection {@code conn} */
+    /** Over a table of its own, or one the caller shares with other flows (tests). */
+    public Splice(SpliceIo io, FlowTable flows) {
+        this(io, () -> flows);
+    }
+
+    private FlowTable flows() {
+        if (flows == null) {
+            flows = flowTable.get();
+            conns = new SpliceConn[flows.capacity()];
+        }
+        return flows;
+    }
+
+    /** @return the epoll index of side {@code side} of connection {@code conn}: its flow side index */
     public static int epollIndex(int conn, int side) {
-        return conn << 1 | side;
+        return FlowTable.sidx(conn, side);
     }
 
-    /** @return true if a new connection would get a slot (checked before taking a socket from a pool) */
+    /** @return true if a new connection would get a flow (checked before taking a socket from a pool) */
     public boolean hasRoom() {
-        return active < slots.capacity();
+        FlowTable t = flows();
+        return t.count() < t.capacity();
+    }
+
+    /**
+     * Checks, before the caller spends a socket on it, that an accepted connection can get a flow; if the shared
+     * flow table is full, refuses it: resets it (SO_LINGER 0), counts it, and logs the first refusal of each
+     * episode at debug level.
+     *
+     * @return true if it may be {@link #open opened}, false if it was refused and closed
+     */
+    public boolean admit(int accepted) {
+        if (hasRoom()) {
+            return true;
+        }
+        flows.alloc(FlowType.TCP_SPLICE); // fails, and so counts the refusal in the table's statistics as well
+        refuseFull(accepted);
+        return false;
+    }
+
+    private void refuseFull(int accepted) {
+        tableFull++;
+        refuse(accepted);
+        if (!fullLogged) {
+            fullLogged = true;
+            if (debug != null) {
+                debug.accept("Flow table full (" + flows.count() + " flows, " + active
+                        + " spliced): refusing loopback connections");
+            }
+        }
     }
 
     /** @return connections open now */
@@ -81,9 +145,9 @@ public final class Splice {
         return active > 0;
     }
 
-    /** Refuses an accepted socket for want of a slot: closes it and counts it. */
+    /** Refuses an accepted socket (no flow, no socket for the other side): resets it and counts it. */
     public void refuse(int fd) {
-        io.close(fd);
+        io.abort(fd);
         refused++;
     }
 
@@ -96,20 +160,38 @@ public final class Splice {
         }
     }
 
+    /** Like {@link #open(int, int, boolean, int, int, long, long, int, int)} with no addresses for the flow. */
+    public int open(int accepted, int target, boolean v6, int port) {
+        return open(accepted, target, v6, port, Pif.HOST, 0, 0, 0, 0);
+    }
+
     /**
      * Starts splicing {@code accepted} (side 0) with {@code target} (side 1, a fresh unconnected socket of the
      * right family), connecting the target to loopback {@code port}. Both sockets belong to the connection from now
-     * on: on any failure they are closed here.
+     * on: on any failure they are closed here. The flow's sides record, for statistics and logs, the client and
+     * listening port on side 0 and the loopback target on side 1; neither is hashed (nothing looks spliced flows up
+     * by address).
      *
-     * @return the connection's index, or -1 if it was refused (no slot, no pipe) or the connect failed at once
+     * @param pif        where the accepted socket lives: {@link Pif#HOST} for {@code -t}, {@link Pif#SPLICE} for
+     *                   {@code -T}; the target is on the other one
+     * @param peerHi     the client's address ({@link Inany} form)
+     * @param peerLo     the client's address ({@link Inany} form)
+     * @param peerPort   the client's port
+     * @param listenPort the port it connected to
+     * @return the connection's (flow) index, or -1 if it was refused (flow table full, no pipe) or the connect
+     *         failed at once
      */
-    public int open(int accepted, int target, boolean v6, int port) {
-        int i = slots.allocate();
-        if (i < 0) {
+    public int open(int accepted, int target, boolean v6, int port, int pif, long peerHi, long peerLo, int peerPort,
+                    int listenPort) {
+        int i = flows().alloc(FlowType.TCP_SPLICE);
+        if (i == FlowTable.NONE) {
             io.close(target);
-            refuse(accepted);
+            refuseFull(accepted);
             return -1;
         }
+        flows.side(i, 0, pif, peerHi, peerLo, peerPort, v6 ? 0 : Inany.V4_HI, v6 ? 0 : Inany.v4Lo(0), listenPort);
+        flows.side(i, 1, pif == Pif.HOST ? Pif.SPLICE : Pif.HOST, 0, v6 ? 1 : Inany.v4Lo(LOOPBACK4), port,
+                0, v6 ? 0 : Inany.v4Lo(0), 0);
         SpliceConn c = conns[i];
         if (c == null) {
             c = conns[i] = new SpliceConn(i);
@@ -121,15 +203,18 @@ public final class Splice {
         if (!takePipe(c, 0) || !takePipe(c, 1)) {
             putPipes(c);
             io.close(target);
-            io.close(accepted);
             c.clear();
-            slots.release(i);
-            refused++;
+            flows.free(i);
+            fullLogged = false;
+            refuse(accepted);
             return -1;
         }
         c.events = SPLICE_CONNECT;
         active++;
         opened++;
+        if (trace != null) {
+            trace.accept(flowText(i));
+        }
         io.tune(accepted);
         io.tune(target);
         int rc = io.connectLoopback(target, v6, port);
@@ -138,7 +223,7 @@ public final class Splice {
         } else if (rc == -EINPROGRESS) {
             settle(c);
         } else {
-            connectFailed(c);
+            connectFailed(c, false);
             return -1;
         }
         return i;
@@ -154,7 +239,7 @@ public final class Splice {
     public void onSocket(int epollIndex, int fd, int ev) {
         int s = epollIndex & 1;
         int i = epollIndex >>> 1;
-        SpliceConn c = i < conns.length ? conns[i] : null;
+        SpliceConn c = conns != null && i < conns.length ? conns[i] : null;
         if (c == null || !c.inUse() || c.sock[s] != fd) {
             return;
         }
@@ -162,7 +247,7 @@ public final class Splice {
             if (s == 1 && (ev & EPOLLOUT) != 0 && (ev & (EPOLLERR | EPOLLHUP)) == 0 && io.socketError(fd) == 0) {
                 established(c);
             } else if ((ev & (EPOLLERR | EPOLLHUP)) != 0 || s == 1) {
-                connectFailed(c);
+                connectFailed(c, s == 0);
             }
             return;
         }
@@ -189,11 +274,19 @@ public final class Splice {
         settle(c);
     }
 
-    /** The target refused or the client left before we were connected: reset the client, drop everything. */
-    private void connectFailed(SpliceConn c) {
+    /**
+     * The target refused, or the client reset before we were connected ({@code clientGone}): reset the client, drop
+     * everything. A target the client left is reset too: its connect may have completed already, and an orderly
+     * close would show its server an empty but complete request instead of the client's reset.
+     */
+    private void connectFailed(SpliceConn c, boolean clientGone) {
         connectFailed++;
         io.abort(c.sock[0]);
-        io.close(c.sock[1]);
+        if (clientGone) {
+            io.abort(c.sock[1]);
+        } else {
+            io.close(c.sock[1]);
+        }
         c.sock[0] = c.sock[1] = -1;
         release(c);
     }
@@ -373,8 +466,12 @@ public final class Splice {
     private void release(SpliceConn c) {
         putPipes(c);
         c.clear();
-        slots.release(c.index);
+        flows.free(c.index);
+        fullLogged = false;
         active--;
+        if (trace != null) {
+            trace.accept("Flow " + c.index + ": free");
+        }
     }
 
     private boolean takePipe(SpliceConn c, int side) {
@@ -414,8 +511,50 @@ public final class Splice {
 
     /** @return a one-line description of connection {@code i}'s state, for debugging */
     public String describe(int i) {
-        SpliceConn c = i < conns.length ? conns[i] : null;
-        return c == null ? "splice " + i + ": free" : c.toString();
+        SpliceConn c = conns != null && i < conns.length ? conns[i] : null;
+        return c == null || !c.inUse() ? "splice flow " + i + ": free" : c.toString();
+    }
+
+    /**
+     * @return flow {@code i} as pasta's flow log has it: {@code "Flow 3 (TCP (spliced)): HOST [127.0.0.1]:40000 ->
+     *         [0.0.0.0]:8080 => SPLICE [127.0.0.1]:8080"}
+     */
+    public String flowText(int i) {
+        int s0 = FlowTable.sidx(i, 0), s1 = FlowTable.sidx(i, 1);
+        return "Flow " + i + " (" + FlowType.name(flows.type(i)) + "): " + Pif.name(flows.pif(s0)) + " "
+                + endpoint(flows.eAddrHi(s0), flows.eAddrLo(s0), flows.ePort(s0)) + " -> "
+                + endpoint(flows.oAddrHi(s0), flows.oAddrLo(s0), flows.oPort(s0)) + " => "
+                + Pif.name(flows.pif(s1)) + " " + endpoint(flows.eAddrHi(s1), flows.eAddrLo(s1), flows.ePort(s1));
+    }
+
+    private static String endpoint(long hi, long lo, int port) {
+        if (Inany.isV4(hi, lo)) {
+            int a = Inany.v4(lo);
+            return "[" + (a >>> 24) + "." + (a >>> 16 & 255) + "." + (a >>> 8 & 255) + "." + (a & 255) + "]:" + port;
+        }
+        int[] g = new int[8];
+        int run = -1, runLen = 1; // longest run of zero groups, compressed to "::" (RFC 5952 §4.2)
+        for (int k = 0, start = -1; k < 8; k++) {
+            g[k] = (int) ((k < 4 ? hi : lo) >>> (48 - 16 * (k & 3)) & 0xffff);
+            start = g[k] == 0 ? (start < 0 ? k : start) : -1;
+            if (start >= 0 && k - start + 1 > runLen) {
+                run = start;
+                runLen = k - start + 1;
+            }
+        }
+        StringBuilder sb = new StringBuilder("[");
+        for (int k = 0; k < 8; k++) {
+            if (k == run) {
+                sb.append("::");
+                k += runLen - 1;
+                continue;
+            }
+            if (k > 0 && k != run + runLen) {
+                sb.append(':');
+            }
+            sb.append(Integer.toHexString(g[k]));
+        }
+        return sb.append("]:").append(port).toString();
     }
 
     /** @return bytes moved so far from side {@code side} of connection {@code i} to its other side */
@@ -425,7 +564,13 @@ public final class Splice {
 
     /** @return true if connection {@code i} is open */
     public boolean isOpen(int i) {
-        return i < conns.length && conns[i] != null && conns[i].inUse();
+        return conns != null && i < conns.length && conns[i] != null && conns[i].inUse();
+    }
+
+    /** @return the counters as one line for {@code --stats} */
+    public String statsText() {
+        return "splice  opened " + opened + ", active " + active + ", closed " + closed + ", refused " + refused
+                + " (flow table full " + tableFull + "), connect failed " + connectFailed + ", resets " + resets;
     }
 
     /** @return the raw state bits of connection {@code i} ({@code SpliceConn} constants), for tests */

@@ -94,7 +94,7 @@ final class SpliceConn {
 
     @Override
     public String toString() {
-        StringBuilder sb = new StringBuilder("splice ").append(index).append(':');
+        StringBuilder sb = new StringBuilder("splice flow ").append(index).append(':');
         String[] names = {"SPLICE_CONNECT", "SPLICE_ESTABLISHED", "OUT_WAIT_0", "OUT_WAIT_1", "FIN_RCVD_0",
                 "FIN_RCVD_1", "FIN_SENT_0", "FIN_SENT_1", "GONE_0", "GONE_1", "CORKED_0", "CORKED_1", "DIRTY_0",
                 "DIRTY_1", "FLUSHED_AFTER_GONE"};

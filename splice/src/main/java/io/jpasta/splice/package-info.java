@@ -33,8 +33,17 @@
  * other side, which is then closed normally; if nothing was owed, the other side gets a RST (SO_LINGER 0) so that
  * the reset propagates.
  *
- * <p>Limits: the table has a fixed number of slots ({@link io.jpasta.splice.FlowSlots}, the seam to the shared flow
- * table); when it is full, or no pipe can be made, the accepted socket is closed and counted as refused. After a
+ * <p>Flows: every spliced connection is a flow of type {@code TCP_SPLICE} in the flow table the tap's TCP and ICMP
+ * flows use too ({@link io.jpasta.tap.flow.FlowTable}), so its capacity (128k - 1) bounds them all together. Side 0
+ * records the client and the listening port (pif {@code HOST} for {@code -t}, {@code SPLICE} for {@code -T}), side 1
+ * the loopback target on the other side; neither is hashed, as nothing looks a spliced flow up by address. The flow
+ * index is the connection's index, the epoll index of its sockets is the flow side index, and trace logs name the
+ * flow ({@code "Flow 3 (TCP (spliced)): HOST [127.0.0.1]:40000 -> [0.0.0.0]:8080 => SPLICE [127.0.0.1]:8080"}).
+ *
+ * <p>Limits: when the flow table is full the listener resets the accepted socket (SO_LINGER 0) before it spends a
+ * socket on the other side; the refusal is counted ({@code --stats}: "refused (flow table full N)") and the first one
+ * of each episode is logged at debug level. When no pipe or no socket for the other side can be made, the accepted
+ * socket is reset and counted as refused too. After a
  * failure on one side with data still owed to the other, the surviving socket is closed with close(2) after
  * draining the pipe: bytes still in its send queue are delivered unless its peer also left data unread.
  *

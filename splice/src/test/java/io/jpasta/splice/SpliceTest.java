@@ -2,6 +2,7 @@ package io.jpasta.splice;
 
 import static io.jpasta.netns.sys.Errno.ECONNREFUSED;
 import static io.jpasta.netns.sys.Errno.ECONNRESET;
+import static io.jpasta.netns.sys.Errno.EINPROGRESS;
 import static io.jpasta.netns.sys.Errno.EPIPE;
 import static io.jpasta.netns.sys.Linux.EPOLLERR;
 import static io.jpasta.netns.sys.Linux.EPOLLHUP;
@@ -17,11 +18,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jpasta.tap.flow.FlowTable;
+import io.jpasta.tap.flow.FlowType;
+import io.jpasta.tap.flow.Inany;
+import io.jpasta.tap.flow.Pif;
+
+import java.util.ArrayList;
+import java.util.List;
+
 import org.junit.jupiter.api.Test;
 
 class SpliceTest {
     private final FakeIo io = new FakeIo();
-    private final Splice splice = new Splice(io, new FlowSlots.FreeSlots(4));
+    private final FlowTable flows = new FlowTable(4, 1);
+    private final Splice splice = new Splice(io, flows);
     private final FakeIo.Sock client = io.sock(), server = io.sock();
 
     /** Opens a connection from {@link #client} to {@link #server} and completes its connect. */
@@ -72,6 +82,18 @@ class SpliceTest {
         assertTrue(server.closed);
         assertEquals(1, splice.connectFailed);
         assertFalse(splice.busy());
+    }
+
+    @Test
+    void clientResetWhileConnectingResetsTheTargetToo() {
+        client.readable = 500;
+        int i = splice.open(client.fd, server.fd, false, 8080);
+        client.soError = ECONNRESET;
+        splice.onSocket(Splice.epollIndex(i, 0), client.fd, EPOLLERR | EPOLLHUP);
+        assertFalse(splice.isOpen(i));
+        assertTrue(server.aborted, "the server sees the client's reset, not an empty orderly request");
+        assertEquals(0, server.received);
+        assertEquals(0, flows.count());
     }
 
     @Test
@@ -252,11 +274,123 @@ class SpliceTest {
             assertTrue(splice.open(io.sock().fd, io.sock().fd, false, 1) >= 0);
         }
         assertFalse(splice.hasRoom());
+        List<String> debug = new ArrayList<>();
+        splice.debug = debug::add;
         FakeIo.Sock a = io.sock(), t = io.sock();
         assertEquals(-1, splice.open(a.fd, t.fd, false, 1));
         assertTrue(a.closed && t.closed);
-        assertEquals(1, splice.refused);
+        assertTrue(a.aborted, "the refused client sees a reset (SO_LINGER 0), not an orderly close");
+        FakeIo.Sock b = io.sock();
+        assertFalse(splice.admit(b.fd), "checked before a socket is spent on the other side");
+        assertTrue(b.aborted);
+        assertEquals(2, splice.refused);
+        assertEquals(2, splice.tableFull);
+        assertEquals(2, flows.refusals(), "the table counts both refusals too");
         assertEquals(4, splice.active());
+        assertEquals(1, debug.size(), "one debug line per episode of a full table, not one per refusal: " + debug);
+        assertTrue(debug.getFirst().contains("Flow table full"), debug.getFirst());
+    }
+
+    @Test
+    void theTableIsSharedWithOtherFlowTypes() {
+        int tcp = flows.alloc(FlowType.TCP);
+        flows.alloc(FlowType.PING4);
+        flows.alloc(FlowType.TCP);
+        int i = connected();
+        assertEquals(FlowType.TCP_SPLICE, flows.type(i));
+        assertEquals(1, flows.count(FlowType.TCP_SPLICE));
+        FakeIo.Sock a = io.sock();
+        assertFalse(splice.admit(a.fd), "tap and ICMP flows use up the same capacity");
+        assertTrue(a.aborted);
+
+        flows.free(tcp);
+        FakeIo.Sock c2 = io.sock(), s2 = io.sock();
+        List<String> debug = new ArrayList<>();
+        splice.debug = debug::add;
+        assertTrue(splice.admit(c2.fd));
+        int j = splice.open(c2.fd, s2.fd, false, 2);
+        assertEquals(tcp, j, "the freed TCP flow's index serves the spliced connection");
+        assertEquals(4, flows.count());
+    }
+
+    @Test
+    void flowSidesRecordClientListenerAndTarget() {
+        List<String> trace = new ArrayList<>();
+        splice.trace = trace::add;
+        int i = splice.open(client.fd, server.fd, false, 8080, Pif.HOST, Inany.V4_HI, Inany.v4Lo(0x7f000001),
+                40000, 9090);
+        int s0 = FlowTable.sidx(i, 0), s1 = FlowTable.sidx(i, 1);
+        assertEquals(Pif.HOST, flows.pif(s0));
+        assertEquals(40000, flows.ePort(s0));
+        assertEquals(9090, flows.oPort(s0));
+        assertEquals(Pif.SPLICE, flows.pif(s1));
+        assertEquals(8080, flows.ePort(s1));
+        assertEquals(Inany.v4Lo(0x7f000001), flows.eAddrLo(s1));
+        assertFalse(flows.isHashed(s0) || flows.isHashed(s1));
+        assertEquals("Flow " + i + " (TCP (spliced)): HOST [127.0.0.1]:40000 -> [0.0.0.0]:9090 => SPLICE "
+                + "[127.0.0.1]:8080", trace.getFirst());
+        assertEquals(FlowTable.sidx(i, 1), io.epollIndex.get(server.fd), "epoll index is the flow side index");
+
+        FakeIo.Sock c2 = io.sock(), s2 = io.sock();
+        int j = splice.open(c2.fd, s2.fd, true, 22, Pif.SPLICE, 0, 1, 50000, 2222);
+        assertEquals(Pif.HOST, flows.pif(FlowTable.sidx(j, 1)), "-T: the target is on the host");
+        assertEquals("Flow " + j + " (TCP (spliced)): SPLICE [::1]:50000 -> [::]:2222 => HOST [::1]:22",
+                splice.flowText(j));
+    }
+
+    @Test
+    void manyConnectionsLeaveNoFlowSocketOrPipeBehind() {
+        int maxIndex = 0;
+        for (int k = 0; k < 10_000; k++) {
+            FakeIo.Sock c = io.sock(), s = io.sock();
+            io.pipeFails = k % 7 == 6;
+            io.connectResult = k % 11 == 10 ? -ECONNREFUSED : -EINPROGRESS;
+            assertTrue(splice.admit(c.fd));
+            int i = splice.open(c.fd, s.fd, k % 2 == 0, 80);
+            if (i < 0) {
+                assertTrue(c.closed && s.closed, "refused at " + k);
+                continue;
+            }
+            maxIndex = Math.max(maxIndex, i);
+            splice.onSocket(Splice.epollIndex(i, 1), s.fd, EPOLLOUT);
+            c.readable = 1000;
+            s.readable = 10;
+            switch (k % 3) {
+                case 0 -> { // orderly close, client first
+                    c.eof = true;
+                    in(i, c, 0);
+                    s.eof = true;
+                    in(i, s, 1);
+                }
+                case 1 -> { // server resets
+                    s.readErr = ECONNRESET;
+                    in(i, s, 1);
+                    c.eof = true;
+                    in(i, c, 0);
+                }
+                default -> { // client resets with data owed to it
+                    s.readable = 500;
+                    c.room = 0;
+                    in(i, s, 1);
+                    c.soError = ECONNRESET;
+                    c.writeErr = ECONNRESET;
+                    splice.onSocket(Splice.epollIndex(i, 0), c.fd, EPOLLERR);
+                    if (splice.isOpen(i)) {
+                        s.eof = true;
+                        in(i, s, 1);
+                    }
+                }
+            }
+            assertFalse(splice.isOpen(i), "connection " + k + " still open: " + splice.describe(i));
+            assertTrue(c.closed && s.closed, "connection " + k + " left a socket open");
+        }
+        assertEquals(0, flows.count(), "every flow given back");
+        assertEquals(0, splice.active());
+        assertFalse(splice.busy());
+        assertTrue(maxIndex < 4, "indices are reused");
+        assertTrue(io.openPipes() / 2 <= Splice.PIPE_POOL, "pipes beyond the pool were closed: " + io.openPipes());
+        assertEquals(splice.opened, splice.closed + splice.connectFailed, "every opened connection ended once");
+        assertEquals(0, splice.tableFull);
     }
 
     @Test
@@ -264,7 +398,9 @@ class SpliceTest {
         io.pipeFails = true;
         assertEquals(-1, splice.open(client.fd, server.fd, false, 1));
         assertTrue(client.closed && server.closed);
+        assertTrue(client.aborted, "refused with a reset");
         assertEquals(0, splice.active());
+        assertEquals(0, flows.count(), "the flow was given back");
         assertEquals(1, splice.refused);
     }
 

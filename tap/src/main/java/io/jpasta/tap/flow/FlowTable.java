@@ -30,6 +30,7 @@ public final class FlowTable {
     private final int[] freeStack;
     private int freeTop;
     private int count;
+    private final int[] countOfType = new int[FlowType.COUNT];
     private long refusals;
 
     private final byte[] pif;
@@ -114,6 +115,7 @@ public final class FlowTable {
             hashed[s] = false;
         }
         count++;
+        countOfType[flowType]++;
         return flow;
     }
 
@@ -124,6 +126,7 @@ public final class FlowTable {
         }
         unhash(flow, 0);
         unhash(flow, 1);
+        countOfType[type[flow]]--;
         type[flow] = FlowType.FREE;
         freeStack[freeTop++] = flow;
         count--;
@@ -296,8 +299,24 @@ public final class FlowTable {
         return count;
     }
 
+    /** @return number of flows of type {@code flowType} in use */
+    public int count(int flowType) {
+        return countOfType[flowType];
+    }
+
     public int capacity() {
         return capacity;
+    }
+
+    /** @return one line for {@code --stats}: flows in use of the capacity, by type, and refusals */
+    public String statsText() {
+        StringBuilder sb = new StringBuilder("flows   ").append(count).append(" of ").append(capacity)
+                .append(" in use");
+        for (int t = FlowType.FREE + 1; t < FlowType.COUNT; t++) {
+            sb.append(t == FlowType.FREE + 1 ? ": " : ", ").append(FlowType.name(t)).append(' ')
+                    .append(countOfType[t]);
+        }
+        return sb.append(", refused (table full) ").append(refusals).toString();
     }
 
     /** @return allocations refused because the table was full */

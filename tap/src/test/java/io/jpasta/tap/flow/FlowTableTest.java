@@ -22,6 +22,23 @@ class FlowTableTest {
     }
 
     @Test
+    void countsByTypeFollowAllocAndFree() {
+        FlowTable t = new FlowTable(3, 7);
+        int a = t.alloc(FlowType.TCP);
+        t.alloc(FlowType.TCP_SPLICE);
+        t.alloc(FlowType.TCP_SPLICE);
+        assertEquals(FlowTable.NONE, t.alloc(FlowType.PING4));
+        assertEquals(1, t.count(FlowType.TCP));
+        assertEquals(2, t.count(FlowType.TCP_SPLICE));
+        assertEquals("flows   3 of 3 in use: TCP 1, TCP (spliced) 2, ICMP 0, ICMPv6 0, UDP 0, refused (table full) 1",
+                t.statsText());
+        t.free(a);
+        t.free(a);
+        assertEquals(0, t.count(FlowType.TCP), "freeing twice counts once");
+        assertEquals(2, t.count());
+    }
+
+    @Test
     void hashedSideIsFoundByItsKeyAndNotByAnother() {
         FlowTable t = new FlowTable(16, 42);
         int f = t.alloc(FlowType.TCP);
