@@ -113,6 +113,18 @@ class AddrMapIT {
         }
     }
 
+    @Test
+    void pingToTheMapHostLoopbackAddressIsAnsweredByTheHost() {
+        // nobody has 203.0.113.7: unmapped, the echo goes to the remote network and dies there
+        String ping = "ping -c 2 -W 2 203.0.113.7";
+        Proc.Result off = sb.user(RUN, "ping-unmapped", pasta, "--config-net", "--", "sh", "-c", ping);
+        assertNotEquals(0, off.exit(), "no reply without the mapping:" + off.describe());
+        Proc.Result on = sb.user(RUN, "ping-mapped", pasta, "--config-net", "--map-host-loopback", "203.0.113.7",
+                "--", "sh", "-c", ping);
+        assertEquals(0, on.exit(), "the host's loopback answers:" + on.describe());
+        assertTrue(on.out().contains("2 received"), on.describe());
+    }
+
     // ---- (b) --map-guest-addr ----
 
     @Test

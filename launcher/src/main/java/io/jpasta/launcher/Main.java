@@ -142,10 +142,15 @@ public final class Main {
         L2Services l2 = new L2Services(conf.tap(), new SplittableRandom(), Sys.monotonicNs(), Sys.realtimeNs());
         TapIo tap = new TapIo(tapFd, pcap, l2);
         Loop loop = new Loop(nsd, tapFd, quit, tap, commandMode);
+        // the documented address translations, shared by TCP and ICMP echo through the tap
+        AddrMap addrMap = addrMap(opt, conf.tap(), resolv);
+        if (Log.debug) {
+            Log.debug(addrMap.toString());
+        }
         // ICMP echo through ping sockets (udp module); the flow table is built on the first ICMP frame
         if (!tapless) {
             tap.icmp(new Icmp(conf.tap(), Flows::table,
-                    new SysPingSockets(loop.epoll()), Log::debug));
+                    new SysPingSockets(loop.epoll()), Log::debug, addrMap));
         }
         if (!opt.noTcp() && !tapless) {
             // TCP over the tap (issue 5): built on the first TCP frame
@@ -153,10 +158,6 @@ public final class Main {
             Tcp.logger = Log::trace;
             long tcpSecret = new SplittableRandom().nextLong();
             TapConf tapConf = conf.tap();
-            AddrMap addrMap = addrMap(opt, tapConf, resolv);
-            if (Log.debug) {
-                Log.debug(addrMap.toString());
-            }
             tap.tcp(() -> new Tcp(tapConf, Flows.table(), new SysTcpSocks(loop.epoll(), addrMap), tap, addrMap,
                     tcpSecret), addrMap);
         }
