@@ -141,6 +141,24 @@ class AddrMapIT {
         }
     }
 
+    // ---- the reverse direction: clients of -t ports on the host itself, through the tap ----
+
+    @Test
+    void tClientWithTheHostsOwnAddressAppearsAsTheMapGuestAddrAddress() {
+        assertEquals(literal("203.0.113.8"), inboundPeer("198.51.100.2", 5331, "--map-guest-addr", "203.0.113.8"));
+    }
+
+    @Test
+    void tClientWithTheHostsOwnAddressAppearsAsTheGatewayWithoutMapGuestAddr() {
+        assertEquals(literal("198.51.100.1"), inboundPeer("198.51.100.2", 5332));
+    }
+
+    @Test
+    void tClientOnHostLoopbackAppearsAsTheMapHostLoopbackAddress() {
+        assertEquals(literal("203.0.113.7"), inboundPeer("127.0.0.1", 5333, "--no-splice",
+                "--map-host-loopback", "203.0.113.7"));
+    }
+
     // ---- (c) --dns-forward / --dns-host ----
 
     @Test
@@ -206,6 +224,34 @@ class AddrMapIT {
     }
 
     // ---- helpers ----
+
+    /**
+     * Runs pasta with {@code -t port} and a one-shot server in its namespace that tells each client the address it
+     * sees, connects from the sandbox host's {@code clientAddr} until the server answers (pasta's listener accepts
+     * before the server in the namespace listens; bounded), and returns the address the namespace saw.
+     */
+    private InetAddress inboundPeer(String clientAddr, int port, String... options) {
+        List<String> argv = new ArrayList<>(List.of(pasta, "--config-net", "-t", Integer.toString(port)));
+        argv.addAll(List.of(options));
+        argv.addAll(List.of("--", "socat", "-T20", "TCP-LISTEN:" + port + ",reuseaddr",
+                "SYSTEM:echo peer=$SOCAT_PEERADDR"));
+        try (Proc ns = sb.startUser("inbound-" + port, argv.toArray(String[]::new))) {
+            String target = clientAddr.contains(":") ? "TCP6:[" + clientAddr + "]:" + port
+                    : "TCP4:" + clientAddr + ":" + port;
+            InetAddress[] seen = new InetAddress[1];
+            Duration took = Poll.until(RUN, () -> {
+                Proc.Result c = sb.root(SHORT, "inbound-client-" + port,
+                        sb.asRoot("host", "socat", "-t5", "-T5", "-u", target, "-"));
+                seen[0] = peerSeen(c.out());
+                return seen[0] != null || !ns.isAlive();
+            });
+            assertNotNull(took, "no answer from the namespace's server within " + RUN);
+            assertNotNull(seen[0], "the namespace's server answered nothing:" + ns.await(SHORT).describe());
+            Proc.Result r = ns.await(SHORT);
+            assertEquals(0, r.exit(), "pasta exits with the server's status:" + r.describe());
+            return seen[0];
+        }
+    }
 
     /**
      * Starts a one-shot server as root in {@code where} ("host" or "remote") on {@code addr:port} that answers with
