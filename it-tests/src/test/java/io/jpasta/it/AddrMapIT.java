@@ -189,6 +189,17 @@ class AddrMapIT {
             try (Proc server = serve("remote", "198.51.100.200", 5322)) {
                 exchange(server, "198.51.100.200", 5322, "198.51.100.2");
             }
+            // echo requests leave from -o too: answered while the remote routes 203.0.113.9 back, not after
+            String ping = "ping -c 1 -W 2 198.51.100.200";
+            Proc.Result routed = sb.user(RUN, "ping-o", pasta, "--config-net", "-o", "203.0.113.9", "--", "sh", "-c",
+                    ping);
+            assertEquals(0, routed.exit(), routed.describe());
+            root("remote", "ip", "route", "del", "203.0.113.9/32");
+            Proc.Result unrouted = sb.user(RUN, "ping-o-unrouted", pasta, "--config-net", "-o", "203.0.113.9", "--",
+                    "sh", "-c", ping);
+            assertNotEquals(0, unrouted.exit(), "the reply cannot come back to 203.0.113.9:" + unrouted.describe());
+            Proc.Result plain = sb.user(RUN, "ping-plain", pasta, "--config-net", "--", "sh", "-c", ping);
+            assertEquals(0, plain.exit(), "without -o the host's own address is the source:" + plain.describe());
         } finally {
             sb.root(SHORT, "cleanup", sb.asRoot("remote", "ip", "route", "del", "203.0.113.9/32"));
             sb.root(SHORT, "cleanup", sb.asRoot("host", "ip", "link", "del", "vx0"));

@@ -150,7 +150,7 @@ public final class Main {
         // ICMP echo through ping sockets (udp module); the flow table is built on the first ICMP frame
         if (!tapless) {
             tap.icmp(new Icmp(conf.tap(), Flows::table,
-                    new SysPingSockets(loop.epoll()), Log::debug, addrMap));
+                    new SysPingSockets(loop.epoll(), addrMap), Log::debug, addrMap));
         }
         if (!opt.noTcp() && !tapless) {
             // TCP over the tap (issue 5): built on the first TCP frame

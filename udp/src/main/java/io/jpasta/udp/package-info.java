@@ -23,7 +23,8 @@
  * <p>Requests go out unchanged through {@code sendto(2)} to the destination, or to where
  * {@link io.jpasta.tap.fwd.AddrMap} says it is on the host: the {@code --map-host-loopback} address (the gateway
  * unless {@code --no-map-gw}) is pinged on 127.0.0.1 or ::1, the {@code --map-guest-addr} address on the host's own
- * address, as current pasta does through its flow table (the 2023 pasta left ICMP alone). Replies are read into one buffer
+ * address, as current pasta does through its flow table (the 2023 pasta left ICMP alone). Ping sockets are bound
+ * to the {@code -o} address and the {@code --outbound-if4/6} interface of their family when given. Replies are read into one buffer
  * laid out as a frame (Ethernet, IPv4 or IPv6 header room, then the message), and completed in place: the echo
  * identifier set back to the guest's, an IP header from the destination the guest pinged to the guest's address
  * (IPv4: no options, identification 0, DF, TTL 255; IPv6: flow label 0, hop limit 255, as pasta), checksums
