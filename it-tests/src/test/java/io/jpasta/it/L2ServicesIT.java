@@ -1,7 +1,6 @@
 package io.jpasta.it;
 
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -13,22 +12,21 @@ import org.junit.jupiter.api.extension.TestWatcher;
 
 import java.io.IOException;
 import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -40,10 +38,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * from Debian run as the command inside pasta: busybox {@code udhcpc}, ISC {@code dhclient -6}, the kernel's own
  * SLAAC and iputils {@code arping}.
  *
- * <p>Every case runs the binary under test (system property {@code jpasta.pasta}, default
- * {@code <repo>/dist/bin/pasta}) as the unprivileged user {@code jpasta-test} in a sandbox built by
- * {@code scripts/sandbox} (the "host" has up0 198.51.100.2/30 and 2001:db8:1::2/64, gateways .1 and ::1), and
- * where the issue asks for it the same client under the reference {@code /usr/bin/pasta} on the same sandbox:
+ * <p>Every case runs the binary under test ({@link Pasta#underTest()}) as the unprivileged user {@code jpasta-test}
+ * in a sandbox built by {@code scripts/sandbox} ({@link Sandbox}: the "host" has up0 198.51.100.2/30 and
+ * 2001:db8:1::2/64, gateways .1 and ::1), and where the issue asks for it the same client under the reference
+ * ({@link Pasta#reference()}, Debian's {@code /usr/bin/pasta}) on the same sandbox:
  * what the clients were handed must be equal, except fields that legitimately differ (server identifiers, lease
  * start times, and the router's link-local address and MAC, which jpasta deliberately chooses otherwise).
  *
@@ -60,17 +58,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *       of it, jpasta splits it as the manual says; the tests use {@code -S} twice.)</li>
  * </ul>
  *
- * <p>Each run writes its output ({@code .log}) and a capture ({@code -p}, {@code .pcap}) into a directory per
- * test; the directory of a failed test is kept and printed, everything else is removed at the end.
+ * <p>Each run writes a capture ({@code -p}, {@code .pcap}) into a directory per test, and its output, like every
+ * process's, into the class's log directory ({@link Proc}); the directory of a failed test is copied there too
+ * ({@link Sandbox#keep}), everything else goes with the sandbox.
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 @ExtendWith(L2ServicesIT.KeepOnFailure.class)
 class L2ServicesIT {
-    static final String USER = "jpasta-test";
-    static final String SANDBOX = "l2it-" + ProcessHandle.current().pid();
-    static final Path REFERENCE = Path.of("/usr/bin/pasta");
-    /** Bound of one pasta run, enforced by {@code timeout} inside and by the test outside (plus a margin). */
-    static final int RUN_TIMEOUT_S = 40;
+    /** Bound of one pasta run: the whole process group is killed after it. */
+    static final Duration RUN_TIMEOUT = Duration.ofSeconds(40);
+    static final Duration TOOL_TIMEOUT = Duration.ofSeconds(20);
     /** jpasta's MAC on the tap unless {@code -M} (passt's fixed default since 2024). */
     static final String OUR_DEFAULT_MAC = "9a:55:9a:55:9a:55";
     static final String OTHER_MAC = "02:11:22:33:44:55";
@@ -83,42 +80,34 @@ class L2ServicesIT {
     /** Prefix of the lines our client scripts print, so the clients' own chatter never mixes in. */
     static final String ENV = "L2ENV ";
 
-    static Path repo;
-    static Path sandbox;
-    static Path pasta;
-    static Path work;
+    static Sandbox sb;
+    static String pasta;
     static Path udhcpcScript;
     static Path dhclientScript;
-    static boolean sandboxUp;
-    static volatile boolean anyFailed;
 
     Path testDir;
 
-    record Run(String label, int status, String output, Map<String, String> env) {
+    /** A pasta run: what it left, and the {@code KEY=value} lines the client scripts printed. */
+    record Run(String label, Proc.Result result, Map<String, String> env) {
+        int status() {
+            return result.exit();
+        }
+
+        /** @return stdout and stderr: the clients' messages go to either */
+        String output() {
+            return result.outAndErr();
+        }
+
         String describe() {
-            return label + " exited " + status + ":\n" + output;
+            return label + ":" + result.describe();
         }
     }
 
     @BeforeAll
     static void setUp() throws Exception {
-        Assumptions.assumeTrue(ProcessHandle.current().info().user().orElse("").equals("root"),
-                () -> skip("the sandbox needs root to create namespaces"));
-        for (String tool : new String[] {"/usr/sbin/ip", "/usr/bin/setpriv", "/usr/bin/timeout"}) {
-            Assumptions.assumeTrue(Files.isExecutable(Path.of(tool)), () -> skip(tool + " is missing"));
-        }
-        Assumptions.assumeTrue(sh(10, "id", USER).status() == 0, () -> skip("user " + USER + " does not exist"));
-        Path dist = Path.of(System.getProperty("jpasta.dist", "../dist")).toAbsolutePath().normalize();
-        repo = dist.getParent();
-        sandbox = repo.resolve("scripts/sandbox");
-        Assumptions.assumeTrue(Files.isExecutable(sandbox), () -> skip(sandbox + " is missing"));
-        pasta = Path.of(System.getProperty("jpasta.pasta", dist.resolve("bin/pasta").toString()))
-                .toAbsolutePath().normalize();
-        assertTrue(Files.isExecutable(pasta), pasta + " not built (scripts/build)");
-
-        work = Files.createTempDirectory("l2-it-",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxrwxrwx")));
-        Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxrwxrwx"));
+        requireTool("/usr/bin/timeout");
+        sb = Sandbox.create(L2ServicesIT.class.getSimpleName());
+        pasta = Pasta.underTest();
         // udhcpc exports one variable per option it got (and ip, mask...); keep only those, not the environment
         udhcpcScript = script("udhcpc.sh", """
                 #!/bin/sh
@@ -138,48 +127,20 @@ class L2ServicesIT {
                 exit 0
                 """.formatted(ENV));
 
-        Run v = sh(20, sandbox.toString(), "down", SANDBOX);
-        assertEquals(0, v.status(), v.describe());
-        sandboxUp = true;
-        // a run stopped from outside (SIGTERM) never reaches @AfterAll: remove the sandbox on the way out too
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            if (sandboxUp) {
-                try {
-                    sh(30, sandbox.toString(), "down", SANDBOX);
-                } catch (Exception e) {
-                    System.out.println("L2ServicesIT: sandbox down failed: " + e);
-                }
-            }
-        }));
-        Run up = sh(30, sandbox.toString(), "up", SANDBOX);
-        assertEquals(0, up.status(), up.describe());
-        Run version = sh(20, sandbox.toString(), "exec", SANDBOX, "user", pasta.toString(), "--version");
-        assertEquals(0, version.status(), USER + " cannot run " + pasta + ": " + version.describe());
+        Proc.Result version = sb.user(TOOL_TIMEOUT, "version", pasta, "--version");
+        assertEquals(0, version.exit(), Sandbox.TEST_USER + " cannot run " + pasta + ":" + version.describe());
     }
 
     @AfterAll
-    static void tearDown() throws Exception {
-        if (sandboxUp) {
-            sandboxUp = false;
-            Run down = sh(30, sandbox.toString(), "down", SANDBOX);
-            if (down.status() != 0) {
-                System.out.println("L2ServicesIT: sandbox down failed: " + down.describe());
-            }
-        }
-        if (work != null && Files.isDirectory(work)) {
-            if (anyFailed) {
-                System.out.println("L2ServicesIT: logs and captures of failed tests kept in " + work);
-            } else {
-                deleteTree(work);
-            }
+    static void tearDown() {
+        if (sb != null) {
+            sb.close();
         }
     }
 
     @BeforeEach
-    void testDir(TestInfo info) throws IOException {
-        testDir = work.resolve(info.getTestMethod().orElseThrow().getName());
-        Files.createDirectories(testDir);
-        Files.setPosixFilePermissions(testDir, PosixFilePermissions.fromString("rwxrwxrwx"));
+    void testDir(TestInfo info) {
+        testDir = sb.userDir(info.getTestMethod().orElseThrow().getName());
     }
 
     // --- DHCP ---
@@ -371,8 +332,9 @@ class L2ServicesIT {
         assertEquals(Set.of(OUR_DEFAULT_MAC), replyMacs(other, "198.51.100.77"), other.describe());
         // The system pasta of 2023 answers with the host's MAC by default (its manual says so): a deliberate
         // difference, jpasta follows later passt releases. Only printed, for the record.
-        if (Files.isExecutable(REFERENCE)) {
-            Run ref = pastaRun("reference", REFERENCE, List.of("--config-net"), arping());
+        Optional<String> reference = Pasta.referenceIfPresent();
+        if (reference.isPresent()) {
+            Run ref = pastaRun("reference", reference.get(), List.of("--config-net"), arping());
             System.out.println("L2ServicesIT: the system pasta answers ARP with " + replyMacs(ref)
                     + " by default, jpasta with " + replyMacs(ours));
         }
@@ -504,70 +466,43 @@ class L2ServicesIT {
 
     /** The reference run, or a skip (of the comparison only: ours has been checked) if there is none. */
     private Run referenceRun(String label, List<String> options, String script) throws Exception {
-        Assumptions.assumeTrue(Files.isExecutable(REFERENCE),
-                () -> skip(REFERENCE + " is missing: no comparison with the system pasta"));
-        return pastaRun(label, REFERENCE, options, script);
+        return pastaRun(label, Pasta.reference(), options, script);
     }
 
     /**
-     * Runs {@code binary -p PCAP options -- sh -c script} as the test user in the sandbox's host namespace,
-     * writes the output to {@code label.log} in the test's directory and collects the lines the client scripts
-     * printed.
+     * Runs {@code binary -p PCAP options -- sh -c script} as the test user in the sandbox's host namespace, with
+     * the capture in the test's directory, and collects the lines the client scripts printed.
      */
-    private Run pastaRun(String label, Path binary, List<String> options, String script) throws Exception {
-        List<String> argv = new ArrayList<>(List.of(sandbox.toString(), "exec", SANDBOX, "user",
-                "timeout", "-k", "3", String.valueOf(RUN_TIMEOUT_S), binary.toString(),
-                "-p", testDir.resolve(label + ".pcap").toString()));
+    private Run pastaRun(String label, String binary, List<String> options, String script) throws Exception {
+        List<String> argv = new ArrayList<>(List.of(binary, "-p", testDir.resolve(label + ".pcap").toString()));
         argv.addAll(options);
         argv.addAll(List.of("--", "sh", "-c", script));
-        Run raw = sh(RUN_TIMEOUT_S + 10, argv.toArray(String[]::new));
-        String log = String.join(" ", argv) + "\n" + raw.output();
-        Files.writeString(testDir.resolve(label + ".log"), log + "\nexit status " + raw.status() + "\n");
+        Proc.Result raw = sb.user(RUN_TIMEOUT, testDir.getFileName() + "-" + label, argv.toArray(String[]::new));
         Map<String, String> env = new TreeMap<>();
-        for (String line : raw.output().split("\n")) {
+        for (String line : raw.outAndErr().split("\n")) {
             if (line.startsWith(ENV) && line.indexOf('=') > 0) {
                 String kv = line.substring(ENV.length());
                 env.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
             }
         }
-        return new Run(label + " (" + binary + " " + String.join(" ", options) + ")", raw.status(), raw.output(),
-                env);
-    }
-
-    /** Runs a command with a deadline; on timeout kills it and what it started, by handle. */
-    private static Run sh(int timeoutS, String... argv) throws Exception {
-        Path out = Files.createTempFile("l2-it-out", ".txt");
-        try {
-            Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(out.toFile()).start();
-            if (!p.waitFor(timeoutS, TimeUnit.SECONDS)) {
-                p.descendants().forEach(ProcessHandle::destroyForcibly);
-                p.destroyForcibly();
-                p.waitFor(5, TimeUnit.SECONDS);
-                return new Run(String.join(" ", argv), -1, "timed out after " + timeoutS + " s\n"
-                        + Files.readString(out, StandardCharsets.UTF_8), Map.of());
-            }
-            return new Run(String.join(" ", argv), p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
-                    Map.of());
-        } finally {
-            Files.deleteIfExists(out);
-        }
+        return new Run(label + " (" + binary + " " + String.join(" ", options) + ")", raw, env);
     }
 
     private static Path script(String name, String text) throws IOException {
-        Path p = work.resolve(name);
+        Path p = sb.work().resolve(name);
         Files.writeString(p, text);
         Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
         return p;
     }
 
-    private static void requireUdhcpc() throws Exception {
+    private static void requireUdhcpc() {
         requireTool("/usr/bin/busybox");
-        Assumptions.assumeTrue(sh(10, "/usr/bin/busybox", "--list").output().lines().anyMatch("udhcpc"::equals),
-                () -> skip("busybox has no udhcpc"));
+        Proc.Result list = sb.root(TOOL_TIMEOUT, "busybox-list", List.of("/usr/bin/busybox", "--list"));
+        Sandbox.require(list.out().lines().anyMatch("udhcpc"::equals), "busybox has no udhcpc");
     }
 
     private static void requireTool(String tool) {
-        Assumptions.assumeTrue(Files.isExecutable(Path.of(tool)), () -> skip(tool + " is missing"));
+        Sandbox.require(Files.isExecutable(Path.of(tool)), tool + " is missing");
     }
 
     private static Map<String, String> without(Map<String, String> m, Set<String> keys) {
@@ -588,46 +523,15 @@ class L2ServicesIT {
         return r;
     }
 
-    static void deleteTree(Path dir) {
-        if (!Files.isDirectory(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            System.out.println("L2ServicesIT: cannot remove " + dir + ": " + e);
-        }
-    }
-
-    private static String skip(String reason) {
-        String msg = "L2ServicesIT skipped: " + reason;
-        System.out.println(msg);
-        return msg;
-    }
-
-    /** Keeps the failed test's directory and prints its logs. */
+    /** Keeps the failed test's directory (captures, client leases) next to the logs of its runs. */
     static final class KeepOnFailure implements TestWatcher {
         @Override
-        public void testSuccessful(ExtensionContext context) {
-            if (work != null) {
-                deleteTree(work.resolve(context.getRequiredTestMethod().getName()));
-            }
-        }
-
-        @Override
         public void testFailed(ExtensionContext context, Throwable cause) {
-            anyFailed = true;
-            if (work == null) {
-                return;
-            }
-            Path dir = work.resolve(context.getRequiredTestMethod().getName());
-            System.out.println("L2ServicesIT: " + context.getDisplayName() + " failed; logs and pcaps in " + dir);
-            try (Stream<Path> s = Files.list(dir)) {
-                for (Path log : s.filter(p -> p.toString().endsWith(".log")).sorted().toList()) {
-                    System.out.println("--- " + log + "\n" + Files.readString(log, StandardCharsets.UTF_8));
-                }
-            } catch (IOException e) {
-                System.out.println("L2ServicesIT: cannot list " + dir + ": " + e);
+            if (sb != null) {
+                String test = context.getRequiredTestMethod().getName();
+                System.out.println("L2ServicesIT: " + test + " failed; the output of its runs is in " + sb.logs()
+                        + "/*-" + test + "-*");
+                sb.keep(sb.work().resolve(test));
             }
         }
     }

@@ -2,6 +2,7 @@ package io.jpasta.it;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * The two pasta binaries every test runs: the one under test and the reference it must behave like.
@@ -29,10 +30,20 @@ public final class Pasta {
 
     /** @return the reference binary; skips the caller if it is not there */
     public static String reference() {
-        String p = System.getProperty("jpasta.ref", "/usr/bin/pasta");
+        String p = referencePath();
         Sandbox.require(Files.isExecutable(Path.of(p)), "reference pasta " + p + " is not there (apt-get install "
                 + "passt, or pass -Djpasta.ref=PATH)");
         return p;
+    }
+
+    /** @return the reference binary, or empty if it is not there: for a test that only reports what it does */
+    public static Optional<String> referenceIfPresent() {
+        String p = referencePath();
+        return Files.isExecutable(Path.of(p)) ? Optional.of(p) : Optional.empty();
+    }
+
+    private static String referencePath() {
+        return System.getProperty("jpasta.ref", "/usr/bin/pasta");
     }
 
     /** @return {@code text} with every occurrence of {@code binary}'s path replaced by "pasta" */

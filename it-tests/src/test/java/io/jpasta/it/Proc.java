@@ -51,6 +51,11 @@ public final class Proc implements AutoCloseable {
             return lines.isEmpty() ? "" : lines.getFirst();
         }
 
+        /** @return stdout, then stderr: for checks that look for a message wherever the program wrote it */
+        public String outAndErr() {
+            return out.isEmpty() || out.endsWith("\n") ? out + err : out + "\n" + err;
+        }
+
         /** @return the first line of stdout, or "" */
         public String firstOutLine() {
             return out.lines().findFirst().orElse("");

@@ -2,6 +2,7 @@ package io.jpasta.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -12,7 +13,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-/** The harness itself: the sandbox's network and user, and Proc's process-group cleanup on timeout. */
+/**
+ * The harness itself: the sandbox's network and user, its directories for the test user and for what a failed test
+ * keeps, and Proc's outputs and process-group cleanup on timeout.
+ */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ProcIT {
     private Sandbox sb;
@@ -56,5 +60,25 @@ class ProcIT {
         long bg = Long.parseLong(Files.readString(pids).strip());
         assertNotNull(Poll.until(Duration.ofSeconds(5), () -> ProcessHandle.of(bg).map(h -> !h.isAlive()).orElse(true)),
                 "background sleep " + bg + " survived the timeout");
+    }
+
+    @Test
+    void outAndErrHoldsStdoutThenStderr() {
+        Proc.Result r = sb.user(Duration.ofSeconds(10), "streams", "sh", "-c", "printf out; echo err >&2");
+        assertEquals(0, r.exit(), r.describe());
+        assertEquals("out\nerr\n", r.outAndErr(), r.describe());
+    }
+
+    @Test
+    void userDirIsTheTestUsersAndKeepCopiesItIntoTheLogs() throws Exception {
+        Path dir = sb.userDir("kept");
+        Proc.Result r = sb.user(Duration.ofSeconds(10), "write", "sh", "-c",
+                "mkdir " + dir + "/sub && echo one > " + dir + "/a && echo two > " + dir + "/sub/b");
+        assertEquals(0, r.exit(), "the test user cannot write in " + dir + ":" + r.describe());
+        Path copy = sb.keep(dir);
+        assertEquals(sb.logs().resolve("kept"), copy);
+        assertEquals("one\n", Files.readString(copy.resolve("a")));
+        assertEquals("two\n", Files.readString(copy.resolve("sub/b")));
+        assertNull(sb.keep(dir.resolve("missing")), "nothing to keep");
     }
 }

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
@@ -80,8 +81,7 @@ public final class Sandbox implements AutoCloseable {
             Files.createDirectories(logs);
             work = Files.createTempDirectory(Path.of("/tmp"), "jpasta-" + name + "-",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-            UserPrincipal user = work.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(TEST_USER);
-            Files.setOwner(work, user);
+            giveToTestUser(work);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -108,6 +108,56 @@ public final class Sandbox implements AutoCloseable {
     /** @return the directory that keeps this sandbox's process logs */
     public Path logs() {
         return logs;
+    }
+
+    /**
+     * Creates directory {@code name} in {@link #work()} (or takes the one there), owned by the test user: for what
+     * the programs under test write, such as captures and the lease and pid files of the clients they run.
+     *
+     * @return the directory
+     */
+    public Path userDir(String name) {
+        try {
+            Path dir = Files.createDirectories(work.resolve(name));
+            giveToTestUser(dir);
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Copies {@code path}, a file or a directory tree (usually a capture in {@link #work()}), into {@link #logs()},
+     * which outlives the sandbox, and prints where: what a failed test leaves to be read later. A copy of an
+     * earlier run with the same name is replaced.
+     *
+     * @return the copy, or null if {@code path} does not exist
+     */
+    public Path keep(Path path) {
+        if (!Files.exists(path)) {
+            return null;
+        }
+        Path to = logs.resolve(path.getFileName());
+        try (Stream<Path> all = Files.walk(path)) {
+            for (Path p : all.toList()) {
+                Path copy = to.resolve(path.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(copy);
+                } else {
+                    Files.copy(p, copy, StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        } catch (IOException e) {
+            System.err.println("sandbox " + name + ": cannot keep " + path + ": " + e);
+            return null;
+        }
+        System.out.println("sandbox " + name + ": kept " + path + " in " + to);
+        return to;
+    }
+
+    private static void giveToTestUser(Path path) throws IOException {
+        UserPrincipal user = path.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(TEST_USER);
+        Files.setOwner(path, user);
     }
 
     /** @return the argument vector that runs {@code argv} as the test user in the host namespace */

@@ -15,8 +15,9 @@
  * <p>{@link io.jpasta.it.Proc} starts every process in a session of its own behind an exec-only chain, so the
  * pid it holds is the program's, and SIGKILLs the group at the end, which also takes down what a failing pasta
  * leaves behind. Daemons (PID and {@code --netns} mode) are ended by the pid in their {@code -P} file. Logs of
- * every process stay in {@code target/it-logs/<class>/}; a failed assertion prints the command, status and both
- * outputs. Waiting is always {@link io.jpasta.it.Poll polling} an observable condition under a deadline.
+ * every process stay in {@code target/it-logs/<class>/}, and so do the captures a failed test keeps
+ * ({@link io.jpasta.it.Sandbox#keep}); a failed assertion prints the command, status and both outputs. Waiting
+ * is always {@link io.jpasta.it.Poll polling} an observable condition under a deadline.
  *
  * <h2>Running</h2>
  * As root, once: {@code scripts/setup}. Then {@code mvn -B -pl it-tests verify -Djpasta.pasta=PATH} (the suite

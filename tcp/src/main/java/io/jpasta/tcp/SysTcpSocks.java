@@ -53,9 +53,34 @@ public final class SysTcpSocks implements TcpSocks {
     /** Outbound sockets that could not take the {@code -o} address or {@code --outbound-if*} interface. */
     public long bindFailures;
 
+    /**
+     * The kernel's SO_PEEK_OFF of each socket as we last left it, indexed by descriptor ({@link #PEEK_UNKNOWN}: not
+     * set by us since the descriptor was opened). The kernel moves the offset itself, forward by what a peek returns
+     * and back by what a read consumes, so a peek that starts where the last one ended (the usual case) needs no
+     * setsockopt: one system call less per peek. Only a rewind (retransmission) sets it again.
+     */
+    private int[] peekOff = new int[1024];
+    static final int PEEK_UNKNOWN = -1;
+
     public SysTcpSocks(Epoll epoll) {
         this.epoll = epoll;
         msg.putLong(16, iovAddr);
+        java.util.Arrays.fill(peekOff, PEEK_UNKNOWN);
+    }
+
+    /** @return where the kernel's peek offset of {@code fd} is, as far as we know, or {@link #PEEK_UNKNOWN} */
+    private int peekOffset(int fd) {
+        return fd < peekOff.length ? peekOff[fd] : PEEK_UNKNOWN;
+    }
+
+    private void peekOffset(int fd, int off) {
+        if (fd >= peekOff.length) {
+            // grows with the highest descriptor ever peeked at, so at most a few times in a process's life
+            int old = peekOff.length;
+            peekOff = java.util.Arrays.copyOf(peekOff, Math.max(fd + 1, old * 2));
+            java.util.Arrays.fill(peekOff, old, peekOff.length, PEEK_UNKNOWN);
+        }
+        peekOff[fd] = off;
     }
 
     /** @param map gives the source address and interface of outbound sockets per family, if any */
@@ -169,9 +194,13 @@ public final class SysTcpSocks implements TcpSocks {
 
     @Override
     public long peek(int fd, int skip, MemorySegment buf, long firstOff, int stride, int chunk, int len) {
-        int rc = Sys.setsockoptInt(fd, Linux.SOL_SOCKET, SO_PEEK_OFF, skip);
-        if (rc < 0) {
-            return rc;
+        if (peekOffset(fd) != skip) {
+            int rc = Sys.setsockoptInt(fd, Linux.SOL_SOCKET, SO_PEEK_OFF, skip);
+            if (rc < 0) {
+                peekOffset(fd, PEEK_UNKNOWN);
+                return rc;
+            }
+            peekOffset(fd, skip);
         }
         long base = buf.address() + firstOff;
         int n = 0;
@@ -187,13 +216,22 @@ public final class SysTcpSocks implements TcpSocks {
         msg.putLong(32, 0);
         msg.putLong(40, 0);
         msg.putInt(48, 0);
-        return Sys.recvmsg(fd, msgAddr, Linux.MSG_PEEK | Linux.MSG_DONTWAIT);
+        long got = Sys.recvmsg(fd, msgAddr, Linux.MSG_PEEK | Linux.MSG_DONTWAIT);
+        if (got > 0) {
+            peekOffset(fd, skip + (int) got);
+        }
+        return got;
     }
 
     @Override
     public long discard(int fd, int len) {
         // MSG_TRUNC on a TCP socket drops the bytes without copying them anywhere
-        return Sys.recvfrom(fd, 0, len, Linux.MSG_TRUNC | Linux.MSG_DONTWAIT, 0, 0);
+        long got = Sys.recvfrom(fd, 0, len, Linux.MSG_TRUNC | Linux.MSG_DONTWAIT, 0, 0);
+        int off = peekOffset(fd);
+        if (got > 0 && off != PEEK_UNKNOWN) {
+            peekOffset(fd, (int) Math.max(0, off - got)); // what the kernel does with it on a read
+        }
+        return got;
     }
 
     @Override
@@ -227,6 +265,13 @@ public final class SysTcpSocks implements TcpSocks {
         return Math.max(0, sndbuf - word.getInt(0));
     }
 
+    /** The descriptor is closed: its number may come back for another socket, whose peek offset is unset. */
+    private void forget(int fd) {
+        if (fd >= 0 && fd < peekOff.length) {
+            peekOff[fd] = PEEK_UNKNOWN;
+        }
+    }
+
     @Override
     public int shutdownWrite(int fd) {
         return Sys.shutdown(fd, Linux.SHUT_WR);
@@ -234,6 +279,7 @@ public final class SysTcpSocks implements TcpSocks {
 
     @Override
     public void close(int fd) {
+        forget(fd);
         Sys.close(fd);
     }
 
@@ -242,6 +288,7 @@ public final class SysTcpSocks implements TcpSocks {
         if (fd < 0) {
             return;
         }
+        forget(fd);
         word.putInt(0, 1);
         word.putInt(4, 0);
         Sys.setsockopt(fd, Linux.SOL_SOCKET, SO_LINGER, wordAddr, 8);
