@@ -50,7 +50,8 @@ public final class AddrMap {
             }
             byte[] b = a.getAddress();
             ByteBuffer bb = ByteBuffer.wrap(b);
-            return b.length == 4 ? new Addr(Inany.V4_HI, Inany.v4Lo(bb.getInt())) : new Addr(bb.getLong(), bb.getLong());
+            return b.length == 4 ? new Addr(Inany.V4_HI, Inany.v4Lo(bb.getInt()))
+                    : new Addr(bb.getLong(), bb.getLong());
         }
 
         boolean is(long h, long l) {
