@@ -76,10 +76,10 @@ public final class AddrMap {
         guest6 = Addr.of(c.addr6());
         gateway4 = Addr.of(c.gateway4());
         gateway6 = Addr.of(c.gateway6() != null ? c.gateway6() : c.ourLinkLocal6());
-        hostLo4 = b.hostLo4 != null ? b.hostLo4 : b.noMapGw ? null : Addr.of(c.gateway4());
-        hostLo6 = b.hostLo6 != null ? b.hostLo6 : b.noMapGw ? null : Addr.of(c.gateway6());
-        mapGuest4 = b.mapGuest4;
-        mapGuest6 = b.mapGuest6;
+        hostLo4 = b.hostLo[0] != null ? b.hostLo[0] : b.noMapGw ? null : Addr.of(c.gateway4());
+        hostLo6 = b.hostLo[1] != null ? b.hostLo[1] : b.noMapGw ? null : Addr.of(c.gateway6());
+        mapGuest4 = b.mapGuest[0];
+        mapGuest6 = b.mapGuest[1];
         Addr ns4 = null, ns6 = null;
         boolean local4 = false, local6 = false;
         for (InetAddress a : b.resolvers) {
@@ -92,12 +92,12 @@ public final class AddrMap {
                 local6 |= a.isLoopbackAddress() || n.equals(hostLo6);
             }
         }
-        dnsHost4 = b.dnsHost4 != null ? b.dnsHost4 : ns4;
-        dnsHost6 = b.dnsHost6 != null ? b.dnsHost6 : ns6;
-        dnsMatch4 = dnsHost4 == null ? null : b.dnsForward4 != null ? b.dnsForward4 : local4 ? hostLo4 : null;
-        dnsMatch6 = dnsHost6 == null ? null : b.dnsForward6 != null ? b.dnsForward6 : local6 ? hostLo6 : null;
-        out4 = b.out4;
-        out6 = b.out6;
+        dnsHost4 = b.dnsHost[0] != null ? b.dnsHost[0] : ns4;
+        dnsHost6 = b.dnsHost[1] != null ? b.dnsHost[1] : ns6;
+        dnsMatch4 = dnsHost4 == null ? null : b.dnsForward[0] != null ? b.dnsForward[0] : local4 ? hostLo4 : null;
+        dnsMatch6 = dnsHost6 == null ? null : b.dnsForward[1] != null ? b.dnsForward[1] : local6 ? hostLo6 : null;
+        out4 = b.out[0];
+        out6 = b.out[1];
         outIf4 = b.outIf4;
         outIf6 = b.outIf6;
     }
@@ -217,8 +217,9 @@ public final class AddrMap {
     /** Collects the options; every address setter picks the family from its argument, null leaves it unset. */
     public static final class Builder {
         private final TapConf conf;
-        private Addr hostLo4, hostLo6, mapGuest4, mapGuest6, dnsForward4, dnsForward6, dnsHost4, dnsHost6, out4,
-                out6;
+        /** Per option, the address of each family: [0] IPv4, [1] IPv6 */
+        private final Addr[] hostLo = new Addr[2], mapGuest = new Addr[2], dnsForward = new Addr[2],
+                dnsHost = new Addr[2], out = new Addr[2];
         private String outIf4, outIf6;
         private boolean noMapGw;
         private List<InetAddress> resolvers = List.of();
@@ -229,11 +230,7 @@ public final class AddrMap {
 
         /** {@code --map-host-loopback ADDR}: ADDR (of its family) reaches the host's loopback. */
         public Builder mapHostLoopback(InetAddress a) {
-            if (a instanceof Inet4Address) {
-                hostLo4 = Addr.of(a);
-            } else if (a != null) {
-                hostLo6 = Addr.of(a);
-            }
+            put(hostLo, a);
             return this;
         }
 
@@ -245,31 +242,19 @@ public final class AddrMap {
 
         /** {@code --map-guest-addr ADDR}: ADDR reaches the guest's assigned address on the host. */
         public Builder mapGuestAddr(InetAddress a) {
-            if (a instanceof Inet4Address) {
-                mapGuest4 = Addr.of(a);
-            } else if (a != null) {
-                mapGuest6 = Addr.of(a);
-            }
+            put(mapGuest, a);
             return this;
         }
 
         /** {@code --dns-forward ADDR}: DNS to ADDR goes to the DNS host of its family. */
         public Builder dnsForward(InetAddress a) {
-            if (a instanceof Inet4Address) {
-                dnsForward4 = Addr.of(a);
-            } else if (a != null) {
-                dnsForward6 = Addr.of(a);
-            }
+            put(dnsForward, a);
             return this;
         }
 
         /** {@code --dns-host ADDR}: where forwarded DNS of ADDR's family goes, instead of the first resolver. */
         public Builder dnsHost(InetAddress a) {
-            if (a instanceof Inet4Address) {
-                dnsHost4 = Addr.of(a);
-            } else if (a != null) {
-                dnsHost6 = Addr.of(a);
-            }
+            put(dnsHost, a);
             return this;
         }
 
@@ -281,11 +266,7 @@ public final class AddrMap {
 
         /** {@code -o ADDR}: source address of outbound sockets of ADDR's family. */
         public Builder outbound(InetAddress a) {
-            if (a instanceof Inet4Address) {
-                out4 = Addr.of(a);
-            } else if (a != null) {
-                out6 = Addr.of(a);
-            }
+            put(out, a);
             return this;
         }
 
@@ -298,6 +279,12 @@ public final class AddrMap {
 
         public AddrMap build() {
             return new AddrMap(this);
+        }
+
+        private static void put(Addr[] byFamily, InetAddress a) {
+            if (a != null) {
+                byFamily[a instanceof Inet4Address ? 0 : 1] = Addr.of(a);
+            }
         }
     }
 }
