@@ -60,8 +60,18 @@ public final class Tcp {
     static final int MAX_RETRANS = 7;
     /** A small window advertised to the guest is re-checked after this. */
     static final long ACK_INTERVAL = 10 * MS;
-    /** No activity on either side for this long resets the connection. */
+    /**
+     * No activity on either side for this long resets the connection: no data, FIN or RST either way, no progress of
+     * the guest's acknowledgment or window, no socket event. The guest's answers to our keepalives are not activity.
+     */
     static final long ACT_TIMEOUT = 7200 * S;
+    /**
+     * An established connection whose guest sent nothing for this long, with nothing of ours unacknowledged, gets a
+     * keepalive: an ACK one below our next sequence (RFC 9293 §3.8.4), which the guest must answer. A guest that
+     * lost the connection (restarted, its socket gone) answers with a RST, which closes the host socket instead of
+     * leaving it open until {@link #ACT_TIMEOUT}.
+     */
+    static final long KEEPALIVE_INTERVAL = 30 * S;
     /** Frames per read from a socket. */
     static final int FRAMES = 64;
     /** Data of a frame slot starts here: room for Ethernet, IPv6 and TCP headers with options before it. */
@@ -107,7 +117,7 @@ public final class Tcp {
 
     /** Counters, for stats and tests. */
     public long segsFromTap, segsToTap, bytesToSock, bytesToTap, retransmits, fastRetransmits, outOfOrder,
-            heldBytes, dropsNoFlow, rstsToTap;
+            heldBytes, dropsNoFlow, rstsToTap, keepalives;
 
     /**
      * @param conf tap configuration: our MAC, the guest's addresses, the gateway, the MTU
@@ -346,7 +356,11 @@ public final class Tcp {
         int seq = th.seq();
         int ack = th.ack();
         int dlen = l4Len - th.headerLen();
-        c.lastActivity[f] = now;
+        c.keepaliveAt[f] = now + KEEPALIVE_INTERVAL;
+        if (dlen > 0 || (fl & (TcpHeader.SYN | TcpHeader.FIN | TcpHeader.RST)) != 0 || ack != c.seqAckFromTap[f]
+                || (th.window() << c.wsFromTap[f]) != c.wndFromTap[f]) {
+            c.lastActivity[f] = now; // a bare repeat of the guest's last ACK (a keepalive's answer) is not activity
+        }
         if ((fl & TcpHeader.RST) != 0) {
             // Acceptable if it falls where we expect data (RFC 5961 §3 would ask for a challenge ACK otherwise;
             // the guest is on our side of the tap, a window check is enough).
@@ -932,6 +946,9 @@ public final class Tcp {
     private void rearm(int f, long now) {
         long d = Math.min(c.rtoAt[f], c.ackDueAt[f]);
         d = Math.min(d, c.lastActivity[f] + ACT_TIMEOUT);
+        if (c.has(f, TcpConn.ESTABLISHED)) {
+            d = Math.min(d, c.keepaliveAt[f]);
+        }
         c.deadline[f] = d;
         if (d < minDeadline) {
             minDeadline = d;
@@ -1013,7 +1030,25 @@ public final class Tcp {
                 return;
             }
         }
+        if (now - c.keepaliveAt[f] >= 0) {
+            // with data of ours unacknowledged, retransmissions probe the guest already
+            if (!c.flagged(f, TcpConn.ACK_FROM_TAP_DUE)) {
+                keepalive(f);
+            }
+            c.keepaliveAt[f] = now + KEEPALIVE_INTERVAL;
+        }
         rearm(f, now);
+    }
+
+    /** Sends a keepalive: an ACK for what we took, with a sequence number the guest already acknowledged. */
+    private void keepalive(int f) {
+        if (trace) {
+            log("TCP: flow " + f + ": keepalive");
+        }
+        keepalives++;
+        c.seqAckToTap[f] = c.seqFromTap[f];
+        emitFlow(f, ctl, CTL_AT, c.seqToTap[f] - 1, c.seqFromTap[f], TcpHeader.ACK_FLAG,
+                c.wndToTap[f] >>> c.wsToTap[f], 0, 0);
     }
 
     // ---------------------------------------------------------------------------------------------------------

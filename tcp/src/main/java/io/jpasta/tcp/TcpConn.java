@@ -50,6 +50,8 @@ final class TcpConn {
     final long[] deadline, lastActivity;
     /** When unacknowledged data (or our SYN) is retransmitted; when a window update is checked. */
     final long[] rtoAt, ackDueAt;
+    /** When an established flow whose guest stayed silent gets a keepalive ({@link Tcp#KEEPALIVE_INTERVAL}). */
+    final long[] keepaliveAt;
     /** Data from the guest the socket did not take yet (coalescing and keep-what-was-not-taken buffer). */
     final MemorySegment[] pend;
     final int[] pendLen;
@@ -75,6 +77,7 @@ final class TcpConn {
         lastActivity = new long[capacity];
         rtoAt = new long[capacity];
         ackDueAt = new long[capacity];
+        keepaliveAt = new long[capacity];
         pend = new MemorySegment[capacity];
         pendLen = new int[capacity];
     }
@@ -91,7 +94,7 @@ final class TcpConn {
         retrans[f] = dupAcks[f] = 0;
         deadline[f] = Long.MAX_VALUE;
         lastActivity[f] = 0;
-        rtoAt[f] = ackDueAt[f] = Long.MAX_VALUE;
+        rtoAt[f] = ackDueAt[f] = keepaliveAt[f] = Long.MAX_VALUE;
         pendLen[f] = 0;
     }
 

@@ -49,10 +49,18 @@
  * <h2>Closing and timeouts</h2>
  * The flow is freed and the socket closed once our FIN to the socket is sent and the guest acknowledged our FIN.
  * RST from the guest closes the socket with linger 0 (a RST to the peer); a socket error sends RST to the guest.
- * Timeouts: handshake 10 s, retransmission as above, window re-check 10 ms, inactivity 2 h.
+ * Timeouts: handshake 10 s, retransmission as above, window re-check 10 ms, inactivity 2 h (no data, FIN, RST,
+ * acknowledgment progress or window change either way, no socket event).
+ *
+ * <h2>Keepalive</h2>
+ * An established connection whose guest sent nothing for 30 s, with nothing of ours unacknowledged, gets a
+ * keepalive: a bare ACK one below our next sequence, which the guest's stack must answer. A guest that lost the
+ * connection answers with a RST, and the host socket is reset at once instead of staying open for 2 h. The answers
+ * do not count as activity: a connection idle on both sides is still reset after 2 h. With data in flight the
+ * retransmissions probe the guest instead.
  *
  * <h2>Limits</h2>
- * No SACK and no timestamps are negotiated with the guest; no keepalives toward the guest; IPv4 fragments and
+ * No SACK and no timestamps are negotiated with the guest; IPv4 fragments and
  * IPv6 fragments are dropped; {@code -t} listeners themselves belong to the launcher (they call
  * {@link io.jpasta.tcp.Tcp#accepted}). Zero allocation per segment: buffers are allocated on the first TCP frame
  * and data buffers are pooled.

@@ -387,6 +387,103 @@ class TcpEngineTest {
     }
 
     @Test
+    void idleGuestGetsAKeepaliveEveryThirtySeconds() {
+        tap.establish(1000, 1000, 10000);
+        tap.advanceMs(29_999);
+        tap.expectNothing();
+        tap.advanceMs(2);
+        // one below our next sequence, acknowledging what we took: the guest must answer with an ACK
+        tap.expect(tcp().flags(ACK).seq(5000).ack(1001).len(0));
+        tap.expectNothing();
+        tap.send(seg().seq(1001).ack(5001).win(10000));
+        tap.expectNothing();
+        tap.advanceMs(29_999);
+        tap.expectNothing();
+        tap.advanceMs(2);
+        tap.expect(tcp().flags(ACK).seq(5000).ack(1001).len(0));
+        assertEquals(2, tap.tcp.keepalives);
+        assertEquals(1, tap.tcp.connections());
+    }
+
+    @Test
+    void guestThatSendsGetsNoKeepalive() {
+        tap.establish(1000, 1000, 10000);
+        FakeSocks.Sock s = tap.socks.last();
+        int seq = 1001;
+        for (int i = 0; i < 10; i++) {
+            tap.advanceMs(20_000);
+            tap.expectNothing();
+            tap.send(seg().seq(seq).ack(5001).win(10000).data(bytes(10, i)));
+            seq += 10;
+            tap.expect(tcp().flags(ACK).ack(seq).len(0));
+        }
+        tap.expectNothing();
+        assertEquals(0, tap.tcp.keepalives);
+        assertEquals(100, s.written.size());
+    }
+
+    @Test
+    void unacknowledgedDataIsProbedByRetransmissionNotKeepalive() {
+        tap.establish(1000, 1000, 10000);
+        tap.advanceMs(25_000);
+        tap.socks.last().peerSends(bytes(100, 1));
+        tap.sockEvent(TcpSocks.EPOLLIN);
+        tap.expect(tcp().seq(5001).len(100));
+        tap.advanceMs(6_000); // past the keepalive time: the data is resent, no keepalive
+        tap.expect(tcp().seq(5001).len(100));
+        tap.expectNothing();
+        assertEquals(0, tap.tcp.keepalives);
+    }
+
+    @Test
+    void guestAnsweringKeepaliveWithRstResetsTheSocket() {
+        tap.establish(1000, 1000, 10000);
+        FakeSocks.Sock s = tap.socks.last();
+        tap.advanceMs(30_001);
+        tap.expect(tcp().flags(ACK).seq(5000).ack(1001));
+        tap.send(seg().rst().seq(1001));
+        assertTrue(s.reset, "the peer sees the connection reset");
+        assertEquals(0, tap.tcp.connections());
+    }
+
+    @Test
+    void answeredKeepalivesDoNotStopTheInactivityTimeout() {
+        tap.establish(1000, 1000, 10000);
+        FakeSocks.Sock s = tap.socks.last();
+        int answered = 0;
+        for (int i = 0; i < 300 && tap.tcp.connections() > 0; i++) {
+            tap.advanceMs(30_000);
+            while (tap.tcp.connections() > 0 && !tap.out.isEmpty()) {
+                tap.expect(tcp().flags(ACK).seq(5000).ack(1001).len(0));
+                tap.send(seg().seq(1001).ack(5001).win(10000));
+                answered++;
+            }
+        }
+        assertEquals(0, tap.tcp.connections());
+        assertTrue(s.reset);
+        assertEquals(Tcp.ACT_TIMEOUT / Tcp.KEEPALIVE_INTERVAL - 1, answered, "keepalives until the 2 h timeout");
+        tap.expect(tcp().flags(RST | ACK).seq(5001).ack(1001));
+    }
+
+    @Test
+    void activityOnEitherSideRestartsTheInactivityTimeout() {
+        tap.establish(1000, 1000, 10000);
+        FakeSocks.Sock s = tap.socks.last();
+        tap.advanceMs(7_000_000);
+        tap.send(seg().seq(1001).ack(5001).win(10000).data(bytes(10, 1))); // from the guest
+        tap.advanceMs(7_000_000);
+        assertEquals(1, tap.tcp.connections());
+        s.peerSends(bytes(10, 2)); // from the socket
+        tap.sockEvent(TcpSocks.EPOLLIN);
+        tap.send(seg().seq(1011).ack(5011).win(10000));
+        tap.advanceMs(7_000_000);
+        assertEquals(1, tap.tcp.connections());
+        tap.advanceMs(300_000);
+        assertEquals(0, tap.tcp.connections(), "2 h after the last activity");
+        assertTrue(s.reset);
+    }
+
+    @Test
     void sequenceNumbersWrapAroundBothWays() {
         tap.tcp.isnForTest = 0xffff_ff00;
         int gIsn = 0xffff_fff0;
