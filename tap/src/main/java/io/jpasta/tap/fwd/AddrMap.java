@@ -86,10 +86,10 @@ public final class AddrMap {
             Addr n = Addr.of(a);
             if (n.v4()) {
                 ns4 = ns4 != null ? ns4 : n;
-                local4 |= a.isLoopbackAddress() || n.equals(hostLo4);
+                local4 |= a.isLoopbackAddress() || matches(hostLo4, n.hi(), n.lo());
             } else {
                 ns6 = ns6 != null ? ns6 : n;
-                local6 |= a.isLoopbackAddress() || n.equals(hostLo6);
+                local6 |= a.isLoopbackAddress() || matches(hostLo6, n.hi(), n.lo());
             }
         }
         dnsHost4 = b.dnsHost[0] != null ? b.dnsHost[0] : ns4;
