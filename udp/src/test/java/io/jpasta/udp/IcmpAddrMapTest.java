@@ -2,6 +2,7 @@ package io.jpasta.udp;
 
 import io.jpasta.tap.L2Services;
 import io.jpasta.tap.TapConf;
+import io.jpasta.tap.TapSink;
 import io.jpasta.tap.flow.FlowTable;
 import io.jpasta.tap.fwd.AddrMap;
 import io.jpasta.tap.fwd.IpLiteral;
@@ -29,6 +30,7 @@ import static io.jpasta.udp.IcmpTest.i32;
 import static io.jpasta.udp.IcmpTest.kernelReply4;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** ICMP echo to a mapped address: the ping goes to the host's loopback, the reply comes from what the guest pinged. */
 class IcmpAddrMapTest {
@@ -96,6 +98,38 @@ class IcmpAddrMapTest {
         byte[] req = echo4(GUEST4, 0xcb007108, 0x4242, 1, 16);
         fromTap(icmp, req);
         assertEquals(GUEST4, (int) kernel.opened.getFirst().sent.getFirst().dstLo(), "sent to 198.51.100.2");
+    }
+
+    @Test
+    void mappedEchoTrafficAllocatesNothingPerFrame() {
+        IcmpAllocationTest.Echoer echoer = new IcmpAllocationTest.Echoer();
+        Icmp icmp = new Icmp(CONF, () -> new FlowTable(64, 7), echoer, s -> { }, AddrMap.defaults(CONF, true));
+        MemorySegment[] frames = new MemorySegment[4];
+        for (int i = 0; i < frames.length; i++) {
+            byte[] b = echo4(GUEST4, i % 2 == 0 ? GATEWAY4 : REMOTE4, 100 + i, 1, 56);
+            frames[i] = Arena.ofAuto().allocate(b.length);
+            frames[i].copyFrom(MemorySegment.ofArray(b));
+        }
+        long[] sink = {0};
+        TapSink out = (m, o, l) -> sink[0] += l;
+        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long tid = Thread.currentThread().threadId();
+        long before = 0;
+        int n = 20_000;
+        for (int round = 0; round < 2; round++) {       // the first round warms up and opens the flows
+            if (round == 1) {
+                before = mx.getThreadAllocatedBytes(tid);
+            }
+            for (int i = 0; i < n; i++) {
+                MemorySegment f = frames[i % frames.length];
+                icmp.fromTap(f, 0, (int) f.byteSize(), i);
+                icmp.fromSock(echoer.lastFlow, echoer.lastFd, GUEST_MAC, i, out);
+            }
+        }
+        long allocated = mx.getThreadAllocatedBytes(tid) - before;
+        assertTrue(allocated < 64 * 1024, allocated + " bytes allocated for " + n + " mapped requests and replies");
+        assertEquals(2L * n, icmp.stats().replies(false));
+        assertTrue(sink[0] > 0);
     }
 
     /** Delivers a frame from off-heap memory, as the tap reader does. */

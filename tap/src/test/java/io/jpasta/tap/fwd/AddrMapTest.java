@@ -11,6 +11,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class AddrMapTest {
     static final int TCP = 6, UDP = 17, ICMP = 1;
@@ -172,6 +173,31 @@ class AddrMapTest {
         assertNull(m.outbound(true));
         assertNull(m.outboundIf(false));
         assertEquals("up0", m.outboundIf(true));
+    }
+
+    @Test
+    void lookupsAllocateNothing() {
+        AddrMap m = AddrMap.builder(CONF).mapGuestAddr(ip("203.0.113.8")).dnsForward(ip("203.0.113.53"))
+                .dnsHost(ip("198.51.100.200")).build();
+        AddrMap.Addr[] dst = {a("198.51.100.1"), a("203.0.113.8"), a("203.0.113.53"), a("198.51.100.200"),
+            a("2001:db8:1::1"), a("127.0.0.1"), a("198.51.100.2")};
+        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long tid = Thread.currentThread().threadId();
+        long sum = 0, before = 0;
+        int n = 100_000;
+        for (int round = 0; round < 2; round++) {       // the first round warms up
+            if (round == 1) {
+                before = mx.getThreadAllocatedBytes(tid);
+            }
+            for (int i = 0; i < n; i++) {
+                AddrMap.Addr d = dst[i % dst.length];
+                sum += m.fromTap(TCP, d.hi(), d.lo(), i % 2 == 0 ? 53 : 80) + m.resultLo();
+                sum += m.toTap(d.hi(), d.lo()) + m.resultHi();
+            }
+        }
+        long allocated = mx.getThreadAllocatedBytes(tid) - before;
+        assertTrue(allocated < 16 * 1024, allocated + " bytes allocated for " + 2 * n + " lookups");
+        assertTrue(sum != 0);
     }
 
     @Test
