@@ -11,6 +11,7 @@ import io.jpasta.netns.sys.Linux;
 import io.jpasta.tap.L2Services;
 import io.jpasta.tap.Pcap;
 import io.jpasta.tap.TapConf;
+import io.jpasta.tap.fwd.AddrMap;
 import io.jpasta.tcp.SysTcpSocks;
 import io.jpasta.tcp.Tcp;
 import io.jpasta.tap.fwd.PortRules;
@@ -111,6 +112,7 @@ public final class Main {
         // the kernel builds the namespaces in nsd meanwhile
         Log.debug("namespace helper started");
         Conf conf;
+        Resolv resolv;
         try (Netlink hostNl = Netlink.open()) {
             for (String ifname : new String[] {opt.iface(), opt.outboundIf4(), opt.outboundIf6()}) {
                 if (ifname != null && hostNl.linkIndex(ifname) < 0) {
@@ -118,7 +120,8 @@ public final class Main {
                 }
             }
             HostState host = HostState.read(hostNl, opt.iface(), !opt.ipv6Only(), !opt.ipv4Only());
-            conf = Conf.of(input(opt), host, Resolv.read(Resolv.RESOLV_CONF));
+            resolv = Resolv.read(Resolv.RESOLV_CONF);
+            conf = Conf.of(input(opt), host, resolv);
         }
         Log.debug("host state read");
         nsd.awaitReady();
@@ -136,12 +139,17 @@ public final class Main {
 
         Pcap pcap = opt.pcapFile() != null ? openPcap(opt.pcapFile()) : null;
         L2Services l2 = new L2Services(conf.tap(), new SplittableRandom(), Sys.monotonicNs(), Sys.realtimeNs());
-        TapIo tap = new TapIo(tapFd, pcap, l2, conf.tap());
+        TapIo tap = new TapIo(tapFd, pcap, l2);
         Loop loop = new Loop(nsd, tapFd, quit, tap, commandMode);
+        // the documented address translations, shared by TCP and ICMP echo through the tap
+        AddrMap addrMap = addrMap(opt, conf.tap(), resolv);
+        if (Log.debug) {
+            Log.debug(addrMap.toString());
+        }
         // ICMP echo through ping sockets (udp module); the flow table is built on the first ICMP frame
         if (!tapless) {
             tap.icmp(new Icmp(conf.tap(), Flows::table,
-                    new SysPingSockets(loop.epoll()), Log::debug));
+                    new SysPingSockets(loop.epoll(), addrMap), Log::debug, addrMap));
         }
         if (!opt.noTcp() && !tapless) {
             // TCP over the tap (issue 5): built on the first TCP frame
@@ -149,8 +157,8 @@ public final class Main {
             Tcp.logger = Log::trace;
             long tcpSecret = new SplittableRandom().nextLong();
             TapConf tapConf = conf.tap();
-            tap.tcp(() -> new Tcp(tapConf, Flows.table(), new SysTcpSocks(loop.epoll()), tap, !opt.noMapGw(),
-                    tcpSecret));
+            tap.tcp(() -> new Tcp(tapConf, Flows.table(), new SysTcpSocks(loop.epoll(), addrMap), tap, addrMap,
+                    tcpSecret), addrMap);
         }
         loop.addDrain(tap::busy);
         if (opt.stats() >= 0) {
@@ -267,6 +275,21 @@ public final class Main {
             fwd.add(new Listeners.Forward(b.address(), b.iface(), p, rules.target(p), rules.isExplicit(p), spec));
         });
         return new Listeners.Ports(fwd, false);
+    }
+
+    /**
+     * @return the address translations of the options ({@code --map-host-loopback}, {@code --no-map-gw},
+     *         {@code --map-guest-addr}, {@code --dns-forward}, {@code --dns-host}, {@code -o},
+     *         {@code --outbound-if4/6}) over the tap's configuration and the host's resolvers
+     */
+    static AddrMap addrMap(Options o, TapConf tap, Resolv resolv) {
+        AddrMap.Builder b = AddrMap.builder(tap).noMapGw(o.noMapGw()).dnsHost(o.dnsHost())
+                .resolvers(resolv.nameservers()).outboundIf(o.outboundIf4(), o.outboundIf6());
+        o.mapHostLoopback().forEach(b::mapHostLoopback);
+        o.mapGuestAddr().forEach(b::mapGuestAddr);
+        o.dnsForward().forEach(b::dnsForward);
+        o.outbound().forEach(b::outbound);
+        return b.build();
     }
 
     /** @return what {@link Conf} needs from the command line */

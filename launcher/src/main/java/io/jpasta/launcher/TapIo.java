@@ -4,9 +4,9 @@ import io.jpasta.netns.sys.Errno;
 import io.jpasta.netns.sys.Sys;
 import io.jpasta.tap.L2Services;
 import io.jpasta.tap.Pcap;
-import io.jpasta.tap.TapConf;
 import io.jpasta.tap.TapSink;
 import io.jpasta.tap.flow.Inany;
+import io.jpasta.tap.fwd.AddrMap;
 import io.jpasta.netns.sys.Linux;
 import io.jpasta.tcp.SysTcpSocks;
 import io.jpasta.tcp.Tcp;
@@ -36,10 +36,7 @@ final class TapIo implements TapSink {
     long unhandled;
     long framesOut, bytesOut, dropsOut;
 
-    private final TapConf tapConf;
-
-    TapIo(int fd, Pcap pcap, L2Services l2, TapConf tapConf) {
-        this.tapConf = tapConf;
+    TapIo(int fd, Pcap pcap, L2Services l2) {
         this.fd = fd;
         this.pcap = pcap;
         this.l2 = l2;
@@ -65,10 +62,16 @@ final class TapIo implements TapSink {
     // TCP over the tap (issue 5): the engine is built on the first TCP frame, so that start-up pays nothing for it
     private Supplier<Tcp> tcpInit;
     private Tcp tcp;
+    private AddrMap addrMap;
 
-    /** Enables TCP over the tap ({@code --no-tcp} leaves it off); {@code init} builds the engine on first use. */
-    void tcp(Supplier<Tcp> init) {
+    /**
+     * Enables TCP over the tap ({@code --no-tcp} leaves it off); {@code init} builds the engine on first use.
+     *
+     * @param map the address translations, for the source address the guest sees of clients of {@code -t} ports
+     */
+    void tcp(Supplier<Tcp> init, AddrMap map) {
         tcpInit = init;
+        addrMap = map;
     }
 
     /**
@@ -96,28 +99,15 @@ final class TapIo implements TapSink {
             lo = be.getLong(16);
         }
         // A client on the host itself has the guest's own address (the guest copies the host's) or a loopback one
-        // (--no-splice): the guest would drop either, so such clients appear as the gateway, as in pasta.
-        TapConf tc = tapConf;
-        boolean v4 = Inany.isV4(hi, lo);
-        if (v4 && tc.addr4() != null && (lo == Inany.v4Lo(ipv4(tc.addr4())) || ((int) lo >>> 24) == 127)) {
-            lo = Inany.v4Lo(ipv4(tc.gateway4()));
-        } else if (!v4 && tc.addr6() != null && tc.gateway6() != null
-                && ((hi == word(tc.addr6(), 0) && lo == word(tc.addr6(), 8)) || (hi == 0 && lo == 1))) {
-            hi = word(tc.gateway6(), 0);
-            lo = word(tc.gateway6(), 8);
-        }
+        // (--no-splice): the guest would drop either, so such clients appear under the --map-host-loopback or
+        // --map-guest-addr address, else the gateway's, as in pasta.
+        addrMap.toTap(hi, lo);
+        hi = addrMap.resultHi();
+        lo = addrMap.resultLo();
         SysTcpSocks.sendBuffer(fd);
         tcp.guestMac(l2.guestMac());
         tcp.accepted(fd, !Inany.isV4(hi, lo), hi, lo, port, guestPort, nowNs);
         return true;
-    }
-
-    private static int ipv4(java.net.Inet4Address a) {
-        return ByteBuffer.wrap(a.getAddress()).getInt();
-    }
-
-    private static long word(java.net.Inet6Address a, int off) {
-        return ByteBuffer.wrap(a.getAddress()).getLong(off);
     }
 
     private int tcpFromTap(MemorySegment frame, int len, long nowNs) {

@@ -5,10 +5,12 @@ import io.jpasta.netns.sys.Errno;
 import io.jpasta.netns.sys.Linux;
 import io.jpasta.netns.sys.Sys;
 import io.jpasta.tap.flow.Inany;
+import io.jpasta.tap.fwd.AddrMap;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 
 /**
  * {@link TcpSocks} on real host sockets, through {@link Sys}. Sockets are registered edge-triggered in the loop's
@@ -20,6 +22,11 @@ import java.nio.ByteOrder;
  * {@code struct iovec} 16 bytes (iov_base 0, iov_len 8); {@code struct sockaddr_in6} 28 bytes (family 0, port 2,
  * flowinfo 4, address 8, scope 24); {@code struct sockaddr_in} 16 bytes (family 0, port 2, address 4);
  * {@code struct linger} 8 bytes (l_onoff 0, l_linger 4).
+ *
+ * <p>Outbound sockets take the source address of {@code -o} and the interface of {@code --outbound-if4/6} of their
+ * family, bound before connect (SO_BINDTODEVICE needs no capability since Linux 5.7 on a socket not bound to a device
+ * yet). When either fails, connect reports the error and the engine answers the guest with a RST, rather than let the
+ * connection leave from another address or interface than the user asked for.
  */
 public final class SysTcpSocks implements TcpSocks {
     /** SO_PEEK_OFF and SO_LINGER from asm-generic/socket.h; SIOCOUTQ (TIOCOUTQ) from asm-generic/ioctls.h. */
@@ -37,8 +44,14 @@ public final class SysTcpSocks implements TcpSocks {
     private final ByteBuffer word = Sys.buffer(8);
     private final long wordAddr = Sys.address(word);
 
+    /** Per family (0: IPv4, 1: IPv6): struct sockaddr to bind outbound sockets to, interface name; null for none */
+    private final ByteBuffer[] bindSa = new ByteBuffer[2], bindIf = new ByteBuffer[2];
+    private final long[] bindSaAddr = new long[2], bindIfAddr = new long[2];
+
     /** Errors of the last operations, for the trace and stats. */
     public long connectFailures;
+    /** Outbound sockets that could not take the {@code -o} address or {@code --outbound-if*} interface. */
+    public long bindFailures;
 
     /**
      * The kernel's SO_PEEK_OFF of each socket as we last left it, indexed by descriptor ({@link #PEEK_UNKNOWN}: not
@@ -70,6 +83,54 @@ public final class SysTcpSocks implements TcpSocks {
         peekOff[fd] = off;
     }
 
+    /** @param map gives the source address and interface of outbound sockets per family, if any */
+    public SysTcpSocks(Epoll epoll, AddrMap map) {
+        this(epoll);
+        for (int v6 = 0; v6 < 2; v6++) {
+            AddrMap.Addr a = map.outbound(v6 == 1);
+            if (a != null) {
+                ByteBuffer b = Sys.buffer(SOCKADDR_IN6_SIZE);
+                ByteBuffer be = b.duplicate().order(ByteOrder.BIG_ENDIAN);
+                if (v6 == 0) {
+                    b.putShort(0, (short) Linux.AF_INET);
+                    be.putInt(4, Inany.v4(a.lo()));
+                } else {
+                    b.putShort(0, (short) Linux.AF_INET6);
+                    be.putLong(8, a.hi());
+                    be.putLong(16, a.lo());
+                }
+                bindSa[v6] = b;
+                bindSaAddr[v6] = Sys.address(b);
+            }
+            String ifname = map.outboundIf(v6 == 1);
+            if (ifname != null) {
+                byte[] n = ifname.getBytes(StandardCharsets.US_ASCII);
+                ByteBuffer b = Sys.buffer(n.length + 1);
+                b.put(0, n);
+                bindIf[v6] = b;
+                bindIfAddr[v6] = Sys.address(b);
+            }
+        }
+    }
+
+    /**
+     * Binds a new outbound socket of family {@code v6} to the interface and source address asked for, if any.
+     *
+     * @return 0 or -errno
+     */
+    private int bindOutbound(int fd, int v6) {
+        if (bindIf[v6] != null) {
+            int rc = Sys.setsockopt(fd, Linux.SOL_SOCKET, Linux.SO_BINDTODEVICE, bindIfAddr[v6], bindIf[v6].capacity());
+            if (rc < 0) {
+                return rc;
+            }
+        }
+        if (bindSa[v6] != null) {
+            return Sys.bind(fd, bindSaAddr[v6], v6 == 0 ? SOCKADDR_IN_SIZE : SOCKADDR_IN6_SIZE);
+        }
+        return 0;
+    }
+
     @Override
     public int connect(int flow, long addrHi, long addrLo, int port) {
         boolean v4 = Inany.isV4(addrHi, addrLo);
@@ -80,6 +141,12 @@ public final class SysTcpSocks implements TcpSocks {
         }
         Sys.setsockoptInt(fd, Linux.SOL_TCP, Linux.TCP_NODELAY, 1);
         sendBuffer(fd);
+        int rc = bindOutbound(fd, v4 ? 0 : 1);
+        if (rc < 0) {
+            bindFailures++;
+            Sys.close(fd);
+            return rc;
+        }
         int len;
         for (int i = 0; i < SOCKADDR_IN6_SIZE; i += 4) {
             sa.putInt(i, 0);
@@ -96,7 +163,7 @@ public final class SysTcpSocks implements TcpSocks {
             saBe.putLong(16, addrLo);
             len = SOCKADDR_IN6_SIZE;
         }
-        int rc = Sys.connect(fd, saAddr, len);
+        rc = Sys.connect(fd, saAddr, len);
         if (rc < 0 && rc != -Errno.EINPROGRESS) {
             connectFailures++;
             Sys.close(fd);

@@ -6,6 +6,7 @@ import io.jpasta.tap.flow.FlowTable;
 import io.jpasta.tap.flow.FlowType;
 import io.jpasta.tap.flow.Inany;
 import io.jpasta.tap.flow.Pif;
+import io.jpasta.tap.fwd.AddrMap;
 import io.jpasta.tap.wire.Be;
 import io.jpasta.tap.wire.Checksum;
 import io.jpasta.tap.wire.EthHeader;
@@ -87,12 +88,10 @@ public final class Tcp {
     private final TcpSocks socks;
     private final TapSink tap;
     private final long secret;
-    private final boolean mapGateway;
+    private final AddrMap map;
     private final int mtu;
     private final int v4Guest;
     private final long v6GuestHi, v6GuestLo;
-    private final int gw4;
-    private final long gw6Hi, gw6Lo;
 
     private final EthHeader eth = new EthHeader();
     private final Ipv4Header ip4 = new Ipv4Header();
@@ -128,12 +127,20 @@ public final class Tcp {
      * @param secret key for initial sequence numbers (RFC 6528)
      */
     public Tcp(TapConf conf, FlowTable flows, TcpSocks socks, TapSink tap, boolean mapGateway, long secret) {
+        this(conf, flows, socks, tap, AddrMap.defaults(conf, mapGateway), secret);
+    }
+
+    /**
+     * @param map where connections the guest opens go on the host ({@code --map-host-loopback},
+     *        {@code --map-guest-addr}, {@code --dns-forward})
+     */
+    public Tcp(TapConf conf, FlowTable flows, TcpSocks socks, TapSink tap, AddrMap map, long secret) {
         this.conf = conf;
         this.flows = flows;
         this.socks = socks;
         this.tap = tap;
         this.secret = secret;
-        this.mapGateway = mapGateway;
+        this.map = map;
         this.mtu = conf.mtu() == 0 ? 65520 : conf.mtu();
         this.c = new TcpConn(flows.capacity());
         this.dirty = new int[flows.capacity()];
@@ -141,13 +148,9 @@ public final class Tcp {
         this.activePos = new int[flows.capacity()];
         this.guestMac = conf.guestMac();
         v4Guest = conf.addr4() == null ? 0 : ByteBuffer.wrap(conf.addr4().getAddress()).getInt();
-        gw4 = conf.gateway4() == null ? 0 : ByteBuffer.wrap(conf.gateway4().getAddress()).getInt();
         long[] g = halves(conf.addr6());
         v6GuestHi = g[0];
         v6GuestLo = g[1];
-        long[] w = halves(conf.gateway6());
-        gw6Hi = w[0];
-        gw6Lo = w[1];
     }
 
     private static long[] halves(Inet6Address a) {
@@ -275,17 +278,8 @@ public final class Tcp {
             return DROPPED;
         }
         flows.side(f, TAPSIDE, Pif.TAP, srcHi, srcLo, sport, dstHi, dstLo, dport);
-        long tHi = dstHi, tLo = dstLo;
-        if (mapGateway) {
-            if (!v6 && gw4 != 0 && Inany.v4(dstLo) == gw4) {
-                tLo = Inany.v4Lo(0x7f000001);
-                c.flags[f] |= TcpConn.LOCAL;
-            } else if (v6 && (dstHi != 0 || dstLo != 0) && dstHi == gw6Hi && dstLo == gw6Lo) {
-                tHi = 0;
-                tLo = 1;
-                c.flags[f] |= TcpConn.LOCAL;
-            }
-        }
+        map.fromTap(Ipv4Header.IPPROTO_TCP, dstHi, dstLo, dport);
+        long tHi = map.resultHi(), tLo = map.resultLo();
         flows.side(f, SOCKSIDE, Pif.HOST, tHi, tLo, dport, 0, 0, 0);
         if (!flows.hash(f, TAPSIDE)) {
             flows.free(f);
@@ -294,6 +288,9 @@ public final class Tcp {
         c.reset(f);
         if (v6) {
             c.flags[f] |= TcpConn.V6;
+        }
+        if (AddrMap.isLoopback(tHi, tLo)) {
+            c.flags[f] |= TcpConn.LOCAL;
         }
         int seq = th.seq();
         opts.parse(frame, th.options(), th.optionsLen());

@@ -3,7 +3,12 @@
  *
  * <h2>What is translated</h2>
  * A connection the guest opens (a SYN arriving on the tap) becomes a non-blocking host socket connecting to the
- * same destination port and address (the gateway address maps to the host's loopback unless {@code --no-map-gw}).
+ * same destination port and address, except the translations of {@link io.jpasta.tap.fwd.AddrMap}: the
+ * {@code --map-host-loopback} address (the gateway unless {@code --no-map-gw}) goes to the host's 127.0.0.1 or ::1,
+ * the {@code --map-guest-addr} address to the host's own address, the {@code --dns-forward} address on ports 53 and
+ * 853 to the {@code --dns-host}. Toward the guest the flow keeps the address the guest used. The host socket is bound
+ * to the {@code -o} address and the {@code --outbound-if4/6} interface of its family before it connects; if that
+ * fails, the guest gets a RST as for a refused connect.
  * A connection accepted on a host listener becomes a SYN we send to the guest with the client's address and port
  * as source ({@link io.jpasta.tcp.Tcp#accepted}). The host kernel does the real TCP toward the peer; toward the
  * guest we only produce the segments a peer would, mirroring what the socket does.

@@ -3,6 +3,7 @@ package io.jpasta.tcp;
 import io.jpasta.tap.TapConf;
 import io.jpasta.tap.TapSink;
 import io.jpasta.tap.flow.FlowTable;
+import io.jpasta.tap.fwd.AddrMap;
 import io.jpasta.tap.wire.Be;
 import io.jpasta.tap.wire.Checksum;
 import io.jpasta.tap.wire.EthHeader;
@@ -21,6 +22,7 @@ import java.net.Inet6Address;
 import java.net.UnknownHostException;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -51,11 +53,16 @@ final class TapDsl implements TapSink {
     }
 
     TapDsl(int mtu) {
+        this(mtu, c -> AddrMap.defaults(c, true));
+    }
+
+    /** @param map the address translations, built over the DSL's tap configuration */
+    TapDsl(int mtu, Function<TapConf, AddrMap> map) {
         TapConf conf = new TapConf(MacAddr.PASTA_DEFAULT, GUEST_MAC, (Inet4Address) ip(GUEST4), 30,
                 (Inet4Address) ip(GW4), (Inet6Address) ip(GUEST6), 64, (Inet6Address) ip("2001:db8:1::1"),
                 (Inet6Address) ip("fe80::1"), mtu, List.of(), List.of(), List.of(), false, false, null, null,
                 false, false, false, false, false);
-        tcp = new Tcp(conf, new FlowTable(64, 42), socks, this, true, 7);
+        tcp = new Tcp(conf, new FlowTable(64, 42), socks, this, map.apply(conf), 7);
         tcp.fixedIsn = true;
         tcp.isnForTest = 5000;
     }

@@ -7,6 +7,7 @@ import io.jpasta.tap.flow.FlowTable;
 import io.jpasta.tap.flow.FlowType;
 import io.jpasta.tap.flow.Inany;
 import io.jpasta.tap.flow.Pif;
+import io.jpasta.tap.fwd.AddrMap;
 import io.jpasta.tap.wire.Be;
 import io.jpasta.tap.wire.EthHeader;
 import io.jpasta.tap.wire.IcmpHeader;
@@ -55,6 +56,10 @@ public final class Icmp {
     private final long ourMac;
     private final Consumer<String> debug;
     private final IcmpStats stats = new IcmpStats();
+    /** Address translations ({@code --map-host-loopback}, {@code --map-guest-addr}); null: none. */
+    private final AddrMap map;
+    /** Where the request being handled really goes on the host: set by {@link #target}. */
+    private long targetHi, targetLo;
 
     private final EthHeader eth = new EthHeader();
     private final Ipv4Header ip4 = new Ipv4Header();
@@ -81,6 +86,16 @@ public final class Icmp {
      * @param debug where rare conditions are logged at debug level (ping sockets refused, socket failures)
      */
     public Icmp(TapConf conf, Supplier<FlowTable> flowTable, PingSockets socks, Consumer<String> debug) {
+        this(conf, flowTable, socks, debug, null);
+    }
+
+    /**
+     * @param map where echo requests to a mapped address go on the host (the gateway to the host's loopback, as for
+     *        TCP); replies still come from the address the guest pinged. Null: no translation.
+     */
+    public Icmp(TapConf conf, Supplier<FlowTable> flowTable, PingSockets socks, Consumer<String> debug,
+                AddrMap map) {
+        this.map = map;
         this.flowTable = flowTable;
         this.socks = socks;
         this.disabled = conf.noIcmp();
@@ -156,6 +171,7 @@ public final class Icmp {
         if (dst == V4_BROADCAST || (dst & V4_MCAST_MASK) == V4_MCAST || dst == 0) {
             return drop(IcmpStats.UNSUPPORTED);
         }
+        target(Inany.V4_HI, Inany.v4Lo(dst));
         return echo(false, Inany.V4_HI, Inany.v4Lo(ip4.src()), Inany.V4_HI, Inany.v4Lo(dst), icmp4.id(),
                 frame, l4, l4Len, nowNs);
     }
@@ -188,13 +204,29 @@ public final class Icmp {
         }
         long dstHi = ip6.dstHi();
         long dstLo = ip6.dstLo();
-        // A host socket has no scope for a link-local destination, and ping sockets refuse multicast.
-        if (Ipv6Header.isMulticast(dstHi) || Ipv6Header.isLinkLocal(dstHi) || Ipv6Header.isUnspecified(dstHi, dstLo)) {
+        // A host socket has no scope for a link-local destination (unless it is mapped to a host address, as a
+        // link-local gateway is to ::1), and ping sockets refuse multicast.
+        boolean mapped = target(dstHi, dstLo);
+        if (Ipv6Header.isMulticast(dstHi) || (Ipv6Header.isLinkLocal(dstHi) && !mapped)
+                || Ipv6Header.isUnspecified(dstHi, dstLo)) {
             return drop(IcmpStats.UNSUPPORTED);
         }
         return echo(true, ip6.srcHi(), ip6.srcLo(), dstHi, dstLo, icmp6.id(), frame, l4, l4Len, nowNs);
     }
 
+    /** Sets {@link #targetHi}/{@link #targetLo} to where {@code dst} goes on the host. @return true if mapped */
+    private boolean target(long dstHi, long dstLo) {
+        if (map == null || map.fromTap(Ipv4Header.IPPROTO_ICMP, dstHi, dstLo, 0) == AddrMap.KEEP) {
+            targetHi = dstHi;
+            targetLo = dstLo;
+            return false;
+        }
+        targetHi = map.resultHi();
+        targetLo = map.resultLo();
+        return true;
+    }
+
+    /** An echo request of the guest to {@code dst}, which goes to {@link #targetHi}/{@link #targetLo}. */
     private int echo(boolean v6, long srcHi, long srcLo, long dstHi, long dstLo, int id,
                      MemorySegment frame, long l4, int l4Len, long nowNs) {
         ensureInit();
@@ -206,7 +238,7 @@ public final class Icmp {
         }
         lastNs[flow] = nowNs;
         // The kernel replaces the identifier with the socket's and computes the checksum itself.
-        long n = socks.sendTo(sock[flow], v6, frame, l4, l4Len, dstHi, dstLo);
+        long n = socks.sendTo(sock[flow], v6, frame, l4, l4Len, targetHi, targetLo);
         if (n < 0) {
             return drop(IcmpStats.SEND);
         }
@@ -255,7 +287,7 @@ public final class Icmp {
             stats.idRemapped++;
         }
         flows.side(flow, 0, Pif.TAP, srcHi, srcLo, id, dstHi, dstLo, id);
-        flows.side(flow, 1, Pif.HOST, dstHi, dstLo, sockId, 0, 0, sockId);
+        flows.side(flow, 1, Pif.HOST, targetHi, targetLo, sockId, 0, 0, sockId);
         flows.hash(flow, 0);    // cannot collide: the lookup before found nothing
         sock[flow] = s;
         guestId[flow] = (char) id;

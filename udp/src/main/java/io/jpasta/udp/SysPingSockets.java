@@ -3,15 +3,21 @@ package io.jpasta.udp;
 import io.jpasta.netns.sys.Epoll;
 import io.jpasta.netns.sys.Linux;
 import io.jpasta.netns.sys.Sys;
+import io.jpasta.tap.fwd.AddrMap;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 
 /**
  * {@link PingSockets} on the real kernel through {@link Sys}, with sockets registered in the loop's epoll set as
  * {@link Epoll#T_ICMP} events carrying the flow index. One reused {@code sockaddr} buffer: owned by the loop
  * thread. Costs two small direct buffers at construction and nothing else until the first echo request.
+ *
+ * <p>As in current pasta, ping sockets take the {@code -o} source address and the {@code --outbound-if4/6}
+ * interface of their family: the interface when opened (an unprivileged socket may be bound to a device once), the
+ * address with the echo identifier. A failure is the socket's failure: the request is dropped and counted.
  */
 public final class SysPingSockets implements PingSockets {
     /** {@code sizeof(struct sockaddr_in6)}: family, port, flowinfo, 16-byte address, scope id. */
@@ -26,20 +32,48 @@ public final class SysPingSockets implements PingSockets {
     private final ByteBuffer saLen = Sys.buffer(4);
     private final long saLenAddr = Sys.address(saLen);
 
+    /** Per family (0: IPv4, 1: IPv6): source address halves to bind to, interface name (NUL-terminated); null: none */
+    private final AddrMap.Addr[] out = new AddrMap.Addr[2];
+    private final ByteBuffer[] outIf = new ByteBuffer[2];
+
     public SysPingSockets(Epoll epoll) {
         this.epoll = epoll;
     }
 
+    /** @param map gives the {@code -o} address and {@code --outbound-if4/6} interface per family, if any */
+    public SysPingSockets(Epoll epoll, AddrMap map) {
+        this(epoll);
+        for (int f = 0; f < 2; f++) {
+            out[f] = map.outbound(f == 1);
+            String ifname = map.outboundIf(f == 1);
+            if (ifname != null) {
+                byte[] n = ifname.getBytes(StandardCharsets.US_ASCII);
+                outIf[f] = Sys.buffer(n.length + 1).put(0, n);
+            }
+        }
+    }
+
     @Override
     public int open(boolean v6) {
-        return Sys.socket(v6 ? Linux.AF_INET6 : Linux.AF_INET,
+        int fd = Sys.socket(v6 ? Linux.AF_INET6 : Linux.AF_INET,
                 Linux.SOCK_DGRAM | Linux.SOCK_NONBLOCK | Linux.SOCK_CLOEXEC,
                 v6 ? Linux.IPPROTO_ICMPV6 : Linux.IPPROTO_ICMP);
+        ByteBuffer ifname = outIf[v6 ? 1 : 0];
+        if (fd >= 0 && ifname != null) {
+            int rc = Sys.setsockopt(fd, Linux.SOL_SOCKET, Linux.SO_BINDTODEVICE, Sys.address(ifname),
+                    ifname.capacity());
+            if (rc < 0) {
+                Sys.close(fd);
+                return rc;
+            }
+        }
+        return fd;
     }
 
     @Override
     public int bind(int fd, boolean v6, int id) {
-        return Sys.bind(fd, saAddr, sockaddr(v6, id, 0, 0));
+        AddrMap.Addr a = out[v6 ? 1 : 0];
+        return Sys.bind(fd, saAddr, a == null ? sockaddr(v6, id, 0, 0) : sockaddr(v6, id, a.hi(), a.lo()));
     }
 
     @Override

@@ -19,6 +19,15 @@
  * <p>{@link io.jpasta.tap.fwd.IpLiteral} parses numeric addresses exactly as {@code inet_pton(3)} accepts them,
  * never resolving names.
  *
+ * <p>{@link io.jpasta.tap.fwd.AddrMap} holds the only address translations pasta documents, built once from
+ * {@code --map-host-loopback} (default: the gateway; off with {@code none} or {@code --no-map-gw}),
+ * {@code --map-guest-addr}, {@code --dns-forward}/{@code --dns-host} (TCP and UDP to ports 53 and 853; the DNS host
+ * defaults to the first name server of the family in the host's resolv.conf), {@code -o} and
+ * {@code --outbound-if4/6}. A flow the guest opens asks it where the destination really is on the host; a peer on the
+ * host that the guest could not answer (loopback, the host's own address, which is the guest's) is shown to the guest
+ * under the mapped address or the gateway. Addresses are {@link io.jpasta.tap.flow.Inany} halves and the result of a
+ * call is read back from the map, so a lookup allocates nothing.
+ *
  * <p>Limits: at most 256 distinct binds per table; port numbers 0-65535 (exclude-only specifications start at 1).
  */
 package io.jpasta.tap.fwd;
