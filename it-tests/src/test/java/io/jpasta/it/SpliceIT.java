@@ -364,6 +364,51 @@ class SpliceIT {
         assertTrue(p.isAlive(), "pasta survived exhaustion");
     }
 
+    /**
+     * Out of descriptors, the listener cannot accept: a client left in the (level-triggered) backlog would hang and
+     * the loop would spin on it. pasta with a 200-descriptor limit serves what it can and resets the rest, and serves
+     * again once connections end.
+     */
+    @Test
+    void outOfDescriptorsResetsNewClientsAndRecovers() throws Exception {
+        int port = freePort();
+        Path py = echoServer(port);
+        Path log = shared.resolve("pasta-emfile.log");
+        Proc p = pastaWithPrefix(List.of("prlimit", "--nofile=200:200"), "-l", log.toString(), "-t", "" + port,
+                "--", "python3", py.toString());
+        assertNotNull(Poll.until(DEADLINE, () -> echoes(port, random(16, 1))), "echo server not reachable");
+        List<Socket> held = new ArrayList<>();
+        int served = 0, refused = 0;
+        try {
+            for (int k = 0; k < 150 && refused < 20; k++) { // each connection holds 6 descriptors of pasta's
+                Socket s = new Socket("127.0.0.1", port);
+                s.setSoTimeout((int) DEADLINE_MS);
+                try {
+                    if (echoesOn(s, random(16, k))) {
+                        held.add(s);
+                        served++;
+                        continue;
+                    }
+                } catch (java.net.SocketTimeoutException e) {
+                    s.close();
+                    fail("connection " + k + " hung after " + served + " served and " + refused + " refused");
+                } catch (IOException e) {
+                    // reset: refused, as it should be once descriptors run out
+                }
+                s.close();
+                refused++;
+            }
+            assertTrue(refused > 0, "the limit was never reached (" + served + " served)");
+        } finally {
+            for (Socket s : held) {
+                s.close();
+            }
+        }
+        assertNotNull(Poll.until(DEADLINE, () -> echoes(port, random(16, 7))), "nothing served after the others left");
+        assertTrue(p.isAlive(), "pasta survived running out of descriptors");
+        assertTrue(read(log).contains("Too many open files"), "no warning in the log:\n" + read(log));
+    }
+
     @Test
     void excludedPortOfARangeIsNotForwardedTheOthersAre() throws Exception {
         int base = freeRange(6);
@@ -517,6 +562,17 @@ class SpliceIT {
     /** Starts pasta in the foreground as the test user, in a process group of its own (see {@link Proc}). */
     private Proc pasta(String... args) {
         return pastaWithEnv(List.of(), args);
+    }
+
+    /** Like {@link #pasta(String...)}, run through {@code prefix} (a command that then runs pasta, e.g. prlimit). */
+    private Proc pastaWithPrefix(List<String> prefix, String... args) {
+        List<String> cmd = new ArrayList<>(List.of("runuser", "-u", Sandbox.TEST_USER, "--"));
+        cmd.addAll(prefix);
+        cmd.addAll(List.of(pasta, "-f"));
+        cmd.addAll(List.of(args));
+        Proc p = Proc.start(cmd, dir, LOGS, "pasta", null);
+        procs.add(p);
+        return p;
     }
 
     /** Like {@link #pasta(String...)}, with {@code NAME=VALUE} settings in pasta's environment. */

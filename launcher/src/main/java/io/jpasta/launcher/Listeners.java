@@ -106,7 +106,15 @@ public final class Listeners {
     private boolean stopped;
 
     /** Counters, for statistics and tests. */
-    public long accepted, acceptErrors;
+    public long accepted, acceptErrors, shed;
+
+    /**
+     * A descriptor kept in reserve for running out of them. The listeners are level-triggered, so a client left in
+     * the backlog because accept4 failed with EMFILE or ENFILE would be reported again at once and the loop would
+     * spin; instead we give up the reserve, accept the client, reset it, and take the reserve back.
+     */
+    private int reserveFd = -1;
+    private boolean shedLogged;
 
     /**
      * @param toNs     {@code -t}: host listeners forwarding into the namespace
@@ -166,6 +174,7 @@ public final class Listeners {
      *                     could be bound (pasta's message; the caller exits 1), or when the set-up itself fails
      */
     public void start() throws IOException {
+        reserveFd = reserve();
         Map<String, int[]> specs = new LinkedHashMap<>(); // spec -> {explicit ports, bound sockets}
         for (int side = HOST; side <= NS; side++) {
             for (Forward f : (side == HOST ? toNs : fromNs).forwards()) {
@@ -222,6 +231,9 @@ public final class Listeners {
         for (int k = 0; k < ACCEPT_BATCH; k++) {
             saLen.putInt(0, SOCKADDR_MAX);
             int a = Sys.accept4(fd, saAddr, saLenAddr, Linux.SOCK_NONBLOCK | Linux.SOCK_CLOEXEC);
+            if ((a == -Errno.EMFILE || a == -Errno.ENFILE) && shed(fd, index, a)) {
+                continue;
+            }
             if (a < 0) {
                 if (a != -Errno.EAGAIN) {
                     acceptErrors++;
@@ -230,6 +242,7 @@ public final class Listeners {
                 break;
             }
             accepted++;
+            shedLogged = false;
             boolean v6 = sa.getShort(0) == Linux.AF_INET6 && !v4Mapped(sa);
             if (where[index] == HOST && tapPath != null && (noSplice || !loopback(sa))) {
                 if (tapPath.accepted(a, sa, target[index])) {
@@ -254,6 +267,34 @@ public final class Listeners {
         if (where[index] == HOST) {
             nsPool.refillIfLow();
         }
+    }
+
+    /**
+     * Out of descriptors ({@code err}): resets the client waiting on listener {@code fd} through the reserve
+     * descriptor. @return true if one client was shed, false if there is no reserve to use
+     */
+    private boolean shed(int fd, int index, int err) {
+        if (reserveFd < 0) {
+            return false;
+        }
+        Sys.close(reserveFd);
+        reserveFd = -1;
+        int a = Sys.accept4(fd, 0, 0, Linux.SOCK_CLOEXEC);
+        if (a >= 0) {
+            splice.refuse(a); // closed with a RST: the client learns at once
+            shed++;
+        }
+        reserveFd = reserve();
+        if (!shedLogged) {
+            shedLogged = true;
+            Log.warn("accept on port " + lport[index] + ": " + Errno.text(-err) + ", resetting new connections");
+        }
+        return a >= 0;
+    }
+
+    private static int reserve() {
+        int r = Sys.socket(Linux.AF_INET, Linux.SOCK_DGRAM | Linux.SOCK_CLOEXEC, 0);
+        return r < 0 ? -1 : r;
     }
 
     /** Handles the one-second timer of {@code auto}. */

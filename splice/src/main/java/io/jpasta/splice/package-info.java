@@ -43,8 +43,10 @@
  * <p>Limits: when the flow table is full the listener resets the accepted socket (SO_LINGER 0) before it spends a
  * socket on the other side; the refusal is counted ({@code --stats}: "refused (flow table full N)") and the first one
  * of each episode is logged at debug level. When no pipe or no socket for the other side can be made, the accepted
- * socket is reset and counted as refused too. After a
- * failure on one side with data still owed to the other, the surviving socket is closed with close(2) after
+ * socket is reset and counted as refused too. When the process runs out of descriptors (accept4 fails with EMFILE
+ * or ENFILE), the launcher's listener gives up a descriptor it keeps in reserve, accepts the waiting client, resets
+ * it and takes the reserve back: a client left in the backlog of a level-triggered listener would hang, and the loop
+ * would spin on it (warned once per episode). After a failure on one side with data still owed to the other, the surviving socket is closed with close(2) after
  * draining the pipe: bytes still in its send queue are delivered unless its peer also left data unread.
  *
  * <p>All system calls go through {@link io.jpasta.splice.SpliceIo} ({@link io.jpasta.splice.NativeSpliceIo} in
