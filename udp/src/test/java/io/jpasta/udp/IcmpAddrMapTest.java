@@ -112,21 +112,12 @@ class IcmpAddrMapTest {
         }
         long[] sink = {0};
         TapSink out = (m, o, l) -> sink[0] += l;
-        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-        long tid = Thread.currentThread().threadId();
-        long before = 0;
         int n = 20_000;
-        for (int round = 0; round < 2; round++) {       // the first round warms up and opens the flows
-            if (round == 1) {
-                before = mx.getThreadAllocatedBytes(tid);
-            }
-            for (int i = 0; i < n; i++) {
-                MemorySegment f = frames[i % frames.length];
-                icmp.fromTap(f, 0, (int) f.byteSize(), i);
-                icmp.fromSock(echoer.lastFlow, echoer.lastFd, GUEST_MAC, i, out);
-            }
-        }
-        long allocated = mx.getThreadAllocatedBytes(tid) - before;
+        long allocated = IcmpAllocationTest.allocatedInSecondRound(n, i -> {
+            MemorySegment f = frames[i % frames.length];
+            icmp.fromTap(f, 0, (int) f.byteSize(), i);
+            icmp.fromSock(echoer.lastFlow, echoer.lastFd, GUEST_MAC, i, out);
+        });
         assertTrue(allocated < 64 * 1024, allocated + " bytes allocated for " + n + " mapped requests and replies");
         assertEquals(2L * n, icmp.stats().replies(false));
         assertTrue(sink[0] > 0);

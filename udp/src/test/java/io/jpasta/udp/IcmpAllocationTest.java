@@ -29,26 +29,35 @@ class IcmpAllocationTest {
         }
         long[] sink = {0};
         TapSink out = (f, o, l) -> sink[0] += l;
-        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        long tid = Thread.currentThread().threadId();
-        long before = 0;
         int n = 20_000;
-        for (int round = 0; round < 2; round++) {       // the first round warms up and opens the flows
-            if (round == 1) {
-                before = mx.getThreadAllocatedBytes(tid);
-            }
-            for (int i = 0; i < n; i++) {
-                MemorySegment f = frames[i % frames.length];
-                icmp.fromTap(f, 0, (int) f.byteSize(), i);
-                icmp.fromSock(kernel.lastFlow, kernel.lastFd, IcmpTest.GUEST_MAC, i, out);
-                icmp.timer(i);
-            }
-        }
-        long allocated = mx.getThreadAllocatedBytes(tid) - before;
+        long allocated = allocatedInSecondRound(n, i -> {
+            MemorySegment f = frames[i % frames.length];
+            icmp.fromTap(f, 0, (int) f.byteSize(), i);
+            icmp.fromSock(kernel.lastFlow, kernel.lastFd, IcmpTest.GUEST_MAC, i, out);
+            icmp.timer(i);
+        });
         assertTrue(allocated < 64 * 1024, allocated + " bytes allocated for " + n + " requests and replies");
         assertEquals(2L * n, icmp.stats().replies(false));
         assertEquals(frames.length, icmp.stats().flowsOpened());
         assertTrue(sink[0] > 0);
+    }
+
+    /**
+     * Runs {@code step} for 0 to {@code n - 1} twice: the first round warms up and opens the flows.
+     *
+     * @return the bytes this thread allocated during the second round
+     */
+    static long allocatedInSecondRound(int n, java.util.function.IntConsumer step) {
+        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long tid = Thread.currentThread().threadId();
+        for (int i = 0; i < n; i++) {
+            step.accept(i);
+        }
+        long before = mx.getThreadAllocatedBytes(tid);
+        for (int i = 0; i < n; i++) {
+            step.accept(i);
+        }
+        return mx.getThreadAllocatedBytes(tid) - before;
     }
 
     /** Sockets that answer every request with the matching reply, from one preallocated buffer. */
