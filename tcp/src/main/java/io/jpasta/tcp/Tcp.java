@@ -122,17 +122,9 @@ public final class Tcp {
     /**
      * @param conf tap configuration: our MAC, the guest's addresses, the gateway, the MTU
      * @param flows the flow table shared with the other protocols
-     * @param mapGateway connections to the gateway address go to the host's loopback (pasta's default,
-     *        {@code --no-map-gw} turns it off)
-     * @param secret key for initial sequence numbers (RFC 6528)
-     */
-    public Tcp(TapConf conf, FlowTable flows, TcpSocks socks, TapSink tap, boolean mapGateway, long secret) {
-        this(conf, flows, socks, tap, AddrMap.defaults(conf, mapGateway), secret);
-    }
-
-    /**
      * @param map where connections the guest opens go on the host ({@code --map-host-loopback},
      *        {@code --map-guest-addr}, {@code --dns-forward})
+     * @param secret key for initial sequence numbers (RFC 6528)
      */
     public Tcp(TapConf conf, FlowTable flows, TcpSocks socks, TapSink tap, AddrMap map, long secret) {
         this.conf = conf;
