@@ -345,6 +345,7 @@ helpers_for_rep() {
 run_case() {
     local fn=$1 test=$2 path=$3 fam=$4 rep i
     local case_id="$test/$path/v$fam"
+    [[ -z ${ONLY:-} || $case_id =~ $ONLY ]] || return 0
     log "${case_id//v-/-}"
     for rep in $(seq 1 "$REPS"); do
         if [[ $path == bare-* ]]; then

@@ -384,7 +384,9 @@ public final class Tcp {
         if (dlen > 0 || (fl & TcpHeader.FIN) != 0) {
             dataFromTap(f, frame, th.payload(), seq, dlen, (fl & TcpHeader.FIN) != 0);
         }
-        dataFromSock(f, now);
+        if (c.events[f] != 0 && c.flagged(f, TcpConn.STALLED)) {
+            due(f, TcpConn.SEND_DUE); // the window may have opened: send at the end of the burst, once
+        }
     }
 
     /**
@@ -405,7 +407,7 @@ public final class Tcp {
                 return false;
             }
             c.event(f, TcpConn.ESTABLISHED);
-            c.seqAckFromTap[f] = ack;
+            c.seqAckFromTap[f] = c.seqSockHead[f] = ack;
             c.unflag(f, TcpConn.ACK_FROM_TAP_DUE);
             c.rtoAt[f] = Long.MAX_VALUE;
             c.retrans[f] = 0;
@@ -430,7 +432,7 @@ public final class Tcp {
             }
             c.wndFromTap[f] = th.window() << c.wsFromTap[f];
             c.seqFromTap[f] = seq + 1;
-            c.seqAckFromTap[f] = ack;
+            c.seqAckFromTap[f] = c.seqSockHead[f] = ack;
             c.event(f, TcpConn.ESTABLISHED);
             c.unflag(f, TcpConn.ACK_FROM_TAP_DUE);
             c.rtoAt[f] = Long.MAX_VALUE;
@@ -444,7 +446,10 @@ public final class Tcp {
         return false;
     }
 
-    /** Processes the acknowledgment and window of a segment from the guest. */
+    /**
+     * Processes the acknowledgment and window of a segment from the guest. What it acknowledges is released from the
+     * socket at the end of the burst ({@link #consume}): one system call for all the ACKs of a flow in the burst.
+     */
     private void ackFromTap(int f, int ack, int wnd, boolean pureAck, long now) {
         if (Seq.gt(ack, c.seqToTap[f])) {
             return; // acknowledges what we never sent
@@ -453,18 +458,11 @@ public final class Tcp {
         c.wndFromTap[f] = wnd;
         int una = c.seqAckFromTap[f];
         if (Seq.gt(ack, una)) {
-            int n = ack - una;
             if (c.has(f, TcpConn.TAP_FIN_SENT) && ack == c.seqToTap[f]) {
-                n--;
                 c.event(f, TcpConn.TAP_FIN_ACKED);
             }
-            if (n > 0) {
-                long r = socks.discard(c.fd[f], n);
-                if (r < 0 && trace) {
-                    log("TCP: flow " + f + ": discard " + n + ": errno " + -r);
-                }
-            }
             c.seqAckFromTap[f] = ack;
+            due(f, TcpConn.CONSUME_DUE);
             c.retrans[f] = 0;
             c.dupAcks[f] = 0;
             if (ack == c.seqToTap[f]) {
@@ -495,6 +493,27 @@ public final class Tcp {
         c.seqToTap[f] = c.seqAckFromTap[f];
         c.events[f] &= ~TcpConn.TAP_FIN_SENT;
         c.dupAcks[f] = 0;
+        due(f, TcpConn.SEND_DUE);
+    }
+
+    /**
+     * Releases from the socket what the guest acknowledged since the last release. A socket that falls behind (the
+     * call failed) keeps {@link TcpConn#seqSockHead} behind: peeks skip the difference, the next release catches up.
+     */
+    private void consume(int f) {
+        int upTo = c.seqAckFromTap[f] - (c.has(f, TcpConn.TAP_FIN_ACKED) ? 1 : 0); // our FIN is not in the socket
+        int n = upTo - c.seqSockHead[f];
+        if (n <= 0 || c.fd[f] < 0) {
+            return;
+        }
+        long r = socks.discard(c.fd[f], n);
+        if (r < 0) {
+            if (trace) {
+                log("TCP: flow " + f + ": discard " + n + ": errno " + -r);
+            }
+            return;
+        }
+        c.seqSockHead[f] += (int) r;
     }
 
     /** In-sequence data (and FIN) from the guest goes to the flow's buffer; the rest is answered with an ACK. */
@@ -524,7 +543,7 @@ public final class Tcp {
             c.seqFromTap[f]++;
             c.event(f, TcpConn.TAP_FIN_RCVD);
         }
-        markDirty(f);
+        due(f, TcpConn.DATA_DUE);
     }
 
     /**
@@ -579,25 +598,37 @@ public final class Tcp {
         c.pendLen[f] = left;
     }
 
-    private void markDirty(int f) {
+    /** Leaves {@code work} ({@link TcpConn#DATA_DUE}, ...) for the end of the burst, listing the flow once. */
+    private void due(int f, int work) {
         if (!c.flagged(f, TcpConn.DIRTY)) {
             c.flags[f] |= TcpConn.DIRTY;
             dirty[dirtyCount++] = f;
         }
+        c.flags[f] |= work;
     }
 
     /**
-     * Ends a burst of tap frames: writes every touched flow's buffered data to its socket in one call, then
-     * acknowledges to the guest what we now hold, with the window the socket has room for.
+     * Ends a burst of tap frames. Per touched flow: releases what the guest acknowledged from the socket, writes the
+     * guest's buffered data to it in one call and acknowledges to the guest what we now hold with the window the
+     * socket has room for, then sends what the guest's window allows (opened by its ACKs, or retransmission).
      */
     public void flush(long nowNs) {
         for (int i = 0; i < dirtyCount; i++) {
             int f = dirty[i];
-            if ((c.flags[f] & TcpConn.DIRTY) == 0 || c.events[f] == 0) {
+            int fl = c.flags[f];
+            if ((fl & TcpConn.DIRTY) == 0 || c.events[f] == 0) {
                 continue;
             }
-            c.flags[f] &= ~TcpConn.DIRTY;
-            drainToSock(f, nowNs);
+            c.flags[f] = fl & ~(TcpConn.DIRTY | TcpConn.DATA_DUE | TcpConn.CONSUME_DUE | TcpConn.SEND_DUE);
+            if ((fl & TcpConn.CONSUME_DUE) != 0) {
+                consume(f);
+            }
+            if ((fl & TcpConn.DATA_DUE) != 0) {
+                drainToSock(f, nowNs);
+            }
+            if ((fl & TcpConn.SEND_DUE) != 0 && c.events[f] != 0) {
+                dataFromSock(f, nowNs);
+            }
         }
         dirtyCount = 0;
     }
@@ -763,7 +794,8 @@ public final class Tcp {
             }
             c.unflag(f, TcpConn.STALLED);
             int len = (int) Math.min(avail, (long) FRAMES * mss);
-            long r = socks.peek(c.fd[f], inFlight, frames, DATA_AT, stride, mss, len);
+            // acknowledged data not released yet (see consume) is still in front of what we sent
+            long r = socks.peek(c.fd[f], c.seqToTap[f] - c.seqSockHead[f], frames, DATA_AT, stride, mss, len);
             if (r == -11) { // EAGAIN
                 return;
             }
@@ -891,6 +923,7 @@ public final class Tcp {
             if (trace) {
                 log("TCP: flow " + f + ": closed");
             }
+            consume(f); // unread data would make close() reset the peer
             socks.close(c.fd[f]);
             c.fd[f] = -1;
             free(f);

@@ -27,11 +27,24 @@ final class TcpConn {
     /** Flags. */
     static final int STALLED = 1, LOCAL = 1 << 1, ACTIVE_CLOSE = 1 << 2, ACK_TO_TAP_DUE = 1 << 3,
             ACK_FROM_TAP_DUE = 1 << 4, V6 = 1 << 5, WANT_OUT = 1 << 6, DIRTY = 1 << 7;
+    /**
+     * Work left for the end of the burst of tap frames ({@link Tcp#flush}), on flows in its list ({@link #DIRTY}):
+     * guest data to write to the socket, acknowledged data to release from it, socket data to send to the guest
+     * (the window opened or we went back to retransmit). Not traced: they come and go with every burst.
+     */
+    static final int DATA_DUE = 1 << 8, CONSUME_DUE = 1 << 9, SEND_DUE = 1 << 10;
+    /** Flags {@link #flag}/{@link #unflag} do not trace. */
+    static final int QUIET = DIRTY | DATA_DUE | CONSUME_DUE | SEND_DUE;
     private static final String[] FLAG_NAMES = {"STALLED", "LOCAL", "ACTIVE_CLOSE", "ACK_TO_TAP_DUE",
-        "ACK_FROM_TAP_DUE", "V6", "WANT_OUT", "DIRTY"};
+        "ACK_FROM_TAP_DUE", "V6", "WANT_OUT", "DIRTY", "DATA_DUE", "CONSUME_DUE", "SEND_DUE"};
 
     final int[] events, flags, fd;
     final int[] seqToTap, seqAckFromTap, seqFromTap, seqAckToTap, seqInitToTap;
+    /**
+     * Sequence of the first byte still in the socket's receive queue: {@link #seqAckFromTap} once what the guest
+     * acknowledged is released, behind it while the release waits for the end of the burst of tap frames.
+     */
+    final int[] seqSockHead;
     /**
      * Recovery point: {@link #seqToTap} when we last went back to the acknowledged point. Until the guest
      * acknowledges past it, its duplicate ACKs answer the data we are resending and start no new retransmission
@@ -65,6 +78,7 @@ final class TcpConn {
         seqFromTap = new int[capacity];
         seqAckToTap = new int[capacity];
         seqInitToTap = new int[capacity];
+        seqSockHead = new int[capacity];
         recover = new int[capacity];
         wndFromTap = new int[capacity];
         wndToTap = new int[capacity];
@@ -87,7 +101,7 @@ final class TcpConn {
         events[f] = 0;
         flags[f] = 0;
         fd[f] = -1;
-        seqToTap[f] = seqAckFromTap[f] = seqFromTap[f] = seqAckToTap[f] = seqInitToTap[f] = recover[f] = 0;
+        seqToTap[f] = seqAckFromTap[f] = seqFromTap[f] = seqAckToTap[f] = seqInitToTap[f] = seqSockHead[f] = recover[f] = 0;
         wndFromTap[f] = wndToTap[f] = 0;
         wsFromTap[f] = wsToTap[f] = 0;
         mssToTap[f] = 0;
@@ -126,7 +140,7 @@ final class TcpConn {
             return;
         }
         flags[f] |= flag;
-        if (Tcp.trace && flag != DIRTY) {
+        if (Tcp.trace && (flag & QUIET) == 0) {
             Tcp.log("TCP: flow " + f + ": " + names(FLAG_NAMES, flag));
         }
     }
@@ -136,7 +150,7 @@ final class TcpConn {
             return;
         }
         flags[f] &= ~flag;
-        if (Tcp.trace && flag != DIRTY) {
+        if (Tcp.trace && (flag & QUIET) == 0) {
             Tcp.log("TCP: flow " + f + ": !" + names(FLAG_NAMES, flag));
         }
     }

@@ -19,8 +19,8 @@ final class FakeSocks implements TcpSocks {
         int port;
         /** Written by the engine, as the peer receives it. */
         final ByteArrayOutputStream written = new ByteArrayOutputStream();
-        /** Number of send calls, to check coalescing. */
-        int sends;
+        /** Number of send, peek and discard calls, to check coalescing and batching. */
+        int sends, peeks, discards;
         /** Bytes the peer sent us, from the front of our receive queue; consumed by discard. */
         byte[] rx = new byte[0];
         int consumed;
@@ -95,6 +95,7 @@ final class FakeSocks implements TcpSocks {
     @Override
     public long peek(int fd, int skip, MemorySegment buf, long firstOff, int stride, int chunk, int len) {
         Sock s = byFd.get(fd);
+        s.peeks++;
         if (s.receiveError != 0) {
             return -s.receiveError;
         }
@@ -118,6 +119,7 @@ final class FakeSocks implements TcpSocks {
         if (len > s.queued()) {
             throw new AssertionError("discarding " + len + " bytes, only " + s.queued() + " queued");
         }
+        s.discards++;
         s.consumed += len;
         return len;
     }
@@ -151,7 +153,12 @@ final class FakeSocks implements TcpSocks {
 
     @Override
     public void close(int fd) {
-        byFd.get(fd).closed = true;
+        Sock s = byFd.get(fd);
+        if (s.queued() > 0) {
+            // the kernel answers close() on a socket with unread data with a RST to the peer, not a FIN
+            throw new AssertionError("close with " + s.queued() + " unread bytes");
+        }
+        s.closed = true;
     }
 
     @Override

@@ -98,6 +98,29 @@ class TcpEngineTest {
     }
 
     @Test
+    void acksOfABurstReleaseTheSocketOnceAndSendOnce() {
+        tap.establish(1000, 1000, 4000);
+        FakeSocks.Sock s = tap.socks.last();
+        byte[] data = bytes(8000, 5);
+        s.peerSends(data);
+        tap.sockEvent(TcpSocks.EPOLLIN);
+        for (int i = 0; i < 4; i++) {
+            tap.expect(tcp().seq(5001 + 1000 * i).len(1000)); // the guest's window is full
+        }
+        int peeks = s.peeks;
+        tap.burst(seg().seq(1001).ack(6001).win(4000), seg().seq(1001).ack(7001).win(4000),
+                seg().seq(1001).ack(8001).win(4000), seg().seq(1001).ack(9001).win(4000));
+        assertEquals(1, s.discards, "one release for the burst's four ACKs");
+        assertEquals(4000, s.consumed);
+        assertEquals(1, s.peeks - peeks, "one peek for the window the burst opened");
+        for (int i = 0; i < 4; i++) {
+            tap.expect(tcp().seq(9001 + 1000 * i).len(1000).data(java.util.Arrays.copyOfRange(data, 4000 + 1000 * i,
+                    5000 + 1000 * i)));
+        }
+        tap.expectNothing();
+    }
+
+    @Test
     void windowAdvertisedIsWhatTheSocketCanTake() {
         tap.establish(1000, 1460, 65535);
         tap.socks.last().space = 3000;
@@ -235,6 +258,7 @@ class TcpEngineTest {
         // once the guest acknowledges past the recovery point, duplicate ACKs count again
         s.peerSends(bytes(2000, 4));
         tap.send(seg().seq(1001).ack(9001).win(10000));
+        tap.sockEvent(TcpSocks.EPOLLIN);
         tap.expect(tcp().seq(9001).len(1000));
         tap.expect(tcp().seq(10001).len(1000));
         for (int i = 0; i < 4; i++) {
