@@ -25,6 +25,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <li>{@code connect ADDR PORT N}: opens N connections and keeps them all open, then sends each its own payload
  * (a few hundred bytes, different per connection), half-closes it, and reads back the echo, which must be the
  * payload exactly. Prints {@code ok=N} and exits 0, or names the first connection that failed and exits 1.
+ * <li>{@code echo ADDR PORT N} and {@code sequential ADDR PORT N}: the same, one connection after the other (the
+ * server echoes each as it comes; the client opens the next as soon as the previous one is closed): churn, where
+ * {@code serve}/{@code connect} test concurrency.
  * </ul>
  * Every blocking call is bounded by {@link #TIMEOUT_MS}.
  */
@@ -45,17 +48,22 @@ public final class ManyConnections implements Runnable {
 
     public static void main(String[] args) throws Exception {
         if (args.length != 4) {
-            System.err.println("usage: ManyConnections serve|connect ADDR PORT N");
+            System.err.println("usage: ManyConnections serve|connect|echo|sequential ADDR PORT N");
             System.exit(2);
         }
         InetAddress addr = InetAddress.getByName(args[1]);
         int port = Integer.parseInt(args[2]);
         int n = Integer.parseInt(args[3]);
-        System.exit(args[0].equals("serve") ? serve(addr, port, n) : connect(addr, port, n));
+        System.exit(switch (args[0]) {
+            case "serve" -> serve(addr, port, n, true);
+            case "echo" -> serve(addr, port, n, false);
+            case "sequential" -> sequential(addr, port, n);
+            default -> connect(addr, port, n);
+        });
     }
 
-    private static int serve(InetAddress addr, int port, int n) throws Exception {
-        allOpen = new CountDownLatch(n);
+    private static int serve(InetAddress addr, int port, int n, boolean together) throws Exception {
+        allOpen = new CountDownLatch(together ? n : 0);
         Thread[] handlers = new Thread[n];
         try (ServerSocket ss = new ServerSocket()) {
             ss.setReuseAddress(true);
@@ -137,6 +145,28 @@ public final class ManyConnections implements Runnable {
                 }
             }
         }
+    }
+
+    private static int sequential(InetAddress addr, int port, int n) {
+        for (int i = 0; i < n; i++) {
+            try (Socket s = new Socket()) {
+                s.setSoTimeout(TIMEOUT_MS);
+                s.connect(new InetSocketAddress(addr, port), TIMEOUT_MS);
+                byte[] sent = payload(i);
+                s.getOutputStream().write(sent);
+                s.shutdownOutput();
+                byte[] got = s.getInputStream().readAllBytes();
+                if (!Arrays.equals(sent, got)) {
+                    System.err.println("connection " + i + ": sent " + sent.length + " bytes, echo has " + got.length);
+                    return 1;
+                }
+            } catch (IOException e) {
+                System.err.println("connection " + i + ": " + e);
+                return 1;
+            }
+        }
+        System.out.println("ok=" + n);
+        return 0;
     }
 
     /** @return the payload of connection {@code i}: 200 to 1223 bytes, seeded by {@code i} */

@@ -173,6 +173,29 @@ class TcpTapBulkIT {
         }
     }
 
+    /**
+     * Churn: connections opened one after the other, each closed before the next. A flow that closes and the next
+     * SYN often fall in one batch of events; before flow indices waited for the end of the batch, the closed
+     * socket's hang-up event reached the new flow that took its index and failed its connect ("Connection
+     * refused" after a few hundred connections).
+     */
+    @Test
+    void thousandsOfSequentialConnectionsFromNamespaceEachEchoedWhole() throws IOException {
+        int port = 5211;
+        int n = 3000;
+        Path classes = copyProgram(ManyConnections.class);
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        try (Proc server = remote("echo-server", java, "-cp", classes.toString(),
+                ManyConnections.class.getName(), "echo", REMOTE4, "" + port, "" + n)) {
+            awaitRemoteListening(port);
+            Proc.Result c = sb.user(BULK, "sequential-client", pasta, "--config-net", "--", java, "-cp",
+                    classes.toString(), ManyConnections.class.getName(), "sequential", REMOTE4, "" + port, "" + n);
+            assertEquals(0, c.exit(), c.describe());
+            assertEquals("ok=" + n, c.firstOutLine(), c.describe());
+            assertEquals(0, server.await(SHORT).exit());
+        }
+    }
+
     // ---- half-close ----
 
     @Test

@@ -31,6 +31,13 @@ final class Flows {
         return table;
     }
 
+    /** Between two batches of epoll events: indices of flows freed meanwhile become reusable (FlowTable#reap). */
+    static void reap() {
+        if (table != null) {
+            table.reap();
+        }
+    }
+
     /** @return the shared flow table if something built it already, else null (for statistics) */
     static FlowTable built() {
         return table;

@@ -167,6 +167,7 @@ final class Loop {
                 long left = deadline - Sys.monotonicNs();
                 timeoutMs = left <= 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, left / 1_000_000 + 1);
             }
+            Flows.reap(); // no event of the next batch can name a flow freed before it
             int n = ep.await(timeoutMs);
             if (n < 0) {
                 if (n == -Errno.EINTR) {

@@ -304,6 +304,7 @@ class SpliceTest {
         assertTrue(a.aborted);
 
         flows.free(tcp);
+        flows.reap(); // the loop's next batch
         FakeIo.Sock c2 = io.sock(), s2 = io.sock();
         List<String> debug = new ArrayList<>();
         splice.debug = debug::add;
@@ -342,6 +343,7 @@ class SpliceTest {
     void manyConnectionsLeaveNoFlowSocketOrPipeBehind() {
         int maxIndex = 0;
         for (int k = 0; k < 10_000; k++) {
+            flows.reap(); // each connection in batches of its own
             FakeIo.Sock c = io.sock(), s = io.sock();
             io.pipeFails = k % 7 == 6;
             io.connectResult = k % 11 == 10 ? -ECONNREFUSED : -EINPROGRESS;

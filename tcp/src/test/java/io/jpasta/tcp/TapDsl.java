@@ -43,6 +43,7 @@ final class TapDsl implements TapSink {
     static final int GUEST_PORT = 40000, REMOTE_PORT = 80;
 
     final FakeSocks socks = new FakeSocks();
+    final FlowTable flows = new FlowTable(64, 42);
     final Tcp tcp;
     final ArrayDeque<byte[]> out = new ArrayDeque<>();
     long now = 1_000_000_000L;
@@ -62,7 +63,7 @@ final class TapDsl implements TapSink {
                 (Inet4Address) ip(GW4), (Inet6Address) ip(GUEST6), 64, (Inet6Address) ip("2001:db8:1::1"),
                 (Inet6Address) ip("fe80::1"), mtu, List.of(), List.of(), List.of(), false, false, null, null,
                 false, false, false, false, false);
-        tcp = new Tcp(conf, new FlowTable(64, 42), socks, this, map.apply(conf), 7);
+        tcp = new Tcp(conf, flows, socks, this, map.apply(conf), 7);
         tcp.fixedIsn = true;
         tcp.isnForTest = 5000;
     }

@@ -16,6 +16,7 @@ import static io.jpasta.tcp.TapDsl.seg;
 import static io.jpasta.tcp.TapDsl.tcp;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -118,6 +119,21 @@ class TcpEngineTest {
                     5000 + 1000 * i)));
         }
         tap.expectNothing();
+    }
+
+    @Test
+    void aStaleEventOfAClosedFlowDoesNotReachTheConnectionOpenedInTheSameBatch() {
+        tap.establish(1000, 1000, 10000);
+        int old = tap.flow();
+        tap.send(seg().seq(1001).ack(5001).rst()); // the guest resets: socket closed, flow freed
+        // later in the same batch of events: the guest's next connection, and the closed socket's hang-up
+        tap.send(seg().syn().sport(TapDsl.GUEST_PORT + 1).seq(2000).mss(1000).win(10000));
+        assertNotEquals(old, tap.flow(), "a freed index waits for the end of the batch");
+        tap.tcp.sockEvent(old, TcpSocks.EPOLLHUP | TcpSocks.EPOLLERR, tap.now);
+        tap.sockEvent(TcpSocks.EPOLLOUT);
+        tap.expect(tcp().flags(SYN | ACK).ack(2001));
+        tap.flows.reap();
+        assertEquals(1, tap.tcp.connections());
     }
 
     @Test

@@ -17,6 +17,10 @@ package io.jpasta.tap.flow;
  *
  * <p>Allocation pops a free-index stack; a full table makes {@link #alloc} return {@link #NONE} and counts the
  * refusal ({@link #refusals()}): the caller answers as the protocol would when out of resources (RST, drop).
+ * A freed index is retired, not reusable, until the event loop calls {@link #reap} after the batch of epoll events
+ * it is handling: events of that batch still name the freed flow (by index, in the epoll data of a socket closed
+ * meanwhile), and must find it free rather than a new flow that took its index, and possibly its socket's
+ * descriptor number too (a new flow's connect failed on a stale EPOLLHUP before this rule).
  * Not thread-safe: owned by the event loop thread.
  */
 public final class FlowTable {
@@ -29,6 +33,9 @@ public final class FlowTable {
     private final byte[] type;
     private final int[] freeStack;
     private int freeTop;
+    /** Freed since the last {@link #reap}: free, but not reusable yet. */
+    private final int[] retired;
+    private int retiredCount;
     private int count;
     private final int[] countOfType = new int[FlowType.COUNT];
     private long refusals;
@@ -64,6 +71,7 @@ public final class FlowTable {
             freeStack[i] = capacity - 1 - i;
         }
         freeTop = capacity;
+        retired = new int[capacity];
         int sides = capacity * 2;
         pif = new byte[sides];
         eHi = new long[sides];
@@ -119,7 +127,10 @@ public final class FlowTable {
         return flow;
     }
 
-    /** Releases {@code flow}, removing its sides from the hash index. Freeing a free slot is a no-op. */
+    /**
+     * Releases {@code flow}, removing its sides from the hash index; its index is reusable after the next
+     * {@link #reap}. Freeing a free slot is a no-op.
+     */
     public void free(int flow) {
         if (type[flow] == FlowType.FREE) {
             return;
@@ -128,8 +139,16 @@ public final class FlowTable {
         unhash(flow, 1);
         countOfType[type[flow]]--;
         type[flow] = FlowType.FREE;
-        freeStack[freeTop++] = flow;
+        retired[retiredCount++] = flow;
         count--;
+    }
+
+    /** Makes the indices freed since the last call reusable; the loop calls it between batches of events. */
+    public void reap() {
+        for (int i = 0; i < retiredCount; i++) {
+            freeStack[freeTop++] = retired[i];
+        }
+        retiredCount = 0;
     }
 
     /** Sets the addresses of a side; a hashed side must be {@link #unhash unhashed} first. */

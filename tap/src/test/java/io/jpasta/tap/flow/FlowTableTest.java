@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -82,8 +83,25 @@ class FlowTableTest {
         assertEquals(2, t.refusals());
         assertEquals(3, t.count());
         t.free(a);
+        assertEquals(2, t.count());
+        assertEquals(FlowTable.NONE, t.alloc(FlowType.UDP), "a freed index waits for the end of the event batch");
+        t.reap();
         assertEquals(a, t.alloc(FlowType.UDP));
         assertEquals(FlowType.UDP, t.type(a));
+    }
+
+    @Test
+    void aFreedIndexIsNotReusedBeforeReap() {
+        FlowTable t = new FlowTable(8, 5);
+        int a = t.alloc(FlowType.TCP);
+        t.free(a);
+        assertEquals(FlowType.FREE, t.type(a), "free at once for the handlers of the batch's remaining events");
+        for (int i = 0; i < 7; i++) {
+            assertNotEquals(a, t.alloc(FlowType.TCP));
+        }
+        assertEquals(FlowTable.NONE, t.alloc(FlowType.TCP));
+        t.reap();
+        assertEquals(a, t.alloc(FlowType.TCP));
     }
 
     @Test
@@ -116,9 +134,19 @@ class FlowTableTest {
         for (int step = 0; step < 20000; step++) {
             if (rnd.nextInt(3) > 0) {
                 int port = rnd.nextInt(200);
+                if (rnd.nextInt(4) == 0) {
+                    t.reap(); // the end of an event batch
+                }
                 int f = t.alloc(FlowType.UDP);
                 if (f == FlowTable.NONE) {
-                    assertEquals(64, t.count());
+                    // refused: the table is full, or its free indices wait for the end of the batch
+                    int before = t.count();
+                    t.reap();
+                    int again = t.alloc(FlowType.UDP);
+                    assertTrue(before == 64 || again != FlowTable.NONE, "refused with free indices after reap");
+                    if (again != FlowTable.NONE) {
+                        t.free(again);
+                    }
                     continue;
                 }
                 t.side(f, 0, Pif.TAP, 0, GUEST, port, 0, REMOTE, 53);
