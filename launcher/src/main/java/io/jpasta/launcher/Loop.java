@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -138,6 +139,30 @@ final class Loop {
         drains.add(d);
     }
 
+    /** Work that can wait for a quiet moment: it must not delay the first events (a first connection). */
+    interface IdleTask {
+        void run() throws IOException;
+    }
+
+    private final ArrayDeque<IdleTask> idle = new ArrayDeque<>();
+
+    /**
+     * Queues {@code task} to run when an epoll poll finds nothing to do, one task per quiet poll, in order. While
+     * tasks are queued the loop polls without blocking; events that arrive meanwhile are handled first.
+     */
+    void whenIdle(IdleTask task) {
+        idle.add(task);
+    }
+
+    private void runIdleTask() {
+        IdleTask t = idle.poll();
+        try {
+            t.run();
+        } catch (IOException | RuntimeException e) {
+            Log.debug("idle task failed: " + e.getMessage());
+        }
+    }
+
     private boolean busy() {
         for (Drain d : drains) {
             if (d.busy()) {
@@ -163,7 +188,9 @@ final class Loop {
                 deadline = Math.min(deadline, Sys.monotonicNs() + 100_000_000L); // re-check at least every 100 ms
             }
             int timeoutMs = -1;
-            if (deadline != Long.MAX_VALUE) {
+            if (!idle.isEmpty()) {
+                timeoutMs = 0;
+            } else if (deadline != Long.MAX_VALUE) {
                 long left = deadline - Sys.monotonicNs();
                 timeoutMs = left <= 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, left / 1_000_000 + 1);
             }
@@ -175,6 +202,9 @@ final class Loop {
                 }
                 Log.err("epoll_wait: " + Errno.text(-n));
                 return 1;
+            }
+            if (n == 0 && !idle.isEmpty()) {
+                runIdleTask();
             }
             long now = Sys.monotonicNs();
             for (int i = 0; i < n; i++) {
