@@ -22,6 +22,7 @@ import java.lang.foreign.MemorySegment;
 import java.net.Inet6Address;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.function.Consumer;
 
 /**
@@ -80,6 +81,8 @@ public final class Tcp {
     static final int CTL_AT = 128;
     /** Bound on data kept per flow for a socket that did not take it yet. */
     static final int PEND_CAP = 1 << 20;
+    /** Flow indices the per-connection arrays start with; they grow with the highest index in use. */
+    static final int INITIAL_FLOWS = 256;
     private static final int ETH_LEN = EthHeader.LEN;
 
     private final TapConf conf;
@@ -108,9 +111,9 @@ public final class Tcp {
     private int stride;
     private final ArrayDeque<MemorySegment> pendPool = new ArrayDeque<>();
 
-    private final int[] dirty;
+    private int[] dirty;
     private int dirtyCount;
-    private final int[] active, activePos;
+    private int[] active, activePos;
     private int activeCount;
     private long minDeadline = Long.MAX_VALUE;
     private long guestMac;
@@ -134,10 +137,10 @@ public final class Tcp {
         this.secret = secret;
         this.map = map;
         this.mtu = conf.mtu() == 0 ? 65520 : conf.mtu();
-        this.c = new TcpConn(flows.capacity());
-        this.dirty = new int[flows.capacity()];
-        this.active = new int[flows.capacity()];
-        this.activePos = new int[flows.capacity()];
+        this.c = new TcpConn(INITIAL_FLOWS, flows.capacity());
+        this.dirty = new int[c.events.length];
+        this.active = new int[c.events.length];
+        this.activePos = new int[c.events.length];
         this.guestMac = conf.guestMac();
         v4Guest = conf.addr4() == null ? 0 : ByteBuffer.wrap(conf.addr4().getAddress()).getInt();
         long[] g = halves(conf.addr6());
@@ -277,6 +280,7 @@ public final class Tcp {
             flows.free(f);
             return DROPPED;
         }
+        ensure(f);
         c.reset(f);
         if (v6) {
             c.flags[f] |= TcpConn.V6;
@@ -720,7 +724,7 @@ public final class Tcp {
      */
     public void sockEvent(int flow, int events, long nowNs) {
         int f = flow;
-        if (f < 0 || f >= flows.capacity() || flows.type(f) != FlowType.TCP || c.events[f] == 0) {
+        if (f < 0 || f >= c.events.length || flows.type(f) != FlowType.TCP || c.events[f] == 0) {
             return;
         }
         c.lastActivity[f] = nowNs;
@@ -882,6 +886,7 @@ public final class Tcp {
             socks.reset(fd);
             return -1;
         }
+        ensure(f);
         c.reset(f);
         if (v6) {
             c.flags[f] |= TcpConn.V6;
@@ -961,6 +966,17 @@ public final class Tcp {
             activePos[last] = p;
         }
         flows.free(f);
+    }
+
+    /** Makes room for flow index {@code f} in the per-connection arrays. */
+    private void ensure(int f) {
+        c.ensure(f);
+        int n = c.events.length;
+        if (active.length < n) {
+            dirty = Arrays.copyOf(dirty, n);
+            active = Arrays.copyOf(active, n);
+            activePos = Arrays.copyOf(activePos, n);
+        }
     }
 
     private void activate(int f) {
@@ -1144,11 +1160,11 @@ public final class Tcp {
 
     /** @return the events of {@code flow}, 0 if closed (for tests and the control socket) */
     public int events(int flow) {
-        return c.events[flow];
+        return flow < c.events.length ? c.events[flow] : 0;
     }
 
     /** @return data from the guest held for the socket of {@code flow} */
     public int held(int flow) {
-        return c.pendLen[flow];
+        return flow < c.pendLen.length ? c.pendLen[flow] : 0;
     }
 }

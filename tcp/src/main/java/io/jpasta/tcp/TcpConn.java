@@ -1,6 +1,7 @@
 package io.jpasta.tcp;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 
 /**
  * Per-connection state of tap-side TCP flows, as parallel arrays indexed by flow (struct of arrays: no object per
@@ -38,38 +39,48 @@ final class TcpConn {
     private static final String[] FLAG_NAMES = {"STALLED", "LOCAL", "ACTIVE_CLOSE", "ACK_TO_TAP_DUE",
         "ACK_FROM_TAP_DUE", "V6", "WANT_OUT", "DIRTY", "DATA_DUE", "CONSUME_DUE", "SEND_DUE"};
 
-    final int[] events, flags, fd;
-    final int[] seqToTap, seqAckFromTap, seqFromTap, seqAckToTap, seqInitToTap;
+    int[] events, flags, fd;
+    int[] seqToTap, seqAckFromTap, seqFromTap, seqAckToTap, seqInitToTap;
     /**
      * Sequence of the first byte still in the socket's receive queue: {@link #seqAckFromTap} once what the guest
      * acknowledged is released, behind it while the release waits for the end of the burst of tap frames.
      */
-    final int[] seqSockHead;
+    int[] seqSockHead;
     /**
      * Recovery point: {@link #seqToTap} when we last went back to the acknowledged point. Until the guest
      * acknowledges past it, its duplicate ACKs answer the data we are resending and start no new retransmission
      * (RFC 6582 §3.2, "recover"); without this, every resent burst draws duplicate ACKs that trigger the next one.
      */
-    final int[] recover;
+    int[] recover;
     /** Guest's receive window in bytes (scaled), our last advertised window in bytes. */
-    final int[] wndFromTap, wndToTap;
+    int[] wndFromTap, wndToTap;
     /** Window scale shifts: the guest's (applied to its window field), ours (applied to what we advertise). */
-    final byte[] wsFromTap, wsToTap;
+    byte[] wsFromTap, wsToTap;
     /** Largest segment we send to the guest (its MSS option, clamped to our MTU). */
-    final int[] mssToTap;
+    int[] mssToTap;
     /** Retransmissions in a row without progress; duplicate ACKs seen at the same point. */
-    final byte[] retrans, dupAcks;
+    byte[] retrans, dupAcks;
     /** Next timer deadline (ns), {@link Long#MAX_VALUE} for none; last activity seen on either side. */
-    final long[] deadline, lastActivity;
+    long[] deadline, lastActivity;
     /** When unacknowledged data (or our SYN) is retransmitted; when a window update is checked. */
-    final long[] rtoAt, ackDueAt;
+    long[] rtoAt, ackDueAt;
     /** When an established flow whose guest stayed silent gets a keepalive ({@link Tcp#KEEPALIVE_INTERVAL}). */
-    final long[] keepaliveAt;
+    long[] keepaliveAt;
     /** Data from the guest the socket did not take yet (coalescing and keep-what-was-not-taken buffer). */
-    final MemorySegment[] pend;
-    final int[] pendLen;
+    MemorySegment[] pend;
+    int[] pendLen;
 
-    TcpConn(int capacity) {
+    /** Most flows the arrays may grow to: the flow table's capacity. */
+    final int max;
+
+    /**
+     * Arrays for the first {@code initial} flow indices, grown by {@link #ensure} up to {@code max}: the flow table
+     * hands out low indices first, and a full-size set (104 bytes per flow, 13.6 MB for 131 071 flows) cost 14 ms
+     * of zeroing and page faults on the first connection.
+     */
+    TcpConn(int initial, int max) {
+        this.max = max;
+        int capacity = Math.min(initial, max);
         events = new int[capacity];
         flags = new int[capacity];
         fd = new int[capacity];
@@ -96,12 +107,45 @@ final class TcpConn {
         pendLen = new int[capacity];
     }
 
+    /** Grows every array so that index {@code f} fits (doubling, at most {@link #max}). */
+    void ensure(int f) {
+        if (f < events.length) {
+            return;
+        }
+        int n = Math.min(max, Math.max(f + 1, events.length * 2));
+        events = Arrays.copyOf(events, n);
+        flags = Arrays.copyOf(flags, n);
+        fd = Arrays.copyOf(fd, n);
+        seqToTap = Arrays.copyOf(seqToTap, n);
+        seqAckFromTap = Arrays.copyOf(seqAckFromTap, n);
+        seqFromTap = Arrays.copyOf(seqFromTap, n);
+        seqAckToTap = Arrays.copyOf(seqAckToTap, n);
+        seqInitToTap = Arrays.copyOf(seqInitToTap, n);
+        seqSockHead = Arrays.copyOf(seqSockHead, n);
+        recover = Arrays.copyOf(recover, n);
+        wndFromTap = Arrays.copyOf(wndFromTap, n);
+        wndToTap = Arrays.copyOf(wndToTap, n);
+        wsFromTap = Arrays.copyOf(wsFromTap, n);
+        wsToTap = Arrays.copyOf(wsToTap, n);
+        mssToTap = Arrays.copyOf(mssToTap, n);
+        retrans = Arrays.copyOf(retrans, n);
+        dupAcks = Arrays.copyOf(dupAcks, n);
+        deadline = Arrays.copyOf(deadline, n);
+        lastActivity = Arrays.copyOf(lastActivity, n);
+        rtoAt = Arrays.copyOf(rtoAt, n);
+        ackDueAt = Arrays.copyOf(ackDueAt, n);
+        keepaliveAt = Arrays.copyOf(keepaliveAt, n);
+        pend = Arrays.copyOf(pend, n);
+        pendLen = Arrays.copyOf(pendLen, n);
+    }
+
     /** Clears every field of a flow that was just allocated. */
     void reset(int f) {
         events[f] = 0;
         flags[f] = 0;
         fd[f] = -1;
-        seqToTap[f] = seqAckFromTap[f] = seqFromTap[f] = seqAckToTap[f] = seqInitToTap[f] = seqSockHead[f] = recover[f] = 0;
+        seqToTap[f] = seqAckFromTap[f] = seqFromTap[f] = seqAckToTap[f] = seqInitToTap[f] = 0;
+        seqSockHead[f] = recover[f] = 0;
         wndFromTap[f] = wndToTap[f] = 0;
         wsFromTap[f] = wsToTap[f] = 0;
         mssToTap[f] = 0;

@@ -43,7 +43,7 @@ final class TapDsl implements TapSink {
     static final int GUEST_PORT = 40000, REMOTE_PORT = 80;
 
     final FakeSocks socks = new FakeSocks();
-    final FlowTable flows = new FlowTable(64, 42);
+    final FlowTable flows;
     final Tcp tcp;
     final ArrayDeque<byte[]> out = new ArrayDeque<>();
     long now = 1_000_000_000L;
@@ -59,6 +59,12 @@ final class TapDsl implements TapSink {
 
     /** @param map the address translations, built over the DSL's tap configuration */
     TapDsl(int mtu, Function<TapConf, AddrMap> map) {
+        this(mtu, map, 64);
+    }
+
+    /** @param flowCapacity size of the engine's flow table */
+    TapDsl(int mtu, Function<TapConf, AddrMap> map, int flowCapacity) {
+        flows = new FlowTable(flowCapacity, 42);
         TapConf conf = new TapConf(MacAddr.PASTA_DEFAULT, GUEST_MAC, (Inet4Address) ip(GUEST4), 30,
                 (Inet4Address) ip(GW4), (Inet6Address) ip(GUEST6), 64, (Inet6Address) ip("2001:db8:1::1"),
                 (Inet6Address) ip("fe80::1"), mtu, List.of(), List.of(), List.of(), false, false, null, null,

@@ -1,6 +1,7 @@
 package io.jpasta.tcp;
 
 import io.jpasta.tap.flow.Inany;
+import io.jpasta.tap.fwd.AddrMap;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -134,6 +135,22 @@ class TcpEngineTest {
         tap.expect(tcp().flags(SYN | ACK).ack(2001));
         tap.flows.reap();
         assertEquals(1, tap.tcp.connections());
+    }
+
+    @Test
+    void perConnectionStateGrowsPastItsFirstSizeAndKeepsEveryConnection() {
+        TapDsl big = new TapDsl(1500, c -> AddrMap.defaults(c, true), 1000);
+        int n = Tcp.INITIAL_FLOWS * 2 + 10; // two doublings
+        for (int i = 0; i < n; i++) {
+            big.send(seg().syn().sport(1024 + i).seq(1000).mss(1000).win(10000));
+            big.sockEvent(TcpSocks.EPOLLOUT);
+            big.expect(tcp().flags(SYN | ACK).ack(1001));
+            big.send(seg().sport(1024 + i).seq(1001).ack(5001).win(10000));
+        }
+        assertEquals(n, big.tcp.connections());
+        // data on the first connection, whose state was copied twice, still finds it established
+        big.send(seg().sport(1024).seq(1001).ack(5001).win(10000).data(bytes(100, 1)));
+        assertArrayEquals(bytes(100, 1), big.socks.opened.getFirst().written.toByteArray());
     }
 
     @Test

@@ -1,7 +1,9 @@
 package io.jpasta.tap.flow;
 
+import java.util.Arrays;
+
 /**
- * Fixed-capacity table of flows, index-addressed, with a hash index from side keys to flow sides.
+ * Table of flows up to a fixed capacity, index-addressed, with a hash index from side keys to flow sides.
  *
  * <p>A flow has a {@link FlowType type} and two sides, 0 and 1 (by convention side 0 is the side the flow was
  * initiated from). A side is named by its "sidx", {@code flow * 2 + side}. Each side holds a {@link Pif}, the
@@ -15,7 +17,10 @@ package io.jpasta.tap.flow;
  * accumulate. Buckets hold {@code sidx + 1}; keys are compared against the side arrays, so lookups touch no
  * per-flow objects and allocate nothing. The hash is keyed with a secret so that guests cannot aim collisions.
  *
- * <p>Allocation pops a free-index stack; a full table makes {@link #alloc} return {@link #NONE} and counts the
+ * <p>Allocation reuses a freed index (a stack) or takes the lowest never-used one; the arrays start small and double
+ * as the highest index in use grows (zeroing and faulting in the full 13 MB cost 14 ms on the first connection, and
+ * a table that never holds more than a few flows should not hold that memory). A full table (every index up to the
+ * capacity in use) makes {@link #alloc} return {@link #NONE} and counts the
  * refusal ({@link #refusals()}): the caller answers as the protocol would when out of resources (RST, drop).
  * A freed index is retired, not reusable, until the event loop calls {@link #reap} after the batch of epoll events
  * it is handling: events of that batch still name the freed flow (by index, in the epoll data of a socket closed
@@ -29,25 +34,29 @@ public final class FlowTable {
     /** No flow / no side. */
     public static final int NONE = -1;
 
+    /** Flows the table grows up to; the arrays hold {@code size} flows, {@code used} of them ever handed out. */
     private final int capacity;
-    private final byte[] type;
-    private final int[] freeStack;
+    private int size, used;
+    /** Flows the arrays start with. */
+    static final int INITIAL = 256;
+    private byte[] type;
+    private int[] freeStack;
     private int freeTop;
     /** Freed since the last {@link #reap}: free, but not reusable yet. */
-    private final int[] retired;
+    private int[] retired;
     private int retiredCount;
     private int count;
     private final int[] countOfType = new int[FlowType.COUNT];
     private long refusals;
 
-    private final byte[] pif;
-    private final long[] eHi, eLo, oHi, oLo;
-    private final int[] ports;
-    private final int[] sideHash;
-    private final boolean[] hashed;
+    private byte[] pif;
+    private long[] eHi, eLo, oHi, oLo;
+    private int[] ports;
+    private int[] sideHash;
+    private boolean[] hashed;
 
-    private final int[] buckets;
-    private final int mask;
+    private int[] buckets;
+    private int mask;
     private final long secret;
 
     /** Table of {@link #CAPACITY} flows. */
@@ -65,25 +74,43 @@ public final class FlowTable {
         }
         this.capacity = capacity;
         this.secret = secret;
-        type = new byte[capacity];
-        freeStack = new int[capacity];
-        for (int i = 0; i < capacity; i++) {
-            freeStack[i] = capacity - 1 - i;
-        }
-        freeTop = capacity;
-        retired = new int[capacity];
-        int sides = capacity * 2;
-        pif = new byte[sides];
-        eHi = new long[sides];
-        eLo = new long[sides];
-        oHi = new long[sides];
-        oLo = new long[sides];
-        ports = new int[sides];
-        sideHash = new int[sides];
-        hashed = new boolean[sides];
+        type = new byte[0];
+        freeStack = retired = new int[0];
+        pif = new byte[0];
+        eHi = eLo = oHi = oLo = new long[0];
+        ports = sideHash = new int[0];
+        hashed = new boolean[0];
+        buckets = new int[0];
+        grow(Math.min(INITIAL, capacity));
+    }
+
+    /** Resizes every array for {@code n} flows and rebuilds the hash index at its new size. */
+    private void grow(int n) {
+        size = n;
+        type = Arrays.copyOf(type, n);
+        freeStack = Arrays.copyOf(freeStack, n);
+        retired = Arrays.copyOf(retired, n);
+        int sides = n * 2;
+        pif = Arrays.copyOf(pif, sides);
+        eHi = Arrays.copyOf(eHi, sides);
+        eLo = Arrays.copyOf(eLo, sides);
+        oHi = Arrays.copyOf(oHi, sides);
+        oLo = Arrays.copyOf(oLo, sides);
+        ports = Arrays.copyOf(ports, sides);
+        sideHash = Arrays.copyOf(sideHash, sides);
+        hashed = Arrays.copyOf(hashed, sides);
         int nb = Integer.highestOneBit(sides * 2 - 1) << 1;
         buckets = new int[nb];
         mask = nb - 1;
+        for (int s = 0; s < used * 2; s++) {
+            if (hashed[s]) {
+                int i = sideHash[s] & mask;
+                while (buckets[i] != 0) {
+                    i = (i + 1) & mask;
+                }
+                buckets[i] = s + 1;
+            }
+        }
     }
 
     /** @return the side index of {@code side} (0 or 1) of {@code flow} */
@@ -110,11 +137,18 @@ public final class FlowTable {
         if (flowType <= FlowType.FREE || flowType >= FlowType.COUNT) {
             throw new IllegalArgumentException("not a flow type: " + flowType);
         }
-        if (freeTop == 0) {
+        int flow;
+        if (freeTop > 0) {
+            flow = freeStack[--freeTop];
+        } else if (used < capacity) {
+            flow = used++;
+            if (flow >= size) {
+                grow(Math.min(capacity, size * 2));
+            }
+        } else {
             refusals++;
             return NONE;
         }
-        int flow = freeStack[--freeTop];
         type[flow] = (byte) flowType;
         for (int s = flow * 2; s < flow * 2 + 2; s++) {
             pif[s] = Pif.NONE;
@@ -263,7 +297,7 @@ public final class FlowTable {
 
     /** @return the type of {@code flow}, {@link FlowType#FREE} if the slot is free */
     public int type(int flow) {
-        return type[flow];
+        return flow < type.length ? type[flow] : FlowType.FREE; // an index beyond the arrays was never handed out
     }
 
     public int pif(int sidx) {
@@ -305,7 +339,7 @@ public final class FlowTable {
      * @return the lowest flow index in use above {@code flow}, or {@link #NONE}
      */
     public int next(int flow) {
-        for (int i = flow + 1; i < capacity; i++) {
+        for (int i = flow + 1; i < used; i++) {
             if (type[i] != FlowType.FREE) {
                 return i;
             }

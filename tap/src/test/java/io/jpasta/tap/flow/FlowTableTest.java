@@ -91,6 +91,22 @@ class FlowTableTest {
     }
 
     @Test
+    void growsPastItsFirstSizeKeepingEveryHashedSideFindable() {
+        int n = FlowTable.INITIAL * 4 + 3; // two doublings and a half-used third size
+        FlowTable t = new FlowTable(n, 77);
+        for (int i = 0; i < n; i++) {
+            assertEquals(i, t.alloc(FlowType.TCP), "never-used indices are handed out lowest first");
+            t.side(i, 0, Pif.TAP, 0, GUEST, i, 0, REMOTE, 80);
+            assertTrue(t.hash(i, 0));
+        }
+        assertEquals(FlowTable.NONE, t.alloc(FlowType.TCP), "full at its capacity");
+        for (int i = 0; i < n; i++) {
+            assertEquals(FlowTable.sidx(i, 0), t.lookup(6, Pif.TAP, 0, GUEST, i, 0, REMOTE, 80), "flow " + i);
+        }
+        assertEquals(FlowType.FREE, t.type(n + 1000), "an index never handed out is free");
+    }
+
+    @Test
     void aFreedIndexIsNotReusedBeforeReap() {
         FlowTable t = new FlowTable(8, 5);
         int a = t.alloc(FlowType.TCP);
