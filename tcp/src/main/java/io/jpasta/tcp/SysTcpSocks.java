@@ -61,6 +61,14 @@ public final class SysTcpSocks implements TcpSocks {
      */
     private int[] peekOff = new int[1024];
     static final int PEEK_UNKNOWN = -1;
+    /**
+     * SO_SNDBUF of each socket once read, by descriptor (0: not read yet). Every socket of ours has its send buffer
+     * set ({@link #sendBuffer}), which stops the kernel's autotuning from changing it: one getsockopt per socket
+     * instead of one per window computation (per burst of guest data).
+     */
+    private int[] sndbuf = new int[1024];
+    /** Whether each descriptor is in the epoll set: accepted sockets come to us unregistered. */
+    private boolean[] inEpoll = new boolean[1024];
 
     public SysTcpSocks(Epoll epoll) {
         this.epoll = epoll;
@@ -74,13 +82,19 @@ public final class SysTcpSocks implements TcpSocks {
     }
 
     private void peekOffset(int fd, int off) {
+        fit(fd);
+        peekOff[fd] = off;
+    }
+
+    /** Grows the per-descriptor arrays to hold {@code fd}: with the highest descriptor seen, so rarely. */
+    private void fit(int fd) {
         if (fd >= peekOff.length) {
-            // grows with the highest descriptor ever peeked at, so at most a few times in a process's life
             int old = peekOff.length;
             peekOff = java.util.Arrays.copyOf(peekOff, Math.max(fd + 1, old * 2));
             java.util.Arrays.fill(peekOff, old, peekOff.length, PEEK_UNKNOWN);
+            sndbuf = java.util.Arrays.copyOf(sndbuf, peekOff.length);
+            inEpoll = java.util.Arrays.copyOf(inEpoll, peekOff.length);
         }
-        peekOff[fd] = off;
     }
 
     /** @param map gives the source address and interface of outbound sockets per family, if any */
@@ -174,6 +188,8 @@ public final class SysTcpSocks implements TcpSocks {
             Sys.close(fd);
             return rc;
         }
+        fit(fd);
+        inEpoll[fd] = true;
         return fd;
     }
 
@@ -185,11 +201,16 @@ public final class SysTcpSocks implements TcpSocks {
 
     @Override
     public int watch(int fd, int flow, int events) {
-        int rc = epoll.modify(fd, events | Linux.EPOLLET, Epoll.T_TCP, flow);
-        if (rc == -Errno.ENOENT) {
-            rc = epoll.add(fd, events | Linux.EPOLLET, Epoll.T_TCP, flow);
+        fit(fd);
+        if (!inEpoll[fd]) {
+            int rc = epoll.add(fd, events | Linux.EPOLLET, Epoll.T_TCP, flow);
+            if (rc != -Errno.EEXIST) {
+                inEpoll[fd] = rc == 0;
+                return rc;
+            }
+            inEpoll[fd] = true; // registered by someone who did not tell us: modify
         }
-        return rc;
+        return epoll.modify(fd, events | Linux.EPOLLET, Epoll.T_TCP, flow);
     }
 
     @Override
@@ -254,21 +275,28 @@ public final class SysTcpSocks implements TcpSocks {
 
     @Override
     public int sendSpace(int fd) {
-        int sndbuf = Sys.getsockoptInt(fd, Linux.SOL_SOCKET, Linux.SO_SNDBUF);
-        if (sndbuf < 0) {
-            return sndbuf;
+        fit(fd);
+        int sb = sndbuf[fd];
+        if (sb <= 0) {
+            sb = Sys.getsockoptInt(fd, Linux.SOL_SOCKET, Linux.SO_SNDBUF);
+            if (sb < 0) {
+                return sb;
+            }
+            sndbuf[fd] = sb;
         }
         int rc = Sys.ioctl(fd, SIOCOUTQ, wordAddr);
         if (rc < 0) {
             return rc;
         }
-        return Math.max(0, sndbuf - word.getInt(0));
+        return Math.max(0, sb - word.getInt(0));
     }
 
     /** The descriptor is closed: its number may come back for another socket, whose peek offset is unset. */
     private void forget(int fd) {
         if (fd >= 0 && fd < peekOff.length) {
             peekOff[fd] = PEEK_UNKNOWN;
+            sndbuf[fd] = 0;
+            inEpoll[fd] = false;
         }
     }
 

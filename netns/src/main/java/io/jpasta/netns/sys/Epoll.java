@@ -23,6 +23,11 @@ public final class Epoll {
         fd = (int) Errno.check("epoll_create1", Sys.epollCreate());
     }
 
+    /** Closes the epoll set (the loop's lives as long as the process; tests make their own). */
+    public void close() {
+        Sys.close(fd);
+    }
+
     public static long data(int type, int index, int fd) {
         return ((long) type << 56) | ((long) (index & 0xffffff) << 32) | (fd & 0xffffffffL);
     }
