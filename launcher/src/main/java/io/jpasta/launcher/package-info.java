@@ -13,6 +13,9 @@
  * event data packs {@code type | index | fd}, one dispatch switch. It reads tap frames until EAGAIN, and stops on
  * the command's exit (its status), on the namespace going away (0), on SIGTERM/SIGQUIT (0; signals arrive
  * through a pipe written by a C handler, {@link io.jpasta.launcher.Signals}) or on a tap hang-up (1).
+ * Between two batches of events it makes the flow indices freed during the batch reusable (an event later in the
+ * same batch may still name a closed socket's flow). Work that must not delay a first connection (filling the
+ * splice socket and pipe pools) waits for a poll that finds nothing to do ({@code Loop.whenIdle}).
  *
  * <p>Startup is a product feature: the path to "ready" avoids reflection, regular expressions and MemorySegment
  * access forms (spun at first use, ~20-35 ms here): setup structs are direct ByteBuffers, and a warm-up thread

@@ -484,6 +484,7 @@ public final class Tcp {
             if (++c.dupAcks[f] == DUP_ACK_THRESHOLD) {
                 fastRetransmits++;
                 rewind(f);
+                due(f, TcpConn.SEND_DUE); // resend at the end of the burst (timeouts resend at once)
             }
         }
     }
@@ -497,7 +498,6 @@ public final class Tcp {
         c.seqToTap[f] = c.seqAckFromTap[f];
         c.events[f] &= ~TcpConn.TAP_FIN_SENT;
         c.dupAcks[f] = 0;
-        due(f, TcpConn.SEND_DUE);
     }
 
     /**

@@ -31,7 +31,11 @@
  * Received data stays in the socket until the guest acknowledges it. We read with MSG_PEEK at an offset
  * (SO_PEEK_OFF) equal to the bytes in flight, straight into the data area of up to {@value Tcp#FRAMES} frame
  * slots whose headers are then written in front of the data; at most the guest's window minus what is in flight
- * is read. An ACK from the guest drops the acknowledged bytes from the socket (recv with MSG_TRUNC). Retransmission
+ * is read. The acknowledged bytes are dropped from the socket (recv with MSG_TRUNC) once per burst of tap frames,
+ * for all the guest's ACKs of the burst, and what the window they opened allows is peeked once, at the end of the
+ * burst too (as pasta batches them): per ACK, two system calls and a small peek were 7.75 against 8.60 Gbit/s
+ * with four streams toward the guest. Until the release, peeks skip the acknowledged bytes still in front
+ * ({@code seqSockHead}); a socket is never closed with unreleased data, which would reset its peer. Retransmission
  * is therefore a rewind: sequence back to the acknowledged point, peek again. It happens on three duplicate ACKs
  * (fast retransmit) and on timeout (200 ms, doubling, reset after 7 attempts without progress). End of stream on
  * the socket becomes our FIN once all data before it was sent.
@@ -60,7 +64,8 @@
  * retransmissions probe the guest instead.
  *
  * <h2>Limits</h2>
- * No SACK and no timestamps are negotiated with the guest; IPv4 fragments and
+ * Per-connection arrays start at {@value Tcp#INITIAL_FLOWS} flows and double with the highest flow index in use, as
+ * the flow table's do. No SACK and no timestamps are negotiated with the guest; IPv4 fragments and
  * IPv6 fragments are dropped; {@code -t} listeners themselves belong to the launcher (they call
  * {@link io.jpasta.tcp.Tcp#accepted}). Zero allocation per segment: buffers are allocated on the first TCP frame
  * and data buffers are pooled.
