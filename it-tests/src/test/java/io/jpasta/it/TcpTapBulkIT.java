@@ -37,6 +37,7 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class TcpTapBulkIT {
+    private static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     private static final String REMOTE4 = "198.51.100.200", REMOTE6 = "2001:db8:2::10";
     /** pasta's namespace has the host's addresses: remote clients of {@code -t} ports connect to these. */
     private static final String HOST4 = "198.51.100.2", HOST6 = "2001:db8:1::2";
@@ -155,15 +156,10 @@ class TcpTapBulkIT {
     @Test
     void thousandConcurrentConnectionsFromNamespaceEachEchoedWhole() throws IOException {
         int port = 5210;
-        Path classes = copyProgram(ManyConnections.class);
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        try (Proc server = remote("many-server", java, "-cp", classes.toString(),
-                ManyConnections.class.getName(), "serve", REMOTE4, "" + port, "" + CONNECTIONS)) {
-            awaitRemoteListening(port);
+        try (Proc server = manyConnectionsServer("many-server", "serve", port, CONNECTIONS)) {
             // the client holds all connections open before sending on any: pasta carries them all at once
             Proc.Result c = sb.user(BULK, "many-client", pasta, "--config-net", "--", "sh", "-c",
-                    "ulimit -n 4096 && exec " + java + " -cp " + classes + " " + ManyConnections.class.getName()
-                            + " connect " + REMOTE4 + " " + port + " " + CONNECTIONS);
+                    "ulimit -n 4096 && exec " + manyConnectionsClient("connect", port, CONNECTIONS));
             assertEquals(0, c.exit(), c.describe());
             assertEquals("ok=" + CONNECTIONS, c.firstOutLine(), c.describe());
             Proc.Result s = server.await(SHORT);
@@ -183,17 +179,32 @@ class TcpTapBulkIT {
     void thousandsOfSequentialConnectionsFromNamespaceEachEchoedWhole() throws IOException {
         int port = 5211;
         int n = 3000;
-        Path classes = copyProgram(ManyConnections.class);
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        try (Proc server = remote("echo-server", java, "-cp", classes.toString(),
-                ManyConnections.class.getName(), "echo", REMOTE4, "" + port, "" + n)) {
-            awaitRemoteListening(port);
-            Proc.Result c = sb.user(BULK, "sequential-client", pasta, "--config-net", "--", java, "-cp",
-                    classes.toString(), ManyConnections.class.getName(), "sequential", REMOTE4, "" + port, "" + n);
+        try (Proc server = manyConnectionsServer("echo-server", "echo", port, n)) {
+            Proc.Result c = sb.user(BULK, "sequential-client", pasta, "--config-net", "--", "sh", "-c",
+                    "exec " + manyConnectionsClient("sequential", port, n));
             assertEquals(0, c.exit(), c.describe());
             assertEquals("ok=" + n, c.firstOutLine(), c.describe());
             assertEquals(0, server.await(SHORT).exit());
         }
+    }
+
+    /** Starts {@link ManyConnections} in server {@code mode} on the remote host and waits until it listens. */
+    private Proc manyConnectionsServer(String name, String mode, int port, int n) throws IOException {
+        Proc p = remote(name, JAVA, "-cp", copyProgram(ManyConnections.class).toString(),
+                ManyConnections.class.getName(), mode, REMOTE4, "" + port, "" + n);
+        try {
+            awaitRemoteListening(port);
+        } catch (RuntimeException | Error e) {
+            p.close();
+            throw e;
+        }
+        return p;
+    }
+
+    /** @return the shell command running {@link ManyConnections} in client {@code mode} toward the remote host */
+    private String manyConnectionsClient(String mode, int port, int n) throws IOException {
+        return JAVA + " -cp " + copyProgram(ManyConnections.class) + " " + ManyConnections.class.getName() + " "
+                + mode + " " + REMOTE4 + " " + port + " " + n;
     }
 
     // ---- half-close ----
