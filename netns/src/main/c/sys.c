@@ -20,6 +20,7 @@
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -242,6 +243,15 @@ FN(jint, eventfd)(CLS, jint init, jint flags)
 {
 	(void)env; (void)cls;
 	RET(eventfd((unsigned)init, flags));
+}
+
+/* Private anonymous memory: the kernel supplies zeroed pages on first touch, so nothing is written (or faulted in)
+ * before use. Returns the address, or -errno. */
+FN(jlong, mapAnonymous)(CLS, jlong len)
+{
+	(void)env; (void)cls;
+	void *p = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? -errno : (jlong)(intptr_t)p;
 }
 
 FN(jint, timerfdCreate)(CLS)

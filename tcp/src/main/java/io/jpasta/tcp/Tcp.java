@@ -1,5 +1,6 @@
 package io.jpasta.tcp;
 
+import io.jpasta.netns.sys.Sys;
 import io.jpasta.tap.TapConf;
 import io.jpasta.tap.TapSink;
 import io.jpasta.tap.flow.FlowTable;
@@ -165,8 +166,25 @@ public final class Tcp {
             return;
         }
         stride = (DATA_AT + mtu + 63) & ~63;
-        frames = Arena.ofAuto().allocate((long) stride * FRAMES, 64);
+        frames = pageBuffer((long) stride * FRAMES);
         ctl = Arena.ofAuto().allocate(256, 64);
+    }
+
+    /**
+     * The frame slots: 4 MiB at the default MTU, of which a connection moving little data touches a few pages. Mapped
+     * memory whose pages the kernel zeroes on first touch; an arena allocation zeroed all of it on the first
+     * connection (9-14 ms). Falls back to the arena where mapping fails (and in tests without the native library).
+     */
+    private static MemorySegment pageBuffer(long len) {
+        try {
+            long addr = Sys.mapAnonymous(len);
+            if (addr > 0) {
+                return MemorySegment.ofAddress(addr).reinterpret(len);
+            }
+        } catch (UnsatisfiedLinkError e) {
+            // engine tests run without libjpasta.so
+        }
+        return Arena.ofAuto().allocate(len, 64);
     }
 
     private int maxMss(boolean v6) {

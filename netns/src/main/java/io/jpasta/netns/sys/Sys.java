@@ -114,6 +114,16 @@ public final class Sys {
     public static native int eventfd(int init, int flags);
 
     /** @return a CLOCK_MONOTONIC timerfd, non-blocking, close-on-exec */
+    /**
+     * Maps {@code len} bytes of private anonymous memory, never unmapped (buffers that live as long as the process).
+     * Unlike an arena allocation, nothing is zeroed or touched here: the kernel supplies zeroed pages on first use, so
+     * a large buffer costs only what is used of it (a 4 MiB one took 9-14 ms to allocate and zero on the first TCP
+     * connection, measured).
+     *
+     * @return the address, or -errno
+     */
+    public static native long mapAnonymous(long len);
+
     public static native int timerfdCreate();
 
     public static native int timerfdSet(int fd, long initialNs, long intervalNs);
