@@ -104,13 +104,18 @@ public final class FlowTable {
         mask = nb - 1;
         for (int s = 0; s < used * 2; s++) {
             if (hashed[s]) {
-                int i = sideHash[s] & mask;
-                while (buckets[i] != 0) {
-                    i = (i + 1) & mask;
-                }
-                buckets[i] = s + 1;
+                place(s);
             }
         }
+    }
+
+    /** Puts side {@code s} (its {@code sideHash} set) in the first free bucket of its probe run. */
+    private void place(int s) {
+        int i = sideHash[s] & mask;
+        while (buckets[i] != 0) {
+            i = (i + 1) & mask;
+        }
+        buckets[i] = s + 1;
     }
 
     /** @return the side index of {@code side} (0 or 1) of {@code flow} */
@@ -214,13 +219,8 @@ public final class FlowTable {
         if (lookup(proto, pif[s], eHi[s], eLo[s], ports[s] >>> 16, oHi[s], oLo[s], ports[s] & 0xffff) != NONE) {
             return false;
         }
-        int h = hash(proto, pif[s], eHi[s], eLo[s], oHi[s], oLo[s], ports[s]);
-        sideHash[s] = h;
-        int i = h & mask;
-        while (buckets[i] != 0) {
-            i = (i + 1) & mask;
-        }
-        buckets[i] = s + 1;
+        sideHash[s] = hash(proto, pif[s], eHi[s], eLo[s], oHi[s], oLo[s], ports[s]);
+        place(s);
         hashed[s] = true;
         return true;
     }
