@@ -411,6 +411,25 @@ static void serve(const struct nsd_req *req, ssize_t len)
 	}
 }
 
+/*
+ * Joining an existing namespace, nsd runs no command and reports every error over its socket, so it needs none
+ * of the caller's stdio; it outlives the caller's wait when the JVM goes to the background, and a caller such as
+ * podman reads the pipe it gave as stdout and stderr until EOF: holding it would hang that caller forever.
+ */
+static void detach_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int i;
+
+	if (fd < 0)
+		return;
+	for (i = 0; i <= 2; i++)
+		if (fd != i)
+			dup2(fd, i);
+	if (fd > 2)
+		close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	struct pollfd pfd[2] = { { .fd = NSD_FD, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
@@ -435,10 +454,13 @@ int main(int argc, char **argv)
 	} else if (argc == 4 && !strcmp(argv[1], "pid")) {
 		char net[64], user[64];
 
+		detach_stdio();
+
 		snprintf(net, sizeof(net), "/proc/%s/ns/net", argv[2]);
 		snprintf(user, sizeof(user), "/proc/%s/ns/user", argv[2]);
 		join(net, !strcmp(argv[3], "auto") ? user : argv[3], 1);
 	} else if (argc == 4 && !strcmp(argv[1], "netns")) {
+		detach_stdio();
 		join(argv[2], argv[3], 0);
 	} else {
 		errno = EINVAL;

@@ -4,11 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -35,7 +43,7 @@ class LifecycleIT {
     private Sandbox sb;
     private Proc holder;
     private Path pidFile;
-    private final List<Long> callerGroups = new java.util.ArrayList<>();
+    private final List<Long> callerGroups = new ArrayList<>();
 
     @BeforeAll
     void setUp() {
@@ -172,13 +180,7 @@ class LifecycleIT {
     /** Bind-mounts the holder's netns on a file (as root) and runs pasta on it with {@code --netns FILE}. */
     private NetnsRun startNetnsMode() throws IOException {
         long target = startHolder();
-        Path nsDir = Files.createDirectories(sb.work().resolve("ns"));
-        Path nsFile = nsDir.resolve("net" + target);
-        Files.createFile(nsFile);
-        Proc.Result mount = sb.root(Duration.ofSeconds(10), "mount",
-                List.of("mount", "--bind", "/proc/" + target + "/ns/net", nsFile.toString()));
-        assertEquals(0, mount.exit(), mount.describe());
-        sb.onClose(() -> sb.root(Duration.ofSeconds(10), "umount", List.of("umount", "-l", nsFile.toString())));
+        Path nsFile = bindNetns(target);
         pidFile = sb.work().resolve("pasta.pid");
         Proc.Result r = daemon("netns", Pasta.underTest(), "--config-net", "-P", pidFile.toString(),
                 "--userns", "/proc/" + target + "/ns/user", "--netns", nsFile.toString());
@@ -209,6 +211,88 @@ class LifecycleIT {
         assertNotNull(took, "pasta " + daemon + " still runs " + QUIT_LIMIT.toMillis() + " ms after " + run.nsFile()
                 + " was deleted");
         System.out.println("pasta quit " + took.toMillis() + " ms after its --netns file was deleted");
+    }
+
+    /**
+     * What podman does: stdout and stderr of pasta on one pipe, read until EOF, and a wait for the caller's exit.
+     * Whatever stays behind after "ready" (the JVM, nsd) must hold no end of that pipe, or the reader never sees
+     * EOF (podman hung forever on the first `podman run` with jpasta).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"pid", "netns"})
+    void daemonLeavesTheCallersPipeAtReady(String mode) throws Exception {
+        long target = startHolder();
+        pidFile = sb.work().resolve("pasta.pid");
+        List<String> argv = new ArrayList<>(List.of(Pasta.underTest(), "--config-net", "--quiet", "-P",
+                pidFile.toString()));
+        if (mode.equals("pid")) {
+            argv.add(Long.toString(target));
+        } else {
+            Path nsFile = bindNetns(target);
+            argv.addAll(List.of("--userns", "/proc/" + target + "/ns/user", "--netns", nsFile.toString()));
+        }
+        List<String> cmd = new ArrayList<>(List.of("setsid"));
+        cmd.addAll(sb.asUser(argv.toArray(String[]::new)));
+        Process caller = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectInput(new File("/dev/null")).start();
+        callerGroups.add(caller.pid());
+        CompletableFuture<Long> eof = new CompletableFuture<>();
+        ByteArrayOutputStream output = new ByteArrayOutputStream();
+        Thread.ofVirtual().start(() -> {
+            try (var in = caller.getInputStream()) {
+                in.transferTo(output);
+                eof.complete(System.nanoTime());
+            } catch (IOException e) {
+                eof.completeExceptionally(e);
+            }
+        });
+        assertTrue(caller.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS),
+                "the caller did not return within " + TIMEOUT);
+        long exited = System.nanoTime();
+        assertEquals(0, caller.exitValue(), "caller failed: " + output);
+        long daemon = readPid(pidFile);
+        assertTrue(daemon > 0 && alive(daemon), "no live daemon in " + pidFile + ": " + output);
+        Long eofAt;
+        try {
+            eofAt = eof.get(5, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            eofAt = null;
+        }
+        assertNotNull(eofAt, "no EOF on the caller's pipe 5 s after it exited; fds 0-2 in the sessions of caller and daemon:"
+                + pipeHolders(caller.pid(), daemon));
+        long lagMs = (eofAt - exited) / 1_000_000;
+        assertTrue(lagMs <= 1000, "EOF came " + lagMs + " ms after the caller exited");
+        assertEquals("", output.toString(), "--quiet should print nothing");
+        assertTrue(alive(daemon), "the daemon should still run after its caller returned");
+    }
+
+    /** @return the processes in the sessions of the caller and the daemon, with where their fds 0-2 point */
+    private static String pipeHolders(long caller, long daemon) {
+        Set<String> sessions = Set.of(Long.toString(caller), Long.toString(daemon));
+        StringBuilder sb = new StringBuilder();
+        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            procs.map(p -> p.getFileName().toString()).filter(n -> n.chars().allMatch(Character::isDigit))
+                    .map(Long::parseLong).filter(pid -> {
+                        String[] st = stat(pid);
+                        return st.length > 3 && sessions.contains(st[3]);
+                    }).forEach(pid -> sb.append("\n  ").append(pid).append(' ')
+                            .append(read(Path.of("/proc", Long.toString(pid), "comm"))).append(' ').append(fds(pid)));
+        } catch (IOException e) {
+            sb.append(" (").append(e.getMessage()).append(')');
+        }
+        return sb.toString();
+    }
+
+    /** Bind-mounts the holder's netns on a file (as root), unmounted when the sandbox closes. */
+    private Path bindNetns(long target) throws IOException {
+        Path nsDir = Files.createDirectories(sb.work().resolve("ns"));
+        Path nsFile = nsDir.resolve("net" + target);
+        Files.createFile(nsFile);
+        Proc.Result mount = sb.root(Duration.ofSeconds(10), "mount",
+                List.of("mount", "--bind", "/proc/" + target + "/ns/net", nsFile.toString()));
+        assertEquals(0, mount.exit(), mount.describe());
+        sb.onClose(() -> sb.root(Duration.ofSeconds(10), "umount", List.of("umount", "-l", nsFile.toString())));
+        return nsFile;
     }
 
     @ParameterizedTest
