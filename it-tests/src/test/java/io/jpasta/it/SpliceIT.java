@@ -353,7 +353,7 @@ class SpliceIT {
             first.close();
             assertNotNull(Poll.until(DEADLINE, () -> echoes(port, random(16, 5))),
                     "no connection served after one ended");
-            assertNotNull(Poll.until(DEADLINE, () -> read(log).contains("(flow table full 1)")),
+            assertNotNull(Poll.until(DEADLINE, () -> read(log).contains("drop flow table full 1")),
                     "--stats never counted the refusal:\n" + read(log));
             assertTrue(read(log).contains("Flow table full"), "no debug line for the full table:\n" + read(log));
         } finally {

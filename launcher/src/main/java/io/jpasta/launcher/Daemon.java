@@ -1,5 +1,6 @@
 package io.jpasta.launcher;
 
+import io.jpasta.netns.log.Log;
 import io.jpasta.netns.sys.Errno;
 import io.jpasta.netns.sys.Linux;
 import io.jpasta.netns.sys.Sys;

@@ -2,6 +2,7 @@ package io.jpasta.launcher;
 
 import io.jpasta.netns.Nsd;
 import io.jpasta.netns.SockDiag;
+import io.jpasta.netns.log.Log;
 import io.jpasta.netns.sys.Epoll;
 import io.jpasta.netns.sys.Errno;
 import io.jpasta.netns.sys.Linux;
@@ -128,12 +129,6 @@ public final class Listeners {
         this.toNs = toNs;
         this.fromNs = fromNs;
         this.freebind = freebind;
-        if (Log.trace) {
-            splice.trace = Log::trace;
-        }
-        if (Log.debug) {
-            splice.debug = Log::debug;
-        }
         this.nsPool = new SocketPool((v6, count, out) -> nsd.sockets(v6 ? Linux.AF_INET6 : Linux.AF_INET, SOCK_TYPE,
                 0, count, 0, 0, null, out));
     }

@@ -2,6 +2,8 @@ package io.jpasta.launcher;
 
 import io.jpasta.netns.Nsd;
 import io.jpasta.netns.NsQuit;
+import io.jpasta.netns.log.Counters;
+import io.jpasta.netns.log.Log;
 import io.jpasta.netns.sys.Epoll;
 import io.jpasta.netns.sys.Errno;
 import io.jpasta.netns.sys.Linux;
@@ -36,7 +38,7 @@ final class Loop {
     private final Nsd nsd;
     private final int tapFd;
     private final NsQuit quit;
-    private final TapIo tap;
+    private final TapEngines tap;
     private final boolean commandMode;
     private final List<Drain> drains = new ArrayList<>();
     /** The command's status while connections drain after it exited, else -1. */
@@ -59,10 +61,7 @@ final class Loop {
         }
     }
 
-    /** Frames seen on the tap and bytes, for --stats and tests. */
-    long tapFramesIn, tapBytesIn;
-
-    Loop(Nsd nsd, int tapFd, NsQuit quit, TapIo tap, boolean commandMode) throws IOException {
+    Loop(Nsd nsd, int tapFd, NsQuit quit, TapEngines tap, boolean commandMode) throws IOException {
         this.nsd = nsd;
         this.tapFd = tapFd;
         this.quit = quit;
@@ -124,13 +123,17 @@ final class Loop {
     /** Logs the counters if {@code --stats} asked for them. */
     void logStats() {
         if (statsFd >= 0) {
-            Log.info(tap.statsText(tapFramesIn, tapBytesIn));
+            StringBuilder sb = new StringBuilder();
+            for (Counters c : tap.stats()) {
+                sb.append(c.format()).append('\n');
+            }
             if (splice != null) {
-                Log.info(splice.statsText());
+                sb.append(splice.stats().format()).append('\n');
             }
             if (Flows.built() != null) {
-                Log.info(Flows.built().statsText());
+                sb.append(Flows.built().statsText()).append('\n');
             }
+            Log.info(sb.toString().strip());
         }
     }
 
@@ -278,7 +281,7 @@ final class Loop {
                 return -1;
             }
             case Epoll.T_ICMP:
-                tap.icmpFromSock(Epoll.index(data), Epoll.fd(data), now);
+                tap.icmpEvent(Epoll.index(data), Epoll.fd(data), now);
                 return -1;
             case Epoll.T_QUIT:
                 if (quit.onReadable()) {
@@ -315,9 +318,7 @@ final class Loop {
                     }
                     break;
                 }
-                tapFramesIn++;
-                tapBytesIn += len;
-                tap.frameFromTap(frame, (int) len, now);
+                tap.frame(frame, (int) len, now);
             }
             tap.endOfBurst(now);
         }

@@ -7,6 +7,7 @@ import io.jpasta.netns.Netlink;
 import io.jpasta.netns.NsNetConfig;
 import io.jpasta.netns.Nsd;
 import io.jpasta.netns.Resolv;
+import io.jpasta.netns.log.Log;
 import io.jpasta.netns.sys.Linux;
 import io.jpasta.tap.L2Services;
 import io.jpasta.tap.Pcap;
@@ -139,26 +140,24 @@ public final class Main {
 
         Pcap pcap = opt.pcapFile() != null ? openPcap(opt.pcapFile()) : null;
         L2Services l2 = new L2Services(conf.tap(), new SplittableRandom(), Sys.monotonicNs(), Sys.realtimeNs());
-        TapIo tap = new TapIo(tapFd, pcap, l2);
+        TapIo tapIo = new TapIo(tapFd, pcap);
+        TapEngines tap = new TapEngines(tapIo, l2);
         Loop loop = new Loop(nsd, tapFd, quit, tap, commandMode);
         // the documented address translations, shared by TCP and ICMP echo through the tap
         AddrMap addrMap = addrMap(opt, conf.tap(), resolv);
         if (Log.debug) {
-            Log.debug(addrMap.toString());
+            Log.debug(addrMap.describe());
         }
         // ICMP echo through ping sockets (udp module); the flow table is built on the first ICMP frame
         if (!tapless) {
-            tap.icmp(new Icmp(conf.tap(), Flows::table,
-                    new SysPingSockets(loop.epoll(), addrMap), Log::debug, addrMap));
+            tap.icmp(new Icmp(conf.tap(), Flows::table, new SysPingSockets(loop.epoll(), addrMap), addrMap));
         }
         if (!opt.noTcp() && !tapless) {
-            // TCP over the tap (issue 5): built on the first TCP frame
-            Tcp.trace = Log.trace;
-            Tcp.logger = Log::trace;
+            // TCP over the tap: built on the first TCP frame
             long tcpSecret = new SplittableRandom().nextLong();
             TapConf tapConf = conf.tap();
-            tap.tcp(() -> new Tcp(tapConf, Flows.table(), new SysTcpSocks(loop.epoll(), addrMap), tap, addrMap,
-                    tcpSecret), addrMap);
+            tap.tcp(() -> new Tcp(tapConf, Flows.table(), new SysTcpSocks(loop.epoll(), addrMap), tapIo, addrMap,
+                    tcpSecret));
         }
         loop.addDrain(tap::busy);
         if (opt.stats() >= 0) {

@@ -10,7 +10,9 @@
  * upon which the starter exits 0).
  *
  * <p>{@link io.jpasta.launcher.Loop} is the only thread that touches the data path: one epoll set whose 64-bit
- * event data packs {@code type | index | fd}, one dispatch switch. It reads tap frames until EAGAIN, and stops on
+ * event data packs {@code type | index | fd}, one dispatch switch. It reads tap frames until EAGAIN and hands
+ * them to {@link io.jpasta.launcher.TapEngines} (the frame classifier of the tap module and the protocol engines
+ * behind it; {@link io.jpasta.launcher.TapIo} does the frame I/O, counting and capture only), and stops on
  * the command's exit (its status), on the namespace going away (0), on SIGTERM/SIGQUIT (0; signals arrive
  * through a pipe written by a C handler, {@link io.jpasta.launcher.Signals}) or on a tap hang-up (1).
  * Between two batches of events it makes the flow indices freed during the batch reusable (an event later in the
@@ -20,6 +22,10 @@
  * <p>Startup is a product feature: the path to "ready" avoids reflection, regular expressions and MemorySegment
  * access forms (spun at first use, ~20-35 ms here): setup structs are direct ByteBuffers, and a warm-up thread
  * prepares the off-heap access paths of the data path while the kernel builds the namespaces.
+ *
+ * <p>Logging and counters follow one convention for every module ({@link io.jpasta.netns.log}): {@code --stats}
+ * prints one line per {@link io.jpasta.netns.log.Counters} (tap, classifier, each L2 service, ICMP, TCP, splice)
+ * and the flow table's.
  *
  * <h2>Theory of operation: the command line</h2>
  * {@link io.jpasta.launcher.Options#parse} reads pasta's argv with {@link io.jpasta.launcher.Getopt}, our own

@@ -1,5 +1,7 @@
 package io.jpasta.splice;
 
+import io.jpasta.netns.log.Counters;
+import io.jpasta.netns.log.Log;
 import static io.jpasta.netns.sys.Errno.EAGAIN;
 import static io.jpasta.netns.sys.Errno.EINPROGRESS;
 import static io.jpasta.netns.sys.Errno.ENOTCONN;
@@ -29,7 +31,6 @@ import io.jpasta.tap.flow.FlowType;
 import io.jpasta.tap.flow.Inany;
 import io.jpasta.tap.flow.Pif;
 
-import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -64,18 +65,19 @@ public final class Splice {
     private int pooled;
     private int active;
 
-    /** Receives one line per state change when tracing; null when off (the default: costs one field load). */
-    public Consumer<String> trace;
-    /** Receives rare conditions worth a debug line (the flow table ran full); null when off. */
-    public Consumer<String> debug;
     /** True once the table-full condition was logged, until a flow is freed again: one line per episode. */
     private boolean fullLogged;
 
+    /** Counted events ({@link #stats()}): connections opened and closed, failed connects, sides that failed. */
+    public static final int OPENED = 0, CLOSED = 1, CONNECT_FAILED = 2, RESETS = 3;
     /**
-     * Counters, for --stats, the control socket and tests: {@code refused} counts every accepted connection we
-     * reset without splicing it, {@code tableFull} those of them refused because the flow table was full.
+     * Why an accepted connection was reset without being spliced: the flow table was full, or there was no pipe
+     * or no socket for the other side (out of descriptors, nsd gone).
      */
-    public long opened, refused, tableFull, connectFailed, resets, closed;
+    public static final int TABLE_FULL = 0, NO_RESOURCES = 1;
+    private static final String[] COUNT_NAMES = {"opened", "closed", "connect-failed", "resets"};
+    private static final String[] REASON_NAMES = {"flow table full", "no pipe or socket"};
+    private final Counters stats = new Counters("splice", COUNT_NAMES, REASON_NAMES);
 
     /** @param flowTable the shared flow table, asked for on first use */
     public Splice(SpliceIo io, Supplier<FlowTable> flowTable) {
@@ -124,14 +126,12 @@ public final class Splice {
     }
 
     private void refuseFull(int accepted) {
-        tableFull++;
-        refuse(accepted);
+        io.abort(accepted);
+        stats.drop(TABLE_FULL);
         if (!fullLogged) {
             fullLogged = true;
-            if (debug != null) {
-                debug.accept("Flow table full (" + flows.count() + " flows, " + active
-                        + " spliced): refusing loopback connections");
-            }
+            Log.debug("Flow table full (" + flows.count() + " flows, " + active
+                    + " spliced): refusing loopback connections");
         }
     }
 
@@ -145,10 +145,10 @@ public final class Splice {
         return active > 0;
     }
 
-    /** Refuses an accepted socket (no flow, no socket for the other side): resets it and counts it. */
+    /** Refuses an accepted socket that found no pipe or no socket for its other side: resets it, counts it. */
     public void refuse(int fd) {
         io.abort(fd);
-        refused++;
+        stats.drop(NO_RESOURCES);
     }
 
     /** Opens pipes ahead of need, so the first connections make no pipe2/fcntl calls. */
@@ -211,9 +211,9 @@ public final class Splice {
         }
         c.events = SPLICE_CONNECT;
         active++;
-        opened++;
-        if (trace != null) {
-            trace.accept(flowText(i));
+        stats.count(OPENED);
+        if (Log.trace) {
+            Log.trace(flowText(i));
         }
         io.tune(accepted);
         io.tune(target);
@@ -280,7 +280,7 @@ public final class Splice {
      * close would show its server an empty but complete request instead of the client's reset.
      */
     private void connectFailed(SpliceConn c, boolean clientGone) {
-        connectFailed++;
+        stats.count(CONNECT_FAILED);
         io.abort(c.sock[0]);
         if (clientGone) {
             io.abort(c.sock[1]);
@@ -359,11 +359,11 @@ public final class Splice {
         if (c.has(gone(x))) {
             return;
         }
-        if (trace != null) {
-            trace.accept(c + ": side " + x + " failed, errno " + -err);
+        if (Log.trace) {
+            Log.trace(c + ": side " + x + " failed, errno " + -err);
         }
         int o = 1 - x;
-        resets++;
+        stats.count(RESETS);
         io.close(c.sock[x]);
         c.sock[x] = -1;
         c.interest[x] = -1;
@@ -380,8 +380,8 @@ public final class Splice {
      * the epoll interest of both sockets up to date.
      */
     private void settle(SpliceConn c) {
-        if (trace != null) {
-            trace.accept(c + " pending " + c.pending[0] + "/" + c.pending[1] + " moved " + c.moved[0] + "/"
+        if (Log.trace) {
+            Log.trace(c + " pending " + c.pending[0] + "/" + c.pending[1] + " moved " + c.moved[0] + "/"
                     + c.moved[1]);
         }
         if (c.has(SPLICE_ESTABLISHED)) {
@@ -459,7 +459,7 @@ public final class Splice {
             }
             c.sock[s] = -1;
         }
-        closed++;
+        stats.count(CLOSED);
         release(c);
     }
 
@@ -469,8 +469,8 @@ public final class Splice {
         flows.free(c.index);
         fullLogged = false;
         active--;
-        if (trace != null) {
-            trace.accept("Flow " + c.index + ": free");
+        if (Log.trace) {
+            Log.trace("Flow " + c.index + ": free");
         }
     }
 
@@ -568,9 +568,8 @@ public final class Splice {
     }
 
     /** @return the counters as one line for {@code --stats} */
-    public String statsText() {
-        return "splice  opened " + opened + ", active " + active + ", closed " + closed + ", refused " + refused
-                + " (flow table full " + tableFull + "), connect failed " + connectFailed + ", resets " + resets;
+    public Counters stats() {
+        return stats;
     }
 
     /** @return the raw state bits of connection {@code i} ({@code SpliceConn} constants), for tests */

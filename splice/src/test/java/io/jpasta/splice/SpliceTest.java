@@ -1,5 +1,7 @@
 package io.jpasta.splice;
 
+import io.jpasta.netns.log.Log;
+
 import static io.jpasta.netns.sys.Errno.ECONNREFUSED;
 import static io.jpasta.netns.sys.Errno.ECONNRESET;
 import static io.jpasta.netns.sys.Errno.EINPROGRESS;
@@ -26,6 +28,8 @@ import io.jpasta.tap.flow.Pif;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class SpliceTest {
@@ -33,6 +37,20 @@ class SpliceTest {
     private final FlowTable flows = new FlowTable(4, 1);
     private final Splice splice = new Splice(io, flows);
     private final FakeIo.Sock client = io.sock(), server = io.sock();
+    /** What the engine logged (debug and trace lines), captured for the test. */
+    private final List<String> logged = new ArrayList<>();
+
+    @BeforeEach
+    void captureLog() {
+        Log.configure(false, true, false);
+        Log.sink(logged::add);
+    }
+
+    @AfterEach
+    void releaseLog() {
+        Log.sink(null);
+        Log.configure(false, false, false);
+    }
 
     /** Opens a connection from {@link #client} to {@link #server} and completes its connect. */
     private int connected() {
@@ -80,7 +98,7 @@ class SpliceTest {
         assertFalse(splice.isOpen(i));
         assertTrue(client.aborted, "the client sees a reset, like a refused connection");
         assertTrue(server.closed);
-        assertEquals(1, splice.connectFailed);
+        assertEquals(1, splice.stats().get(Splice.CONNECT_FAILED));
         assertFalse(splice.busy());
     }
 
@@ -163,7 +181,7 @@ class SpliceTest {
         assertFalse(splice.isOpen(i));
         assertTrue(client.closed && server.closed);
         assertFalse(client.aborted || server.aborted, "a clean close on both sides");
-        assertEquals(1, splice.closed);
+        assertEquals(1, splice.stats().get(Splice.CLOSED));
     }
 
     @Test
@@ -192,7 +210,7 @@ class SpliceTest {
         assertFalse(splice.isOpen(i));
         assertTrue(server.closed);
         assertTrue(client.aborted, "the sender learns that its data was not delivered");
-        assertEquals(1, splice.resets);
+        assertEquals(1, splice.stats().get(Splice.RESETS));
     }
 
     @Test
@@ -274,8 +292,7 @@ class SpliceTest {
             assertTrue(splice.open(io.sock().fd, io.sock().fd, false, 1) >= 0);
         }
         assertFalse(splice.hasRoom());
-        List<String> debug = new ArrayList<>();
-        splice.debug = debug::add;
+        logged.clear();
         FakeIo.Sock a = io.sock(), t = io.sock();
         assertEquals(-1, splice.open(a.fd, t.fd, false, 1));
         assertTrue(a.closed && t.closed);
@@ -283,12 +300,12 @@ class SpliceTest {
         FakeIo.Sock b = io.sock();
         assertFalse(splice.admit(b.fd), "checked before a socket is spent on the other side");
         assertTrue(b.aborted);
-        assertEquals(2, splice.refused);
-        assertEquals(2, splice.tableFull);
+        assertEquals(2, splice.stats().drops(Splice.TABLE_FULL));
+        assertEquals(2, splice.stats().dropsTotal(), "every refusal for the full table, none for another reason");
         assertEquals(2, flows.refusals(), "the table counts both refusals too");
         assertEquals(4, splice.active());
-        assertEquals(1, debug.size(), "one debug line per episode of a full table, not one per refusal: " + debug);
-        assertTrue(debug.getFirst().contains("Flow table full"), debug.getFirst());
+        List<String> full = logged.stream().filter(l -> l.contains("Flow table full")).toList();
+        assertEquals(1, full.size(), "one debug line per episode of a full table, not one per refusal: " + logged);
     }
 
     @Test
@@ -306,8 +323,6 @@ class SpliceTest {
         flows.free(tcp);
         flows.reap(); // the loop's next batch
         FakeIo.Sock c2 = io.sock(), s2 = io.sock();
-        List<String> debug = new ArrayList<>();
-        splice.debug = debug::add;
         assertTrue(splice.admit(c2.fd));
         int j = splice.open(c2.fd, s2.fd, false, 2);
         assertEquals(tcp, j, "the freed TCP flow's index serves the spliced connection");
@@ -316,8 +331,7 @@ class SpliceTest {
 
     @Test
     void flowSidesRecordClientListenerAndTarget() {
-        List<String> trace = new ArrayList<>();
-        splice.trace = trace::add;
+        logged.clear();
         int i = splice.open(client.fd, server.fd, false, 8080, Pif.HOST, Inany.V4_HI, Inany.v4Lo(0x7f000001),
                 40000, 9090);
         int s0 = FlowTable.sidx(i, 0), s1 = FlowTable.sidx(i, 1);
@@ -329,7 +343,7 @@ class SpliceTest {
         assertEquals(Inany.v4Lo(0x7f000001), flows.eAddrLo(s1));
         assertFalse(flows.isHashed(s0) || flows.isHashed(s1));
         assertEquals("Flow " + i + " (TCP (spliced)): HOST [127.0.0.1]:40000 -> [0.0.0.0]:9090 => SPLICE "
-                + "[127.0.0.1]:8080", trace.getFirst());
+                + "[127.0.0.1]:8080", logged.getFirst());
         assertEquals(FlowTable.sidx(i, 1), io.epollIndex.get(server.fd), "epoll index is the flow side index");
 
         FakeIo.Sock c2 = io.sock(), s2 = io.sock();
@@ -391,8 +405,10 @@ class SpliceTest {
         assertFalse(splice.busy());
         assertTrue(maxIndex < 4, "indices are reused");
         assertTrue(io.openPipes() / 2 <= Splice.PIPE_POOL, "pipes beyond the pool were closed: " + io.openPipes());
-        assertEquals(splice.opened, splice.closed + splice.connectFailed, "every opened connection ended once");
-        assertEquals(0, splice.tableFull);
+        assertEquals(splice.stats().get(Splice.OPENED),
+                splice.stats().get(Splice.CLOSED) + splice.stats().get(Splice.CONNECT_FAILED),
+                "every opened connection ended once");
+        assertEquals(0, splice.stats().drops(Splice.TABLE_FULL));
     }
 
     @Test
@@ -403,7 +419,7 @@ class SpliceTest {
         assertTrue(client.aborted, "refused with a reset");
         assertEquals(0, splice.active());
         assertEquals(0, flows.count(), "the flow was given back");
-        assertEquals(1, splice.refused);
+        assertEquals(1, splice.stats().drops(Splice.NO_RESOURCES));
     }
 
     @Test

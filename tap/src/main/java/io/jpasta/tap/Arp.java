@@ -26,7 +26,7 @@ final class Arp {
     /**
      * @param l3 offset of the ARP packet, {@code len} bytes available
      * @param srcMac Ethernet source of the request: the reply goes there
-     * @return {@link L2Services#HANDLED} or {@link L2Services#DROPPED}
+     * @return {@link TapHandler#HANDLED} or {@link TapHandler#DROPPED}
      */
     int handle(MemorySegment frame, long l3, int len, long srcMac, TapSink out) {
         l2.stats.received(L2Stats.ARP);
@@ -38,7 +38,7 @@ final class Arp {
         int spa = req.spa();
         if (req.op() != ArpHeader.ARPOP_REQUEST || tpa == spa || (l2.has4 && tpa == l2.addr4)) {
             l2.stats.ignored(L2Stats.ARP);
-            return L2Services.HANDLED;
+            return TapHandler.HANDLED;
         }
         MemorySegment r = l2.reply;
         Be.zero(r, 0, EthHeader.MIN_FRAME);
@@ -46,6 +46,6 @@ final class Arp {
         rep.wrap(r, EthHeader.LEN).init(ArpHeader.ARPOP_REPLY).sender(l2.ourMac, tpa).target(req.sha(), spa);
         out.send(r, 0, EthHeader.MIN_FRAME);
         l2.stats.replied(L2Stats.ARP);
-        return L2Services.HANDLED;
+        return TapHandler.HANDLED;
     }
 }

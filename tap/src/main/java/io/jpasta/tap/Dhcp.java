@@ -103,7 +103,7 @@ final class Dhcp {
             case DHCPREQUEST -> {
                 if (serverId != -1 && serverId != l2.gw4) {
                     l2.stats.ignored(L2Stats.DHCP);
-                    return L2Services.HANDLED;
+                    return TapHandler.HANDLED;
                 }
                 boolean wrong = requestedIp != -1 ? requestedIp != l2.addr4 : ciaddr != 0 && ciaddr != l2.addr4;
                 type = wrong ? DHCPNAK : DHCPACK;
@@ -111,7 +111,7 @@ final class Dhcp {
             case DHCPINFORM -> type = DHCPACK;
             case DHCPDECLINE, DHCPRELEASE -> {
                 l2.stats.ignored(L2Stats.DHCP);
-                return L2Services.HANDLED;
+                return TapHandler.HANDLED;
             }
             default -> {
                 return l2.drop(L2Stats.DHCP, L2Stats.UNSUPPORTED);
@@ -119,7 +119,7 @@ final class Dhcp {
         }
         reply(frame, m, type, msgType == DHCPINFORM, ciaddr, out);
         l2.stats.replied(L2Stats.DHCP);
-        return L2Services.HANDLED;
+        return TapHandler.HANDLED;
     }
 
     /** Records the options we use; false if an option runs past the end or there is no message type. */
@@ -235,7 +235,7 @@ final class Dhcp {
         eth.wrap(r, 0).dst(dstMac).src(l2.ourMac).type(EthHeader.ETH_P_IP);
         ip.wrap(r, ipOff).init(Ipv4Header.MIN_LEN + UdpHeader.LEN + bootpLen, 0, Ipv4Header.IP_DF, TTL,
                 Ipv4Header.IPPROTO_UDP, l2.gw4, dst).fillChecksum();
-        udp.wrap(r, udpOff).init(L2Services.DHCP_SERVER_PORT, L2Services.DHCP_CLIENT_PORT, UdpHeader.LEN + bootpLen)
+        udp.wrap(r, udpOff).init(Classifier.DHCP_SERVER_PORT, L2Services.DHCP_CLIENT_PORT, UdpHeader.LEN + bootpLen)
                 .fillChecksum(ip.pseudo());
         out.send(r, 0, (int) b + bootpLen);
     }

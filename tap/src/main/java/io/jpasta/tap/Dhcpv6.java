@@ -105,18 +105,18 @@ final class Dhcpv6 {
                 }
                 if (!ours) {
                     l2.stats.ignored(L2Stats.DHCPV6);
-                    return L2Services.HANDLED;
+                    return TapHandler.HANDLED;
                 }
             }
             case INFORMATION_REQUEST -> {
                 if (serverId != -1 && !ours) {
                     l2.stats.ignored(L2Stats.DHCPV6);
-                    return L2Services.HANDLED;
+                    return TapHandler.HANDLED;
                 }
             }
             case RELEASE, DECLINE -> {
                 l2.stats.ignored(L2Stats.DHCPV6);
-                return L2Services.HANDLED;
+                return TapHandler.HANDLED;
             }
             default -> {
                 return l2.drop(L2Stats.DHCPV6, L2Stats.UNSUPPORTED);
@@ -127,7 +127,7 @@ final class Dhcpv6 {
         }
         reply(frame, in, m, type, srcMac, out);
         l2.stats.replied(L2Stats.DHCPV6);
-        return L2Services.HANDLED;
+        return TapHandler.HANDLED;
     }
 
     /** Records the options we use; false if an option runs past the end. */
@@ -263,7 +263,7 @@ final class Dhcpv6 {
         eth.wrap(r, 0).dst(srcMac).src(l2.ourMac).type(EthHeader.ETH_P_IPV6);
         ip6.wrap(r, ipOff).init(flow, udpLen, Ipv6Header.IPPROTO_UDP, HOP_LIMIT, l2.ll6Hi, l2.ll6Lo, in.srcHi(),
                 in.srcLo());
-        udp.wrap(r, udpOff).init(L2Services.DHCPV6_SERVER_PORT, L2Services.DHCPV6_CLIENT_PORT, udpLen)
+        udp.wrap(r, udpOff).init(Classifier.DHCPV6_SERVER_PORT, L2Services.DHCPV6_CLIENT_PORT, udpLen)
                 .fillChecksum(ip6.pseudo());
         out.send(r, 0, (int) p);
     }

@@ -1,9 +1,6 @@
 package io.jpasta.tap;
 
-import io.jpasta.tap.wire.EthHeader;
 import io.jpasta.tap.wire.Icmpv6Header;
-import io.jpasta.tap.wire.Ipv4Header;
-import io.jpasta.tap.wire.Ipv6Header;
 import io.jpasta.tap.wire.MacAddr;
 import io.jpasta.tap.wire.UdpHeader;
 
@@ -15,34 +12,22 @@ import java.nio.ByteBuffer;
 import java.util.random.RandomGenerator;
 
 /**
- * First stop for every frame from the tap: checks the Ethernet and IP headers, answers ARP, NDP, DHCP and
- * DHCPv6 itself, and hands everything else back to the caller ({@link #NOT_MINE}) for the TCP, UDP and ICMP
- * paths.
+ * The services pasta answers on the tap itself: ARP, NDP (router and neighbour solicitations, unsolicited router
+ * advertisements), DHCP and DHCPv6. The {@link Classifier} checks Ethernet, IP and UDP headers and hands each
+ * service its frames; the service answers with {@link TapHandler#HANDLED} (answered or deliberately ignored) or
+ * {@link TapHandler#DROPPED} (counted in {@link #stats()} with a reason). No input makes it throw, and it allocates
+ * nothing: the header views and the one reply buffer are reused, replies go to the {@link TapSink} before the call
+ * returns.
  *
- * <p>Contract of {@link #handle}: a frame answered {@link #NOT_MINE} has a whole Ethernet header, and for IPv4 a
- * whole header whose total length fits and which is not a fragment, for IPv6 a whole fixed header and
- * extension chain with no Fragment header; the caller may parse it again without expecting failure there.
- * Everything else is {@link #HANDLED} (answered or deliberately ignored) or {@link #DROPPED} (counted in
- * {@link #stats()} with a reason). No input makes it throw, and it allocates nothing: the header views and the
- * one reply buffer are reused, replies go to the {@link TapSink} before {@code handle} returns.
- *
- * <p>The guest's MAC is learned from the source of every frame (frames with a group or zero source are dropped);
- * replies go to the MAC the request came from. Unsolicited router advertisements are sent by {@link #timer} to all nodes: three at
- * random intervals of up to 16 s once the guest has been seen, then one every 200 to 600 s (RFC 4861 §6.2.4,
- * §6.2.1 defaults for MinRtrAdvInterval and MaxRtrAdvInterval).
+ * <p>The guest's MAC is learned from the source of every valid frame ({@link #sawGuest}); replies go to the MAC the
+ * request came from. Unsolicited router advertisements are sent by {@link #timer} to all nodes: three at random
+ * intervals of up to 16 s once the guest has been seen, then one every 200 to 600 s (RFC 4861 §6.2.4, §6.2.1
+ * defaults for MinRtrAdvInterval and MaxRtrAdvInterval).
  */
 public final class L2Services {
-    /** Not an L2/L3 service frame: the caller dispatches it to TCP, UDP or ICMP. */
-    public static final int NOT_MINE = 0;
-    /** Consumed: answered, or well-formed but needing no answer. */
-    public static final int HANDLED = 1;
-    /** Refused and counted with a reason in {@link #stats()}. */
-    public static final int DROPPED = 2;
-
     /** Size of the reply buffer: above any reply we build (DHCP is limited to 576 bytes by default). */
     static final int REPLY_SIZE = 4096;
-    static final int DHCP_SERVER_PORT = 67, DHCP_CLIENT_PORT = 68, DHCPV6_CLIENT_PORT = 546,
-            DHCPV6_SERVER_PORT = 547;
+    static final int DHCP_CLIENT_PORT = 68, DHCPV6_CLIENT_PORT = 546;
     /** Seconds between 1970-01-01 and 2000-01-01, the DUID-LLT epoch (RFC 8415 §11.2). */
     static final long DUID_EPOCH_OFFSET_S = 946_684_800L;
 
@@ -63,9 +48,6 @@ public final class L2Services {
     final boolean has6;
     final long addr6Hi, addr6Lo, ll6Hi, ll6Lo;
 
-    private final EthHeader eth = new EthHeader();
-    private final Ipv4Header ip4 = new Ipv4Header();
-    private final Ipv6Header ip6 = new Ipv6Header();
     private final UdpHeader udp = new UdpHeader();
     private final Icmpv6Header icmp6 = new Icmpv6Header();
 
@@ -123,90 +105,35 @@ public final class L2Services {
         return has6 && !conf.noNdp() && !conf.noRa();
     }
 
-    /**
-     * Looks at one frame from the tap and answers it if it is for an L2/L3 service.
-     *
-     * @param frame memory holding the frame
-     * @param off offset of the Ethernet header
-     * @param len frame length
-     * @param nowNs monotonic clock now
-     * @param out where replies go
-     * @return {@link #NOT_MINE}, {@link #HANDLED} or {@link #DROPPED}
-     */
-    public int handle(MemorySegment frame, long off, int len, long nowNs, TapSink out) {
-        if (!EthHeader.fits(frame, off, len)) {
-            return drop(L2Stats.FRAME, L2Stats.MALFORMED);
-        }
-        eth.wrap(frame, off);
-        long src = eth.src();
-        if (src == MacAddr.NONE || MacAddr.isGroup(src)) {
-            // IEEE 802.3 §3.2.3: a source address is always individual; we could not answer it anyway.
-            return drop(L2Stats.FRAME, L2Stats.MALFORMED);
-        }
-        guestMac = src;
+    /** The guest sent a valid frame from {@code mac}: replies and unsolicited advertisements go there. */
+    void sawGuest(long mac) {
+        guestMac = mac;
         guestSeen = true;
-        long l3 = eth.payload();
-        int l3Len = len - EthHeader.LEN;
-        switch (eth.type()) {
-            case EthHeader.ETH_P_ARP -> {
-                return arp.handle(frame, l3, l3Len, src, out);
-            }
-            case EthHeader.ETH_P_IP -> {
-                return ipv4(frame, l3, l3Len, out);
-            }
-            case EthHeader.ETH_P_IPV6 -> {
-                return ipv6(frame, l3, l3Len, src, out);
-            }
-            default -> {
-                return drop(L2Stats.FRAME, L2Stats.UNSUPPORTED);
-            }
-        }
     }
 
-    private int ipv4(MemorySegment frame, long l3, int l3Len, TapSink out) {
-        if (!Ipv4Header.fits(frame, l3, l3Len)) {
-            return drop(L2Stats.FRAME, L2Stats.MALFORMED);
-        }
-        ip4.wrap(frame, l3);
-        if (!ip4.checksumOk()) {
-            return drop(L2Stats.FRAME, L2Stats.BAD_CHECKSUM);
-        }
-        if (ip4.isFragment()) {
-            return drop(L2Stats.FRAME, L2Stats.FRAGMENT);
-        }
-        if (ip4.proto() != Ipv4Header.IPPROTO_UDP || ip4.payloadLen() < UdpHeader.LEN
-                || udp.wrap(frame, ip4.payload()).dstPort() != DHCP_SERVER_PORT) {
-            return NOT_MINE;
-        }
-        return dhcp.handle(frame, ip4, udp, out);
+    /** An ARP packet of {@code l3Len} bytes at {@link TapFrame#l3()}. */
+    int arp(TapFrame f, int l3Len, TapSink out) {
+        return arp.handle(f.seg(), f.l3(), l3Len, f.srcMac(), out);
     }
 
-    private int ipv6(MemorySegment frame, long l3, int l3Len, long src, TapSink out) {
-        if (!ip6.parse(frame, l3, l3Len)) {
-            return drop(L2Stats.FRAME, L2Stats.MALFORMED);
-        }
-        if (ip6.isFragment()) {
-            return drop(L2Stats.FRAME, L2Stats.FRAGMENT);
-        }
-        long up = ip6.upperOff();
-        int upLen = ip6.upperLen();
-        if (ip6.upperProto() == Ipv6Header.IPPROTO_ICMPV6 && Icmpv6Header.fits(frame, up, upLen)) {
-            int type = icmp6.wrap(frame, up).type();
-            if (type >= Icmpv6Header.MLD_LISTENER_QUERY && type <= Icmpv6Header.MLD2_LISTENER_REPORT) {
-                return ndp.handle(frame, ip6, icmp6, src, out);
-            }
-            return NOT_MINE;
-        }
-        if (ip6.upperProto() == Ipv6Header.IPPROTO_UDP && upLen >= UdpHeader.LEN
-                && udp.wrap(frame, up).dstPort() == DHCPV6_SERVER_PORT) {
-            return dhcpv6.handle(frame, ip6, udp, src, out);
-        }
-        return NOT_MINE;
+    /** A UDP datagram to port 67, its IPv4 and UDP headers checked. */
+    int dhcp(TapFrame f, TapSink out) {
+        return dhcp.handle(f.seg(), f.ip4(), udp.wrap(f.seg(), f.l4()), out);
+    }
+
+    /** A UDP datagram to port 547, its IPv6 and UDP headers checked. */
+    int dhcpv6(TapFrame f, TapSink out) {
+        return dhcpv6.handle(f.seg(), f.ip6(), udp.wrap(f.seg(), f.l4()), f.srcMac(), out);
+    }
+
+    /** An ICMPv6 NDP or MLD message (types 130 to 143), at least its first 4 bytes present. */
+    int ndp(TapFrame f, TapSink out) {
+        return ndp.handle(f.seg(), f.ip6(), icmp6.wrap(f.seg(), f.l4()), f.srcMac(), out);
     }
 
     int drop(int service, int reason) {
         stats.drop(service, reason);
-        return DROPPED;
+        return TapHandler.DROPPED;
     }
 
     /** @return when {@link #timer} next has work, or {@link Long#MAX_VALUE} if never */

@@ -76,7 +76,7 @@ final class Ndp {
         int type = msg.type();
         if (type != Icmpv6Header.ND_NEIGHBOR_SOLICIT && type != Icmpv6Header.ND_ROUTER_SOLICIT) {
             l2.stats.ignored(L2Stats.NDP);
-            return L2Services.HANDLED;
+            return TapHandler.HANDLED;
         }
         long m = in.upperOff();
         int len = in.upperLen();
@@ -100,7 +100,7 @@ final class Ndp {
             }
             sendRa(dad ? 0 : in.srcHi(), dad ? 0 : in.srcLo(), dad ? MacAddr.NONE : srcMac, out);
             l2.stats.replied(L2Stats.NDP);
-            return L2Services.HANDLED;
+            return TapHandler.HANDLED;
         }
         long tHi = frame.get(Be.LONG, m + TARGET);
         long tLo = frame.get(Be.LONG, m + TARGET + 8);
@@ -109,11 +109,11 @@ final class Ndp {
         }
         if (dad || (l2.has6 && tHi == l2.addr6Hi && tLo == l2.addr6Lo)) {
             l2.stats.ignored(L2Stats.NDP);
-            return L2Services.HANDLED;
+            return TapHandler.HANDLED;
         }
         sendNa(in.srcHi(), in.srcLo(), srcMac, tHi, tLo, out);
         l2.stats.replied(L2Stats.NDP);
-        return L2Services.HANDLED;
+        return TapHandler.HANDLED;
     }
 
     /**

@@ -2,10 +2,12 @@
  * The tap side of jpasta: what the guest sees on its Ethernet link, short of TCP, UDP and ICMP echo.
  *
  * <h2>Theory of operation</h2>
- * The event loop reads frames from the tap device into off-heap buffers and offers each to
- * {@link io.jpasta.tap.L2Services#handle}. That method checks the Ethernet header and, for IP, the network
- * header (IPv4 length, header checksum and fragment bits; IPv6 length and extension-header chain), and answers
- * the link's control protocols itself:
+ * The event loop reads frames from the tap device into off-heap buffers and hands each to
+ * {@link io.jpasta.tap.Classifier#frame}, the one place where a frame is parsed: the Ethernet header, for IP the
+ * network header (IPv4 length, header checksum and fragment bits; IPv6 length and extension-header chain) and the
+ * TCP or UDP header are checked once and located in a reused {@link io.jpasta.tap.TapFrame}. The frame then goes to
+ * exactly one place, chosen by EtherType and protocol: the link's control protocols, answered here by
+ * {@link io.jpasta.tap.L2Services},
  * <ul>
  * <li>{@code Arp}: every requested address but the guest's own resolves to our MAC ({@code -M}).</li>
  * <li>{@code Ndp}: neighbour solicitations are answered with our MAC from our link-local address; router
@@ -15,10 +17,12 @@
  * <li>{@code Dhcp} and {@code Dhcpv6}: a one-client server handing out the host's address with infinite
  *     leases, the gateway, MTU, host name, FQDN, and resolvers and search list if enabled.</li>
  * </ul>
- * Everything else comes back {@code NOT_MINE} with its headers known to be well-formed, and the loop passes it
- * to the TCP, UDP or ICMP code. Frames are never trusted: every length is checked once on entry, each refusal
- * is a {@code DROPPED} counted in {@link io.jpasta.tap.L2Stats} by service and reason, and nothing throws.
- *
+ * or one of the protocol engines registered as a {@link io.jpasta.tap.TapHandler} (ICMP echo, TCP, UDP: the modules
+ * above this one), which get the offsets and addresses already worked out and never parse Ethernet or IP again.
+ * Frames are never trusted: every length is checked once on entry, each refusal is a {@code DROPPED} counted once
+ * under a reason (by the classifier for bad headers, unknown EtherTypes and protocols and protocols switched off;
+ * by {@link io.jpasta.tap.L2Stats} per service; by each engine for its own), and nothing throws.
+
  * <h2>Data flow and memory</h2>
  * Frames in: a caller-owned {@link java.lang.foreign.MemorySegment}, read through reused flyweight views
  * ({@link io.jpasta.tap.wire}). Frames out: built in one 4 KiB reply buffer owned by {@code L2Services} and

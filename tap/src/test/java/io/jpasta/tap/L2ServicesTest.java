@@ -17,9 +17,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
-import static io.jpasta.tap.L2Services.DROPPED;
-import static io.jpasta.tap.L2Services.HANDLED;
-import static io.jpasta.tap.L2Services.NOT_MINE;
+import static io.jpasta.tap.TapHandler.DROPPED;
+import static io.jpasta.tap.TapHandler.HANDLED;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -68,10 +67,15 @@ class L2ServicesTest {
         return new L2Services(c, new Random(1), 0, DHCPV6_START_NS);
     }
 
+    /** Passes one frame through a classifier that has the L2 services only (no TCP, UDP or ICMP engine). */
+    static int handle(L2Services l2, MemorySegment f, long off, int len, long now, TapSink out) {
+        return new Classifier(l2, out).frame(f, off, len, now);
+    }
+
     static byte[] answer(L2Services l2, String request) {
         Frames.Recorder out = new Frames.Recorder();
         MemorySegment f = Frames.load(request);
-        assertEquals(HANDLED, l2.handle(f, 0, (int) f.byteSize(), 0, out), request);
+        assertEquals(HANDLED, handle(l2, f, 0, (int) f.byteSize(), 0, out), request);
         return out.only();
     }
 
@@ -85,11 +89,11 @@ class L2ServicesTest {
         L2Services l2 = services(conf(LL_L4));
         Frames.Recorder out = new Frames.Recorder();
         MemorySegment f = Frames.load("arp-announce-reply");
-        assertEquals(HANDLED, l2.handle(f, 0, (int) f.byteSize(), 0, out));
+        assertEquals(HANDLED, handle(l2, f, 0, (int) f.byteSize(), 0, out));
         byte[] b = Frames.bytes("arp-request");
         System.arraycopy(b, 28, b, 38, 4); // target = sender: gratuitous
         MemorySegment g = Frames.offHeap(b);
-        assertEquals(HANDLED, l2.handle(g, 0, b.length, 0, out));
+        assertEquals(HANDLED, handle(l2, g, 0, b.length, 0, out));
         assertEquals(0, out.sent.size());
         assertEquals(2, l2.stats().ignoredBy(L2Stats.ARP));
     }
@@ -100,7 +104,7 @@ class L2ServicesTest {
         b[41] = 2; // who has 198.51.100.2
         b[31] = 3; // tell 198.51.100.3
         Frames.Recorder out = new Frames.Recorder();
-        assertEquals(HANDLED, services(conf(LL_L2)).handle(Frames.offHeap(b), 0, b.length, 0, out));
+        assertEquals(HANDLED, handle(services(conf(LL_L2)), Frames.offHeap(b), 0, b.length, 0, out));
         assertEquals(0, out.sent.size());
     }
 
@@ -131,7 +135,7 @@ class L2ServicesTest {
         b[opt + 5] = 7;
         fixUdpChecksum(b);
         Frames.Recorder out = new Frames.Recorder();
-        assertEquals(HANDLED, services(conf(LL_L2)).handle(Frames.offHeap(b), 0, b.length, 0, out));
+        assertEquals(HANDLED, handle(services(conf(LL_L2)), Frames.offHeap(b), 0, b.length, 0, out));
         MemorySegment r = Frames.offHeap(out.only());
         assertEquals(MacAddr.BROADCAST, MacAddr.read(r, 0));
         assertEquals(-1, new Ipv4Header().wrap(r, 14).dst());
@@ -172,7 +176,7 @@ class L2ServicesTest {
         L2Services l2 = services(c);
         MemorySegment f = Frames.load("dhcp-discover");
         Frames.Recorder out = new Frames.Recorder();
-        assertEquals(DROPPED, l2.handle(f, 0, (int) f.byteSize(), 0, out));
+        assertEquals(DROPPED, handle(l2, f, 0, (int) f.byteSize(), 0, out));
         assertEquals(1, l2.stats().drops(L2Stats.DHCP, L2Stats.DISABLED));
         assertEquals(0, out.sent.size());
     }
@@ -189,7 +193,7 @@ class L2ServicesTest {
         L2Services l2 = services(conf(LL_L2));
         Frames.Recorder out = new Frames.Recorder();
         MemorySegment f = Frames.load("ns-dad");
-        assertEquals(HANDLED, l2.handle(f, 0, (int) f.byteSize(), 0, out));
+        assertEquals(HANDLED, handle(l2, f, 0, (int) f.byteSize(), 0, out));
         assertEquals(0, out.sent.size());
         assertEquals(1, l2.stats().ignoredBy(L2Stats.NDP));
     }
@@ -232,12 +236,12 @@ class L2ServicesTest {
                 List.of(), false, false));
         MemorySegment rs = Frames.load("rs");
         Frames.Recorder out = new Frames.Recorder();
-        assertEquals(DROPPED, noRa.handle(rs, 0, (int) rs.byteSize(), 0, out));
+        assertEquals(DROPPED, handle(noRa, rs, 0, (int) rs.byteSize(), 0, out));
         assertEquals(Long.MAX_VALUE, noRa.nextDeadlineNs(0));
         L2Services noIcmp = services(builder(LL_L4, false, false, false, false, true, null, null, List.of(),
                 List.of(), List.of(), false, false));
         MemorySegment ns = Frames.load("ns-ll");
-        assertEquals(DROPPED, noIcmp.handle(ns, 0, (int) ns.byteSize(), 0, out), "--no-icmp implies --no-ndp");
+        assertEquals(DROPPED, handle(noIcmp, ns, 0, (int) ns.byteSize(), 0, out), "--no-icmp implies --no-ndp");
         assertEquals(1, noIcmp.stats().drops(L2Stats.NDP, L2Stats.DISABLED));
         assertEquals(0, out.sent.size());
     }
@@ -256,21 +260,29 @@ class L2ServicesTest {
         fixUdp6Checksum(b);
         L2Services l2 = services(conf(LL_DHCPV6));
         Frames.Recorder out = new Frames.Recorder();
-        assertEquals(HANDLED, l2.handle(Frames.offHeap(b), 0, b.length, 0, out));
+        assertEquals(HANDLED, handle(l2, Frames.offHeap(b), 0, b.length, 0, out));
         assertEquals(0, out.sent.size());
         assertEquals(1, l2.stats().ignoredBy(L2Stats.DHCPV6));
     }
 
     @Test
-    void dataTrafficIsNotMine() {
+    void dataTrafficGoesToItsEngineAndNotToTheServices() {
         L2Services l2 = services(conf(LL_L2));
         Frames.Recorder out = new Frames.Recorder();
+        List<String> seen = new java.util.ArrayList<>();
+        Classifier c = new Classifier(l2, out)
+                .tcp((f, now) -> seen.add("tcp " + f.dstPort()) ? HANDLED : DROPPED)
+                .udp((f, now) -> seen.add("udp " + f.dstPort()) ? HANDLED : DROPPED)
+                .icmp((f, now) -> seen.add((f.v6() ? "icmpv6 " : "icmp ") + f.l4Len()) ? HANDLED : DROPPED);
         for (String n : new String[] {"icmp-echo-request", "icmpv6-echo-request", "tcp-syn", "tcp6-syn",
             "udp-request"}) {
             MemorySegment f = Frames.load(n);
-            assertEquals(NOT_MINE, l2.handle(f, 0, (int) f.byteSize(), 0, out), n);
+            assertEquals(HANDLED, c.frame(f, 0, (int) f.byteSize(), 0), n);
         }
+        assertEquals(List.of("icmp 64", "icmpv6 64", "tcp 9400", "tcp 9402", "udp 7000"), seen);
         assertEquals(0, out.sent.size());
+        assertEquals(0, l2.stats().dropsTotal() + l2.stats().receivedBy(L2Stats.ARP)
+                + l2.stats().receivedBy(L2Stats.DHCP) + l2.stats().receivedBy(L2Stats.NDP));
         assertEquals(MacAddr.parse("16:1c:35:da:1b:8e"), l2.guestMac(), "learned from the last frame");
     }
 
@@ -283,7 +295,7 @@ class L2ServicesTest {
         l2.timer(t, out);
         assertEquals(0, out.sent.size(), "nothing before the guest has sent a frame");
         MemorySegment f = Frames.load("mld-report");
-        l2.handle(f, 0, (int) f.byteSize(), t, out);
+        handle(l2, f, 0, (int) f.byteSize(), t, out);
         long prev = t;
         for (int i = 0; i < 6; i++) {
             long d = l2.nextDeadlineNs(prev);
@@ -304,6 +316,13 @@ class L2ServicesTest {
         assertEquals(134, Be.u8(ra, 54));
     }
 
+    /** An engine of the property test: the frame's parsed view must lie inside the frame. */
+    private static int engine(TapFrame f, long[] count) {
+        assertTrue(f.l4() >= f.l3() && f.l4() + f.l4Len() <= f.off() + f.len(), "l4 inside the frame");
+        count[0]++;
+        return HANDLED;
+    }
+
     /** Property: random and mutated frames never throw, and every DROPPED is counted exactly once. */
     @Test
     void randomAndMutatedFramesNeverThrowAndEveryDropIsCounted() {
@@ -314,6 +333,9 @@ class L2ServicesTest {
                 List.of(v4("198.51.100.53")), List.of(v6("2001:db8::53")), List.of("a.example", "b.example"), true,
                 true));
         Frames.Recorder out = new Frames.Recorder();
+        long[] engines = new long[1];
+        Classifier c = new Classifier(l2, out).tcp((f, now) -> engine(f, engines)).udp((f, now) -> engine(f, engines))
+                .icmp((f, now) -> engine(f, engines));
         long dropped = 0;
         for (int i = 0; i < 30000; i++) {
             byte[] b;
@@ -333,13 +355,14 @@ class L2ServicesTest {
                     fixChecksums(b);
                 }
             }
-            int r = l2.handle(Frames.offHeap(b), 0, b.length, i, out);
-            assertTrue(r == NOT_MINE || r == HANDLED || r == DROPPED);
+            int r = c.frame(Frames.offHeap(b), 0, b.length, i);
+            assertTrue(r == HANDLED || r == DROPPED);
             if (r == DROPPED) {
                 dropped++;
             }
-            assertEquals(dropped, l2.stats().dropsTotal(), "frame " + i);
+            assertEquals(dropped, l2.stats().dropsTotal() + c.stats().dropsTotal(), "frame " + i);
         }
+        assertTrue(engines[0] > 1000, "mutations reach the engines too");
         assertTrue(dropped > 1000, "mutations reach the drop paths");
         assertTrue(l2.stats().repliedBy(L2Stats.DHCP) > 0 && l2.stats().repliedBy(L2Stats.DHCPV6) > 0,
                 "and the reply paths");

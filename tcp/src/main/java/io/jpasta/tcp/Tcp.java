@@ -1,6 +1,10 @@
 package io.jpasta.tcp;
 
-import io.jpasta.netns.sys.Sys;
+import io.jpasta.netns.log.Counters;
+import io.jpasta.netns.log.Log;
+import io.jpasta.netns.sys.Linux;
+import io.jpasta.tap.TapFrame;
+import io.jpasta.tap.TapHandler;
 import io.jpasta.tap.TapConf;
 import io.jpasta.tap.TapSink;
 import io.jpasta.tap.flow.FlowTable;
@@ -22,9 +26,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.net.Inet6Address;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.Arrays;
-import java.util.function.Consumer;
 
 /**
  * The TCP engine between the tap and host sockets (see the package documentation for the theory of operation).
@@ -35,15 +39,7 @@ import java.util.function.Consumer;
  * {@link #flush} once after each burst of tap frames (coalesced writes to sockets, ACKs to the guest),
  * {@link #sockEvent} for readiness of a socket, {@link #timer} when {@link #nextDeadlineNs} passes.
  */
-public final class Tcp {
-    /** Trace logging ({@code --trace}); off costs one static read per event. */
-    public static boolean trace;
-    /** Where trace lines go (the launcher's log). */
-    public static Consumer<String> logger = System.err::println;
-
-    /** Handler results, as {@code L2Services}'. */
-    public static final int NOT_MINE = 0, HANDLED = 1, DROPPED = 2;
-
+public final class Tcp implements TapHandler {
     /** Side of a flow facing the tap (side 1 faces the host socket). */
     static final int TAPSIDE = 0, SOCKSIDE = 1;
     /** MSS assumed when the guest's SYN has none (RFC 9293 §3.7.1). */
@@ -119,9 +115,15 @@ public final class Tcp {
     private long minDeadline = Long.MAX_VALUE;
     private long guestMac;
 
-    /** Counters, for stats and tests. */
-    public long segsFromTap, segsToTap, bytesToSock, bytesToTap, retransmits, fastRetransmits, outOfOrder,
-            heldBytes, dropsNoFlow, rstsToTap, keepalives;
+    /** Counted events ({@link #stats()}). */
+    public static final int SEGS_FROM_TAP = 0, SEGS_TO_TAP = 1, BYTES_TO_SOCK = 2, BYTES_TO_TAP = 3, RETRANSMITS = 4,
+            FAST_RETRANSMITS = 5, OUT_OF_ORDER = 6, HELD_BYTES = 7, RSTS_TO_TAP = 8, KEEPALIVES = 9;
+    /** Drop reasons: a segment of no connection, one to an address or port no socket can take, a full table. */
+    public static final int NO_FLOW = 0, BAD_ADDRESS = 1, TABLE_FULL = 2;
+    private static final String[] COUNT_NAMES = {"segs-from-tap", "segs-to-tap", "bytes-to-sock", "bytes-to-tap",
+        "retransmits", "fast-retransmits", "out-of-order", "held-bytes", "rsts-to-tap", "keepalives"};
+    private static final String[] REASON_NAMES = {"no flow", "bad address", "flow table full"};
+    private final Counters stats = new Counters("tcp", COUNT_NAMES, REASON_NAMES);
 
     /**
      * @param conf tap configuration: our MAC, the guest's addresses, the gateway, the MTU
@@ -157,34 +159,13 @@ public final class Tcp {
         return new long[] {b.getLong(), b.getLong()};
     }
 
-    static void log(String line) {
-        logger.accept(line);
-    }
-
     private void lazyInit() {
         if (frames != null) {
             return;
         }
         stride = (DATA_AT + mtu + 63) & ~63;
-        frames = pageBuffer((long) stride * FRAMES);
+        frames = socks.frameMemory((long) stride * FRAMES);
         ctl = Arena.ofAuto().allocate(256, 64);
-    }
-
-    /**
-     * The frame slots: 4 MiB at the default MTU, of which a connection moving little data touches a few pages. Mapped
-     * memory whose pages the kernel zeroes on first touch; an arena allocation zeroed all of it on the first
-     * connection (9-14 ms). Falls back to the arena where mapping fails (and in tests without the native library).
-     */
-    private static MemorySegment pageBuffer(long len) {
-        try {
-            long addr = Sys.mapAnonymous(len);
-            if (addr > 0) {
-                return MemorySegment.ofAddress(addr).reinterpret(len);
-            }
-        } catch (UnsatisfiedLinkError e) {
-            // engine tests run without libjpasta.so
-        }
-        return Arena.ofAuto().allocate(len, 64);
     }
 
     private int maxMss(boolean v6) {
@@ -195,74 +176,44 @@ public final class Tcp {
     // Frames from the tap
 
     /**
-     * Handles one frame from the tap, whose Ethernet and IP headers the L2 services already validated.
+     * Handles one TCP segment from the tap; the classifier checked every header up to the whole TCP header.
      *
-     * @return {@link #NOT_MINE} if it is not TCP, {@link #HANDLED} or {@link #DROPPED}
+     * @return {@link #HANDLED}, or {@link #DROPPED} with the reason counted in {@link #stats()}
      */
-    public int fromTap(MemorySegment frame, long off, int len, long nowNs) {
-        if (len < ETH_LEN + Ipv4Header.MIN_LEN) {
-            return NOT_MINE;
-        }
-        eth.wrap(frame, off);
-        int type = eth.type();
-        boolean v6;
-        long srcHi, srcLo, dstHi, dstLo, l4;
-        int l4Len;
-        if (type == EthHeader.ETH_P_IP) {
-            if (!Ipv4Header.fits(frame, off + ETH_LEN, len - ETH_LEN)) {
-                return NOT_MINE;
-            }
-            ip4.wrap(frame, off + ETH_LEN);
-            if (ip4.proto() != Ipv4Header.IPPROTO_TCP) {
-                return NOT_MINE;
-            }
-            if (ip4.isFragment()) {
-                return DROPPED;
-            }
-            v6 = false;
-            srcHi = dstHi = Inany.V4_HI;
-            srcLo = Inany.v4Lo(ip4.src());
-            dstLo = Inany.v4Lo(ip4.dst());
-            l4 = ip4.payload();
-            l4Len = ip4.payloadLen();
-        } else if (type == EthHeader.ETH_P_IPV6) {
-            if (!ip6.parse(frame, off + ETH_LEN, len - ETH_LEN) || ip6.upperProto() != Ipv6Header.IPPROTO_TCP) {
-                return NOT_MINE;
-            }
-            v6 = true;
-            srcHi = ip6.srcHi();
-            srcLo = ip6.srcLo();
-            dstHi = ip6.dstHi();
-            dstLo = ip6.dstLo();
-            l4 = ip6.upperOff();
-            l4Len = ip6.upperLen();
-        } else {
-            return NOT_MINE;
-        }
-        if (!TcpHeader.fits(frame, l4, l4Len)) {
-            return DROPPED;
-        }
+    @Override
+    public int fromTap(TapFrame p, long nowNs) {
         lazyInit();
-        guestMac = eth.src();
-        segsFromTap++;
+        guestMac = p.srcMac();
+        stats.count(SEGS_FROM_TAP);
+        MemorySegment frame = p.seg();
+        long l4 = p.l4();
+        int l4Len = p.l4Len();
         th.wrap(frame, l4);
-        int sport = th.srcPort(), dport = th.dstPort();
+        long srcHi = p.srcHi(), srcLo = p.srcLo(), dstHi = p.dstHi(), dstLo = p.dstLo();
+        int sport = p.srcPort(), dport = p.dstPort();
         int sidx = flows.lookup(Ipv4Header.IPPROTO_TCP, Pif.TAP, srcHi, srcLo, sport, dstHi, dstLo, dport);
         int fl = th.flags();
         if (sidx == FlowTable.NONE) {
             if ((fl & (TcpHeader.SYN | TcpHeader.ACK_FLAG | TcpHeader.RST)) == TcpHeader.SYN) {
-                return synFromTap(frame, l4, l4Len, v6, srcHi, srcLo, sport, dstHi, dstLo, dport, nowNs);
+                return synFromTap(frame, p.v6(), srcHi, srcLo, sport, dstHi, dstLo, dport, nowNs);
             }
             if ((fl & TcpHeader.RST) == 0) {
-                rstNoFlow(v6, srcHi, srcLo, sport, dstHi, dstLo, dport, th.seq(), th.ack(), fl,
+                rstNoFlow(p.v6(), srcHi, srcLo, sport, dstHi, dstLo, dport, th.seq(), th.ack(), fl,
                         l4Len - th.headerLen());
             }
-            dropsNoFlow++;
-            return DROPPED;
+            return drop(NO_FLOW);
         }
         int f = FlowTable.flowOf(sidx);
         segment(f, frame, l4, l4Len, nowNs);
         return HANDLED;
+    }
+
+    private int drop(int reason) {
+        stats.drop(reason);
+        if (Log.trace) {
+            Log.trace("TCP: segment dropped: " + REASON_NAMES[reason]);
+        }
+        return DROPPED;
     }
 
     /** Answers a segment of no connection with a RST (RFC 9293 §3.10.7.1). */
@@ -275,20 +226,20 @@ public final class Tcp {
             emit(ctl, CTL_AT, v6, dstHi, dstLo, dport, srcHi, srcLo, sport, 0, seq + seg,
                     TcpHeader.RST | TcpHeader.ACK_FLAG, 0, 0, 0);
         }
-        rstsToTap++;
+        stats.count(RSTS_TO_TAP);
     }
 
     /** A SYN for no flow: opens the host socket and starts connecting. */
-    private int synFromTap(MemorySegment frame, long l4, int l4Len, boolean v6, long srcHi, long srcLo, int sport,
-                           long dstHi, long dstLo, int dport, long now) {
+    private int synFromTap(MemorySegment frame, boolean v6, long srcHi, long srcLo, int sport, long dstHi,
+                           long dstLo, int dport, long now) {
         if (dport == 0 || sport == 0 || (v6 ? Ipv6Header.isMulticast(dstHi)
                 : (Inany.v4(dstLo) >>> 28) >= 0xe || Inany.v4(dstLo) == -1)) {
-            return DROPPED;
+            return drop(BAD_ADDRESS);
         }
         int f = flows.alloc(FlowType.TCP);
         if (f == FlowTable.NONE) {
             rstNoFlow(v6, srcHi, srcLo, sport, dstHi, dstLo, dport, th.seq(), 0, TcpHeader.SYN, 0);
-            return DROPPED;
+            return drop(TABLE_FULL);
         }
         flows.side(f, TAPSIDE, Pif.TAP, srcHi, srcLo, sport, dstHi, dstLo, dport);
         map.fromTap(Ipv4Header.IPPROTO_TCP, dstHi, dstLo, dport);
@@ -296,7 +247,7 @@ public final class Tcp {
         flows.side(f, SOCKSIDE, Pif.HOST, tHi, tLo, dport, 0, 0, 0);
         if (!flows.hash(f, TAPSIDE)) {
             flows.free(f);
-            return DROPPED;
+            return drop(TABLE_FULL);
         }
         ensure(f);
         c.reset(f);
@@ -322,11 +273,11 @@ public final class Tcp {
         c.event(f, TcpConn.TAP_SYN_RCVD);
         int fd = socks.connect(f, tHi, tLo, dport);
         if (fd < 0) {
-            if (trace) {
-                log("TCP: flow " + f + ": connect failed, errno " + -fd);
+            if (Log.trace) {
+                Log.trace("TCP: flow " + f + ": connect failed, errno " + -fd);
             }
             emitFlow(f, ctl, CTL_AT, 0, seq + 1, TcpHeader.RST | TcpHeader.ACK_FLAG, 0, 0, 0);
-            rstsToTap++;
+            stats.count(RSTS_TO_TAP);
             free(f);
             return HANDLED;
         }
@@ -379,8 +330,8 @@ public final class Tcp {
             // Acceptable if it falls where we expect data (RFC 5961 §3 would ask for a challenge ACK otherwise;
             // the guest is on our side of the tap, a window check is enough).
             if (c.has(f, TcpConn.SOCK_ACCEPTED) || Seq.ge(seq, c.seqFromTap[f] - 1)) {
-                if (trace) {
-                    log("TCP: flow " + f + ": RST from tap");
+                if (Log.trace) {
+                    Log.trace("TCP: flow " + f + ": RST from tap");
                 }
                 socks.reset(c.fd[f]);
                 c.fd[f] = -1;
@@ -500,7 +451,7 @@ public final class Tcp {
         } else if (ack == una && pureAck && wnd == oldWnd && c.seqToTap[f] != una
                 && Seq.ge(una, c.recover[f])) {
             if (++c.dupAcks[f] == DUP_ACK_THRESHOLD) {
-                fastRetransmits++;
+                stats.count(FAST_RETRANSMITS);
                 rewind(f);
                 due(f, TcpConn.SEND_DUE); // resend at the end of the burst (timeouts resend at once)
             }
@@ -509,8 +460,8 @@ public final class Tcp {
 
     /** Goes back to the acknowledged point: the data after it is sent again from the socket. */
     private void rewind(int f) {
-        if (trace) {
-            log("TCP: flow " + f + ": retransmit from " + Integer.toUnsignedString(c.seqAckFromTap[f]));
+        if (Log.trace) {
+            Log.trace("TCP: flow " + f + ": retransmit from " + Integer.toUnsignedString(c.seqAckFromTap[f]));
         }
         c.recover[f] = c.seqToTap[f];
         c.seqToTap[f] = c.seqAckFromTap[f];
@@ -530,8 +481,8 @@ public final class Tcp {
         }
         long r = socks.discard(c.fd[f], n);
         if (r < 0) {
-            if (trace) {
-                log("TCP: flow " + f + ": discard " + n + ": errno " + -r);
+            if (Log.trace) {
+                Log.trace("TCP: flow " + f + ": discard " + n + ": errno " + -r);
             }
             return;
         }
@@ -545,7 +496,7 @@ public final class Tcp {
             if (Seq.gt(seq, exp)) {
                 // A gap: every out-of-order segment gets its duplicate ACK, so that the guest's fast retransmit
                 // (three duplicates) starts after three segments instead of a timeout.
-                outOfOrder++;
+                stats.count(OUT_OF_ORDER);
             }
             sendAck(f);
             return;
@@ -605,16 +556,16 @@ public final class Tcp {
             return;
         }
         if (r < 0) {
-            if (trace) {
-                log("TCP: flow " + f + ": send: errno " + -r);
+            if (Log.trace) {
+                Log.trace("TCP: flow " + f + ": send: errno " + -r);
             }
             rst(f);
             return;
         }
-        bytesToSock += r;
+        stats.add(BYTES_TO_SOCK, r);
         int left = len - (int) r;
         if (left > 0) {
-            heldBytes += left;
+            stats.add(HELD_BYTES, left);
             MemorySegment.copy(c.pend[f], r, c.pend[f], 0, left);
         }
         c.pendLen[f] = left;
@@ -749,8 +700,8 @@ public final class Tcp {
         if (c.has(f, TcpConn.TAP_SYN_RCVD) && !c.has(f, TcpConn.TAP_SYN_ACK_SENT)) {
             int err = socks.error(c.fd[f]);
             if (err != 0 || (events & (TcpSocks.EPOLLERR | TcpSocks.EPOLLHUP)) != 0) {
-                if (trace) {
-                    log("TCP: flow " + f + ": connect failed, errno " + err);
+                if (Log.trace) {
+                    Log.trace("TCP: flow " + f + ": connect failed, errno " + err);
                 }
                 rst(f);
                 return;
@@ -822,8 +773,8 @@ public final class Tcp {
                 return;
             }
             if (r < 0) {
-                if (trace) {
-                    log("TCP: flow " + f + ": receive: errno " + -r);
+                if (Log.trace) {
+                    Log.trace("TCP: flow " + f + ": receive: errno " + -r);
                 }
                 rst(f);
                 return;
@@ -849,7 +800,7 @@ public final class Tcp {
                 emitFlow(f, frames, (long) i * stride + DATA_AT, seq + done, ack, fl, wnd, 0, n);
                 done += n;
             }
-            bytesToTap += r;
+            stats.add(BYTES_TO_TAP, r);
             c.seqAckToTap[f] = ack;
             c.seqToTap[f] = seq + (int) r;
             dataSent(f, now);
@@ -875,6 +826,30 @@ public final class Tcp {
         if (mac != MacAddr.NONE) {
             guestMac = mac;
         }
+    }
+
+    /**
+     * A client of a {@code -t} listener that takes the tap path (not loopback): the connection is opened toward the
+     * guest with the client's address as source. A client on the host itself has the guest's own address (the guest
+     * copies the host's) or a loopback one ({@code --no-splice}): the guest would drop either, so such clients appear
+     * under the {@code --map-host-loopback} or {@code --map-guest-addr} address, else the gateway's, as in pasta.
+     *
+     * @param peer the client's struct sockaddr_in or sockaddr_in6, read from position 0 (native byte order for the
+     *        family, network order for port and address, as the kernel wrote it)
+     * @param guestMac the guest's MAC as the L2 services learnt it, for a connection opened before any TCP segment
+     * @return the flow index, or -1 if the connection was refused (the socket was closed with a RST)
+     */
+    public int acceptedClient(int fd, ByteBuffer peer, int guestPort, long guestMac, long nowNs) {
+        ByteBuffer be = peer.duplicate().order(ByteOrder.BIG_ENDIAN);
+        int port = Short.toUnsignedInt(be.getShort(2));
+        boolean v4 = peer.duplicate().order(ByteOrder.nativeOrder()).getShort(0) == Linux.AF_INET;
+        long hi = v4 ? Inany.V4_HI : be.getLong(8);
+        long lo = v4 ? Inany.v4Lo(be.getInt(4)) : be.getLong(16);
+        map.toTap(hi, lo);
+        socks.adopt(fd);
+        guestMac(guestMac);
+        long mHi = map.resultHi(), mLo = map.resultLo();
+        return accepted(fd, !Inany.isV4(mHi, mLo), mHi, mLo, port, guestPort, nowNs);
     }
 
     /**
@@ -943,8 +918,8 @@ public final class Tcp {
     private void maybeClose(int f) {
         if (c.events[f] != 0 && c.has(f, TcpConn.SOCK_FIN_SENT | TcpConn.TAP_FIN_ACKED)
                 && c.pendLen[f] == 0) {
-            if (trace) {
-                log("TCP: flow " + f + ": closed");
+            if (Log.trace) {
+                Log.trace("TCP: flow " + f + ": closed");
             }
             consume(f); // unread data would make close() reset the peer
             socks.close(c.fd[f]);
@@ -955,8 +930,8 @@ public final class Tcp {
 
     /** Resets both sides: RST to the guest, RST to the socket's peer, flow freed. */
     private void rst(int f) {
-        if (trace) {
-            log("TCP: flow " + f + ": reset (" + TcpConn.eventNames(c.events[f]) + ")");
+        if (Log.trace) {
+            Log.trace("TCP: flow " + f + ": reset (" + TcpConn.eventNames(c.events[f]) + ")");
         }
         if (!c.has(f, TcpConn.SOCK_ACCEPTED)) {
             emitFlow(f, ctl, CTL_AT, c.seqToTap[f], c.seqFromTap[f], TcpHeader.RST | TcpHeader.ACK_FLAG, 0,
@@ -964,7 +939,7 @@ public final class Tcp {
         } else {
             emitFlow(f, ctl, CTL_AT, c.seqToTap[f], 0, TcpHeader.RST, 0, 0, 0);
         }
-        rstsToTap++;
+        stats.count(RSTS_TO_TAP);
         if (c.fd[f] >= 0) {
             socks.reset(c.fd[f]);
             c.fd[f] = -1;
@@ -1051,7 +1026,7 @@ public final class Tcp {
                         rst(f);
                         return;
                     }
-                    retransmits++;
+                    stats.count(RETRANSMITS);
                     if (c.has(f, TcpConn.SOCK_ACCEPTED)) {
                         sendSyn(f);
                     } else {
@@ -1071,7 +1046,7 @@ public final class Tcp {
                 rst(f);
                 return;
             }
-            retransmits++;
+            stats.count(RETRANSMITS);
             rewind(f);
             c.rtoAt[f] = now + (RTO_INITIAL << c.retrans[f]);
             dataFromSock(f, now);
@@ -1101,10 +1076,10 @@ public final class Tcp {
 
     /** Sends a keepalive: an ACK for what we took, with a sequence number the guest already acknowledged. */
     private void keepalive(int f) {
-        if (trace) {
-            log("TCP: flow " + f + ": keepalive");
+        if (Log.trace) {
+            Log.trace("TCP: flow " + f + ": keepalive");
         }
-        keepalives++;
+        stats.count(KEEPALIVES);
         c.seqAckToTap[f] = c.seqFromTap[f];
         emitFlow(f, ctl, CTL_AT, c.seqToTap[f] - 1, c.seqFromTap[f], TcpHeader.ACK_FLAG,
                 c.wndToTap[f] >>> c.wsToTap[f], 0, 0);
@@ -1148,12 +1123,17 @@ public final class Tcp {
             Be.zero(m, ethOff + frameLen, EthHeader.MIN_FRAME - frameLen);
             frameLen = EthHeader.MIN_FRAME;
         }
-        segsToTap++;
+        stats.count(SEGS_TO_TAP);
         tap.send(m, ethOff, frameLen);
     }
 
     // ---------------------------------------------------------------------------------------------------------
     // Inspection, for stats and tests
+
+    /** @return the engine's counters: segments and bytes each way, retransmissions, drops by reason */
+    public Counters stats() {
+        return stats;
+    }
 
     /** @return flows of this engine in use */
     public int connections() {

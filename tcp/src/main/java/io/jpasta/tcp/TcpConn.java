@@ -1,5 +1,7 @@
 package io.jpasta.tcp;
 
+import io.jpasta.netns.log.Log;
+
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
@@ -174,8 +176,8 @@ final class TcpConn {
         } else {
             events[f] |= event;
         }
-        if (Tcp.trace) {
-            Tcp.log("TCP: flow " + f + ": " + names(EVENT_NAMES, event));
+        if (Log.trace) {
+            Log.trace("TCP: flow " + f + ": " + names(EVENT_NAMES, event));
         }
     }
 
@@ -184,8 +186,8 @@ final class TcpConn {
             return;
         }
         flags[f] |= flag;
-        if (Tcp.trace && (flag & QUIET) == 0) {
-            Tcp.log("TCP: flow " + f + ": " + names(FLAG_NAMES, flag));
+        if (Log.trace && (flag & QUIET) == 0) {
+            Log.trace("TCP: flow " + f + ": " + names(FLAG_NAMES, flag));
         }
     }
 
@@ -194,8 +196,8 @@ final class TcpConn {
             return;
         }
         flags[f] &= ~flag;
-        if (Tcp.trace && (flag & QUIET) == 0) {
-            Tcp.log("TCP: flow " + f + ": !" + names(FLAG_NAMES, flag));
+        if (Log.trace && (flag & QUIET) == 0) {
+            Log.trace("TCP: flow " + f + ": !" + names(FLAG_NAMES, flag));
         }
     }
 

@@ -50,4 +50,13 @@ public interface TcpSocks {
 
     /** Closes with a RST to the peer (linger 0). */
     void reset(int fd);
+
+    /** A socket accepted on a host listener becomes the engine's: sized as the ones it opens itself. */
+    void adopt(int fd);
+
+    /**
+     * @return {@code len} bytes of zeroed memory for frame slots, ideally mapped so that the kernel zeroes each page
+     *         when it is first touched (a connection moving little data touches a few of the 4 MiB)
+     */
+    MemorySegment frameMemory(long len);
 }

@@ -10,7 +10,8 @@
  * to the {@code -o} address and the {@code --outbound-if4/6} interface of its family before it connects; if that
  * fails, the guest gets a RST as for a refused connect.
  * A connection accepted on a host listener becomes a SYN we send to the guest with the client's address and port
- * as source ({@link io.jpasta.tcp.Tcp#accepted}). The host kernel does the real TCP toward the peer; toward the
+ * as source ({@link io.jpasta.tcp.Tcp#acceptedClient}: a client on the host itself appears under the
+ * {@code --map-host-loopback} or {@code --map-guest-addr} address, or the gateway's). The host kernel does the real TCP toward the peer; toward the
  * guest we only produce the segments a peer would, mirroring what the socket does.
  *
  * <h2>Events instead of states</h2>
@@ -65,9 +66,15 @@
  *
  * <h2>Limits</h2>
  * Per-connection arrays start at {@value Tcp#INITIAL_FLOWS} flows and double with the highest flow index in use, as
- * the flow table's do. No SACK and no timestamps are negotiated with the guest; IPv4 fragments and
- * IPv6 fragments are dropped; {@code -t} listeners themselves belong to the launcher (they call
- * {@link io.jpasta.tcp.Tcp#accepted}). Zero allocation per segment: buffers are allocated on the first TCP frame
- * and data buffers are pooled.
+ * the flow table's do. No SACK and no timestamps are negotiated with the guest; fragments never get here (the tap
+ * module's classifier drops them, as it drops segments whose headers do not fit); {@code -t} listeners themselves
+ * belong to the launcher (they call {@link io.jpasta.tcp.Tcp#acceptedClient}). Zero allocation per segment: buffers
+ * are allocated on the first TCP frame and data buffers are pooled.
+ *
+ * <h2>Drops and counters</h2>
+ * {@link io.jpasta.tcp.Tcp#stats()} counts segments and bytes each way, retransmissions, keepalives and RSTs, and
+ * drops by reason: a segment of no connection (answered with a RST unless it is one), a SYN to an address or port
+ * no socket can serve (port 0, multicast, broadcast), a SYN for which the flow table has no room (RST). Trace lines
+ * ({@code --trace}) name the flow and each event.
  */
 package io.jpasta.tcp;

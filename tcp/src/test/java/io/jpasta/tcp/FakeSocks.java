@@ -1,6 +1,7 @@
 package io.jpasta.tcp;
 
 import java.io.ByteArrayOutputStream;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
@@ -166,5 +167,14 @@ final class FakeSocks implements TcpSocks {
         Sock s = byFd.get(fd);
         s.closed = true;
         s.reset = true;
+    }
+
+    @Override
+    public void adopt(int fd) {
+    }
+
+    @Override
+    public MemorySegment frameMemory(long len) {
+        return Arena.ofAuto().allocate(len, 64);
     }
 }

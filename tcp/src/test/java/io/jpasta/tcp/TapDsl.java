@@ -1,5 +1,7 @@
 package io.jpasta.tcp;
 
+import io.jpasta.tap.Classifier;
+import io.jpasta.tap.L2Services;
 import io.jpasta.tap.TapConf;
 import io.jpasta.tap.TapSink;
 import io.jpasta.tap.flow.FlowTable;
@@ -22,6 +24,7 @@ import java.net.Inet6Address;
 import java.net.UnknownHostException;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Random;
 import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -35,6 +38,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * {@code tap.expect(tcp().flags(SYN | ACK).ack(1001))} takes the next frame the engine sent and checks it.
  */
 final class TapDsl implements TapSink {
+    /** Parses the DSL's frames and hands the TCP ones to the engine, as the launcher wires it. */
+    private final Classifier classifier;
     static final int FIN = TcpHeader.FIN, SYN = TcpHeader.SYN, RST = TcpHeader.RST, PSH = TcpHeader.PSH,
             ACK = TcpHeader.ACK_FLAG;
     static final long GUEST_MAC = 0x02_00_00_00_00_01L;
@@ -70,6 +75,7 @@ final class TapDsl implements TapSink {
                 (Inet6Address) ip("fe80::1"), mtu, List.of(), List.of(), List.of(), false, false, null, null,
                 false, false, false, false, false);
         tcp = new Tcp(conf, flows, socks, this, map.apply(conf), 7);
+        classifier = new Classifier(new L2Services(conf, new Random(1), 0, 0), this).tcp(tcp);
         tcp.fixedIsn = true;
         tcp.isnForTest = 5000;
     }
@@ -229,7 +235,7 @@ final class TapDsl implements TapSink {
 
     private int frame(Seg s) {
         int len = build(s);
-        return tcp.fromTap(buf, 0, len, now);
+        return classifier.frame(buf, 0, len, now);
     }
 
     /** The socket of the latest connection became ready. */

@@ -119,10 +119,10 @@ class TcpAddrMapTest {
     void failedOutboundBindGivesTheGuestRst() {
         TapDsl tap = dsl(b -> b.outbound(ip("203.0.113.9")));
         tap.socks.connectResult = -99; // EADDRNOTAVAIL from bind, as SysTcpSocks.connect reports it
-        long before = tap.tcp.rstsToTap;
+        long before = tap.tcp.stats().get(Tcp.RSTS_TO_TAP);
         tap.send(seg().syn().seq(1000).mss(1460));
         tap.expect(tcp().flags(RST | ACK).ack(1001));
-        assertEquals(before + 1, tap.tcp.rstsToTap);
+        assertEquals(before + 1, tap.tcp.stats().get(Tcp.RSTS_TO_TAP));
         assertEquals(0, tap.tcp.connections());
         assertTrue(tap.socks.opened.isEmpty());
     }

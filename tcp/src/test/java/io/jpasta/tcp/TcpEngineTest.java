@@ -244,7 +244,7 @@ class TcpEngineTest {
         tap.expectNothing();
         tap.advanceMs(2);
         tap.expect(tcp().seq(6001).len(1000));
-        assertEquals(2, tap.tcp.retransmits);
+        assertEquals(2, tap.tcp.stats().get(Tcp.RETRANSMITS));
     }
 
     @Test
@@ -264,7 +264,7 @@ class TcpEngineTest {
         tap.expect(tcp().seq(6001).len(1000));
         tap.expect(tcp().seq(7001).len(1000));
         tap.expect(tcp().seq(8001).len(1000));
-        assertEquals(1, tap.tcp.fastRetransmits);
+        assertEquals(1, tap.tcp.stats().get(Tcp.FAST_RETRANSMITS));
     }
 
     @Test
@@ -287,7 +287,7 @@ class TcpEngineTest {
             tap.send(seg().seq(1001).ack(6001).win(10000));
         }
         tap.expectNothing();
-        assertEquals(1, tap.tcp.fastRetransmits);
+        assertEquals(1, tap.tcp.stats().get(Tcp.FAST_RETRANSMITS));
         // once the guest acknowledges past the recovery point, duplicate ACKs count again
         s.peerSends(bytes(2000, 4));
         tap.send(seg().seq(1001).ack(9001).win(10000));
@@ -298,7 +298,7 @@ class TcpEngineTest {
             tap.send(seg().seq(1001).ack(9001).win(10000));
         }
         tap.expect(tcp().seq(9001).len(1000));
-        assertEquals(2, tap.tcp.fastRetransmits);
+        assertEquals(2, tap.tcp.stats().get(Tcp.FAST_RETRANSMITS));
     }
 
     @Test
@@ -458,7 +458,7 @@ class TcpEngineTest {
         tap.expectNothing();
         tap.advanceMs(2);
         tap.expect(tcp().flags(ACK).seq(5000).ack(1001).len(0));
-        assertEquals(2, tap.tcp.keepalives);
+        assertEquals(2, tap.tcp.stats().get(Tcp.KEEPALIVES));
         assertEquals(1, tap.tcp.connections());
     }
 
@@ -475,7 +475,7 @@ class TcpEngineTest {
             tap.expect(tcp().flags(ACK).ack(seq).len(0));
         }
         tap.expectNothing();
-        assertEquals(0, tap.tcp.keepalives);
+        assertEquals(0, tap.tcp.stats().get(Tcp.KEEPALIVES));
         assertEquals(100, s.written.size());
     }
 
@@ -489,7 +489,7 @@ class TcpEngineTest {
         tap.advanceMs(6_000); // past the keepalive time: the data is resent, no keepalive
         tap.expect(tcp().seq(5001).len(100));
         tap.expectNothing();
-        assertEquals(0, tap.tcp.keepalives);
+        assertEquals(0, tap.tcp.stats().get(Tcp.KEEPALIVES));
     }
 
     @Test

@@ -1,7 +1,9 @@
 package io.jpasta.udp;
 
-import io.jpasta.tap.L2Services;
+import io.jpasta.netns.log.Log;
 import io.jpasta.tap.TapConf;
+import io.jpasta.tap.TapFrame;
+import io.jpasta.tap.TapHandler;
 import io.jpasta.tap.TapSink;
 import io.jpasta.tap.flow.FlowTable;
 import io.jpasta.tap.flow.FlowType;
@@ -18,7 +20,6 @@ import io.jpasta.tap.wire.Ipv6Header;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
-import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -26,12 +27,11 @@ import java.util.function.Supplier;
  * (guest address, echo identifier, destination), a flow of type {@link FlowType#PING4} or {@link FlowType#PING6}.
  * See the package documentation for the theory of operation.
  *
- * <p>Guest input never throws: {@link #fromTap} answers {@link L2Services#NOT_MINE} for frames that are not ICMP
- * echo business (not ICMP, or NDP/MLD, which {@link L2Services} owns), {@link L2Services#HANDLED} when the request
- * went to a socket, and {@link L2Services#DROPPED} with a reason counted in {@link #stats()} otherwise.
+ * <p>Guest input never throws: {@link #fromTap} answers {@link #HANDLED} when the request went to a socket, and
+ * {@link #DROPPED} with a reason counted in {@link #stats()} otherwise.
  * Nothing is allocated until the first ICMP frame, and nothing per frame afterwards. Loop thread only.
  */
-public final class Icmp {
+public final class Icmp implements TapHandler {
     /** A flow with no request nor reply for this long is closed (pasta's ICMP echo timeout). */
     public static final long IDLE_TIMEOUT_NS = 60_000_000_000L;
     /** TTL / hop limit of the replies we write, as pasta: the remote looks one hop away. */
@@ -54,7 +54,6 @@ public final class Icmp {
     private final PingSockets socks;
     private final boolean disabled;
     private final long ourMac;
-    private final Consumer<String> debug;
     private final IcmpStats stats = new IcmpStats();
     /** Address translations ({@code --map-host-loopback}, {@code --map-guest-addr}); null: none. */
     private final AddrMap map;
@@ -83,24 +82,15 @@ public final class Icmp {
      * @param flowTable the flow table shared with the other protocols, fetched on the first ICMP frame (the
      *        full-size table is megabytes of arrays: startup should not pay for it when nothing pings)
      * @param socks the kernel, or a fake
-     * @param debug where rare conditions are logged at debug level (ping sockets refused, socket failures)
-     */
-    public Icmp(TapConf conf, Supplier<FlowTable> flowTable, PingSockets socks, Consumer<String> debug) {
-        this(conf, flowTable, socks, debug, null);
-    }
-
-    /**
      * @param map where echo requests to a mapped address go on the host (the gateway to the host's loopback, as for
      *        TCP); replies still come from the address the guest pinged. Null: no translation.
      */
-    public Icmp(TapConf conf, Supplier<FlowTable> flowTable, PingSockets socks, Consumer<String> debug,
-                AddrMap map) {
+    public Icmp(TapConf conf, Supplier<FlowTable> flowTable, PingSockets socks, AddrMap map) {
         this.map = map;
         this.flowTable = flowTable;
         this.socks = socks;
         this.disabled = conf.noIcmp();
         this.ourMac = conf.ourMac();
-        this.debug = debug;
     }
 
     private void ensureInit() {
@@ -120,43 +110,22 @@ public final class Icmp {
 
     /**
      * Takes an echo request from the guest and sends it through the flow's ping socket, opening the flow first if
-     * needed.
+     * needed. The classifier sends ICMP and every ICMPv6 message but NDP and MLD here, IP headers checked.
      *
-     * @param frame memory holding the frame, with Ethernet and IP headers already checked by {@link L2Services}
-     * @param off offset of the Ethernet header
-     * @param len frame length
-     * @param nowNs monotonic clock now
-     * @return {@link L2Services#NOT_MINE}, {@link L2Services#HANDLED} or {@link L2Services#DROPPED}
+     * @return {@link #HANDLED}, or {@link #DROPPED} with the reason counted in {@link #stats()}
      */
-    public int fromTap(MemorySegment frame, long off, int len, long nowNs) {
-        if (!EthHeader.fits(frame, off, len)) {
-            return L2Services.NOT_MINE;
-        }
-        eth.wrap(frame, off);
-        long l3 = eth.payload();
-        int l3Len = len - EthHeader.LEN;
-        if (eth.type() == EthHeader.ETH_P_IP) {
-            return ipv4(frame, l3, l3Len, nowNs);
-        }
-        if (eth.type() == EthHeader.ETH_P_IPV6) {
-            return ipv6(frame, l3, l3Len, nowNs);
-        }
-        return L2Services.NOT_MINE;
-    }
-
-    private int ipv4(MemorySegment frame, long l3, int l3Len, long nowNs) {
-        if (!Ipv4Header.fits(frame, l3, l3Len)) {
-            return L2Services.NOT_MINE;
-        }
-        ip4.wrap(frame, l3);
-        if (ip4.proto() != Ipv4Header.IPPROTO_ICMP || ip4.isFragment()) {
-            return L2Services.NOT_MINE;
-        }
+    @Override
+    public int fromTap(TapFrame f, long nowNs) {
         if (disabled) {
             return drop(IcmpStats.DISABLED);
         }
-        long l4 = ip4.payload();
-        int l4Len = ip4.payloadLen();
+        return f.v6() ? ipv6(f, nowNs) : ipv4(f, nowNs);
+    }
+
+    private int ipv4(TapFrame f, long nowNs) {
+        MemorySegment frame = f.seg();
+        long l4 = f.l4();
+        int l4Len = f.l4Len();
         if (!IcmpHeader.fits(frame, l4, l4Len)) {
             return drop(IcmpStats.MALFORMED);
         }
@@ -167,43 +136,30 @@ public final class Icmp {
         if (!icmp4.checksumOk(l4Len)) {
             return drop(IcmpStats.BAD_CHECKSUM);
         }
-        int dst = ip4.dst();
+        int dst = Inany.v4(f.dstLo());
         if (dst == V4_BROADCAST || (dst & V4_MCAST_MASK) == V4_MCAST || dst == 0) {
             return drop(IcmpStats.UNSUPPORTED);
         }
-        target(Inany.V4_HI, Inany.v4Lo(dst));
-        return echo(false, Inany.V4_HI, Inany.v4Lo(ip4.src()), Inany.V4_HI, Inany.v4Lo(dst), icmp4.id(),
-                frame, l4, l4Len, nowNs);
+        target(f.dstHi(), f.dstLo());
+        return echo(false, f.srcHi(), f.srcLo(), f.dstHi(), f.dstLo(), icmp4.id(), frame, l4, l4Len, nowNs);
     }
 
-    private int ipv6(MemorySegment frame, long l3, int l3Len, long nowNs) {
-        if (!ip6.parse(frame, l3, l3Len) || ip6.isFragment() || ip6.upperProto() != Ipv6Header.IPPROTO_ICMPV6) {
-            return L2Services.NOT_MINE;
-        }
-        long l4 = ip6.upperOff();
-        int l4Len = ip6.upperLen();
-        if (!Icmpv6Header.fits(frame, l4, l4Len)) {
-            return disabled ? drop(IcmpStats.DISABLED) : drop(IcmpStats.MALFORMED);
-        }
+    private int ipv6(TapFrame f, long nowNs) {
+        MemorySegment frame = f.seg();
+        long l4 = f.l4();
+        int l4Len = f.l4Len();
         icmp6.wrap(frame, l4);
-        int type = icmp6.type();
-        if (type >= Icmpv6Header.MLD_LISTENER_QUERY && type <= Icmpv6Header.MLD2_LISTENER_REPORT) {
-            return L2Services.NOT_MINE;     // NDP and MLD: the L2 services' business
-        }
-        if (disabled) {
-            return drop(IcmpStats.DISABLED);
-        }
-        if (type != Icmpv6Header.ICMPV6_ECHO_REQUEST || icmp6.code() != 0) {
+        if (icmp6.type() != Icmpv6Header.ICMPV6_ECHO_REQUEST || icmp6.code() != 0) {
             return drop(IcmpStats.UNSUPPORTED);
         }
         if (l4Len < Icmpv6Header.LEN) {
             return drop(IcmpStats.MALFORMED);
         }
-        if (!icmp6.checksumOk(ip6.pseudo(), l4Len)) {
+        if (!icmp6.checksumOk(f.ip6().pseudo(), l4Len)) {
             return drop(IcmpStats.BAD_CHECKSUM);
         }
-        long dstHi = ip6.dstHi();
-        long dstLo = ip6.dstLo();
+        long dstHi = f.dstHi();
+        long dstLo = f.dstLo();
         // A host socket has no scope for a link-local destination (unless it is mapped to a host address, as a
         // link-local gateway is to ::1), and ping sockets refuse multicast.
         boolean mapped = target(dstHi, dstLo);
@@ -211,7 +167,7 @@ public final class Icmp {
                 || Ipv6Header.isUnspecified(dstHi, dstLo)) {
             return drop(IcmpStats.UNSUPPORTED);
         }
-        return echo(true, ip6.srcHi(), ip6.srcLo(), dstHi, dstLo, icmp6.id(), frame, l4, l4Len, nowNs);
+        return echo(true, f.srcHi(), f.srcLo(), dstHi, dstLo, icmp6.id(), frame, l4, l4Len, nowNs);
     }
 
     /** Sets {@link #targetHi}/{@link #targetLo} to where {@code dst} goes on the host. @return true if mapped */
@@ -234,7 +190,7 @@ public final class Icmp {
         int sidx = flows.lookup(proto, Pif.TAP, srcHi, srcLo, id, dstHi, dstLo, id);
         int flow = sidx != FlowTable.NONE ? FlowTable.flowOf(sidx) : open(v6, srcHi, srcLo, dstHi, dstLo, id, nowNs);
         if (flow == FlowTable.NONE) {
-            return L2Services.DROPPED;      // counted by open
+            return DROPPED;      // counted by open
         }
         lastNs[flow] = nowNs;
         // The kernel replaces the identifier with the socket's and computes the checksum itself.
@@ -242,8 +198,8 @@ public final class Icmp {
         if (n < 0) {
             return drop(IcmpStats.SEND);
         }
-        stats.requests[v6 ? 1 : 0]++;
-        return L2Services.HANDLED;
+        stats.counters.count(v6 ? IcmpStats.REQUESTS6 : IcmpStats.REQUESTS4);
+        return HANDLED;
     }
 
     /** Opens a flow and its socket, bound to the guest's identifier if free. @return the flow, or NONE (counted) */
@@ -260,12 +216,12 @@ public final class Icmp {
                 stats.drop(IcmpStats.NOT_PERMITTED);
                 if (!notPermittedLogged) {
                     notPermittedLogged = true;
-                    debug.accept("ICMP echo: the kernel refuses ping sockets to our group (errno " + -s
+                    Log.debug("ICMP echo: the kernel refuses ping sockets to our group (errno " + -s
                             + "): net.ipv4.ping_group_range excludes it, echo requests from the guest are dropped");
                 }
             } else {
                 stats.drop(IcmpStats.SOCKET);
-                debug.accept("ICMP echo: cannot open a ping socket, errno " + -s);
+                Log.debug("ICMP echo: cannot open a ping socket, errno " + -s);
             }
             return FlowTable.NONE;
         }
@@ -280,11 +236,11 @@ public final class Icmp {
             socks.close(s);
             flows.free(flow);
             stats.drop(IcmpStats.SOCKET);
-            debug.accept("ICMP echo: cannot bind or register a ping socket, errno " + -(sockId < 0 ? sockId : rc));
+            Log.debug("ICMP echo: cannot bind or register a ping socket, errno " + -(sockId < 0 ? sockId : rc));
             return FlowTable.NONE;
         }
         if (sockId != id) {
-            stats.idRemapped++;
+            stats.counters.count(IcmpStats.ID_REMAPPED);
         }
         flows.side(flow, 0, Pif.TAP, srcHi, srcLo, id, dstHi, dstLo, id);
         flows.side(flow, 1, Pif.HOST, targetHi, targetLo, sockId, 0, 0, sockId);
@@ -294,7 +250,7 @@ public final class Icmp {
         pos[flow] = nActive;
         active[nActive++] = flow;
         nextExpiryNs = Math.min(nextExpiryNs, nowNs + IDLE_TIMEOUT_NS);
-        stats.flowsOpened++;
+        stats.counters.count(IcmpStats.FLOWS);
         return flow;
     }
 
@@ -361,7 +317,7 @@ public final class Icmp {
             frameLen = EthHeader.MIN_FRAME;
         }
         out.send(buf, 0, frameLen);
-        stats.replies[v6 ? 1 : 0]++;
+        stats.counters.count(v6 ? IcmpStats.REPLIES6 : IcmpStats.REPLIES4);
     }
 
     /** @return when {@link #timer} next has flows to expire, or {@link Long#MAX_VALUE} if none */
@@ -380,7 +336,7 @@ public final class Icmp {
             long deadline = lastNs[flow] + IDLE_TIMEOUT_NS;
             if (nowNs - deadline >= 0) {
                 close(flow);        // moves the last entry into slot i
-                stats.flowsExpired++;
+                stats.counters.count(IcmpStats.EXPIRED);
             } else {
                 next = Math.min(next, deadline);
                 i++;
@@ -410,6 +366,9 @@ public final class Icmp {
 
     private int drop(int reason) {
         stats.drop(reason);
-        return L2Services.DROPPED;
+        if (Log.trace) {
+            Log.trace("ICMP: request dropped: " + stats.counters().reasonName(reason));
+        }
+        return DROPPED;
     }
 }

@@ -1,7 +1,7 @@
 package io.jpasta.udp;
 
-import io.jpasta.tap.L2Services;
 import io.jpasta.tap.TapConf;
+import io.jpasta.tap.TapHandler;
 import io.jpasta.tap.TapSink;
 import io.jpasta.tap.flow.FlowTable;
 import io.jpasta.tap.fwd.AddrMap;
@@ -44,14 +44,14 @@ class IcmpAddrMapTest {
     final IcmpTest.Recorder tap = new IcmpTest.Recorder();
 
     Icmp icmp(AddrMap map) {
-        return new Icmp(CONF, () -> new FlowTable(16, 42), kernel, s -> { }, map);
+        return new Icmp(CONF, () -> new FlowTable(16, 42), kernel, map);
     }
 
     @Test
     void pingToTheGatewayGoesToHostLoopbackAndTheReplyComesFromTheGateway() {
         Icmp icmp = icmp(AddrMap.defaults(CONF, true));
         byte[] req = echo4(GUEST4, GATEWAY4, 0x4242, 1, 16);
-        assertEquals(L2Services.HANDLED, fromTap(icmp, req));
+        assertEquals(TapHandler.HANDLED, fromTap(icmp, req));
         FakePingSockets.Sock s = kernel.opened.getFirst();
         assertEquals(0x7f000001, (int) s.sent.getFirst().dstLo(), "sent to 127.0.0.1");
         s.inbound.add(kernelReply4(s.id, 1, 16));
@@ -82,7 +82,7 @@ class IcmpAddrMapTest {
     void ipv6MapHostLoopbackAddressIsPingedOnHostLoopback() {
         Icmp icmp = icmp(AddrMap.builder(CONF).mapHostLoopback(IpLiteral.parse("2001:db8:2::10")).build());
         byte[] req = bytes("icmpv6-echo-request");         // to 2001:db8:2::10
-        assertEquals(L2Services.HANDLED, fromTap(icmp, req));
+        assertEquals(TapHandler.HANDLED, fromTap(icmp, req));
         FakePingSockets.Sock s = kernel.opened.getFirst();
         assertEquals(0, s.sent.getFirst().dstHi());
         assertEquals(1, s.sent.getFirst().dstLo(), "sent to ::1");
@@ -103,7 +103,7 @@ class IcmpAddrMapTest {
     @Test
     void mappedEchoTrafficAllocatesNothingPerFrame() {
         IcmpAllocationTest.Echoer echoer = new IcmpAllocationTest.Echoer();
-        Icmp icmp = new Icmp(CONF, () -> new FlowTable(64, 7), echoer, s -> { }, AddrMap.defaults(CONF, true));
+        Icmp icmp = new Icmp(CONF, () -> new FlowTable(64, 7), echoer, AddrMap.defaults(CONF, true));
         MemorySegment[] frames = new MemorySegment[4];
         for (int i = 0; i < frames.length; i++) {
             byte[] b = echo4(GUEST4, i % 2 == 0 ? GATEWAY4 : REMOTE4, 100 + i, 1, 56);
@@ -112,10 +112,11 @@ class IcmpAddrMapTest {
         }
         long[] sink = {0};
         TapSink out = (m, o, l) -> sink[0] += l;
+        TapPath path = new TapPath(icmp, null, out);
         int n = 20_000;
         long allocated = IcmpAllocationTest.allocatedInSecondRound(n, i -> {
             MemorySegment f = frames[i % frames.length];
-            icmp.fromTap(f, 0, (int) f.byteSize(), i);
+            path.frame(f, (int) f.byteSize(), i);
             icmp.fromSock(echoer.lastFlow, echoer.lastFd, GUEST_MAC, i, out);
         });
         assertTrue(allocated < 64 * 1024, allocated + " bytes allocated for " + n + " mapped requests and replies");
@@ -125,8 +126,6 @@ class IcmpAddrMapTest {
 
     /** Delivers a frame from off-heap memory, as the tap reader does. */
     private static int fromTap(Icmp icmp, byte[] frame) {
-        MemorySegment seg = Arena.ofAuto().allocate(frame.length);
-        MemorySegment.copy(frame, 0, seg, ValueLayout.JAVA_BYTE, 0, frame.length);
-        return icmp.fromTap(seg, 0, frame.length, 0);
+        return new TapPath(icmp, null, (m, o, l) -> { }).frame(frame, 0);
     }
 }

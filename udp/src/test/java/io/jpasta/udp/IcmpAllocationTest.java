@@ -20,7 +20,7 @@ class IcmpAllocationTest {
     @Test
     void steadyEchoTrafficAllocatesNothingPerFrame() {
         Echoer kernel = new Echoer();
-        Icmp icmp = new Icmp(IcmpTest.conf(false), () -> new FlowTable(64, 7), kernel, s -> { });
+        Icmp icmp = new Icmp(IcmpTest.conf(false), () -> new FlowTable(64, 7), kernel, null);
         MemorySegment[] frames = new MemorySegment[8];
         for (int i = 0; i < frames.length; i++) {
             byte[] b = IcmpTest.echo4(IcmpTest.GUEST4, IcmpTest.REMOTE4 + i, 100 + i, 1, 56);
@@ -29,10 +29,11 @@ class IcmpAllocationTest {
         }
         long[] sink = {0};
         TapSink out = (f, o, l) -> sink[0] += l;
+        TapPath path = new TapPath(icmp, null, out);
         int n = 20_000;
         long allocated = allocatedInSecondRound(n, i -> {
             MemorySegment f = frames[i % frames.length];
-            icmp.fromTap(f, 0, (int) f.byteSize(), i);
+            path.frame(f, (int) f.byteSize(), i);
             icmp.fromSock(kernel.lastFlow, kernel.lastFd, IcmpTest.GUEST_MAC, i, out);
             icmp.timer(i);
         });

@@ -1,5 +1,6 @@
 package io.jpasta.tap.fwd;
 
+import io.jpasta.netns.log.Log;
 import io.jpasta.tap.TapConf;
 import io.jpasta.tap.flow.Inany;
 
@@ -207,11 +208,21 @@ public final class AddrMap {
         return what;
     }
 
+    /** @return the translations for a debug line, addresses as addresses: "none" where an option is off */
+    public String describe() {
+        return "Address mapping: host loopback " + text(hostLo4) + " " + text(hostLo6) + ", guest address "
+                + text(mapGuest4) + " " + text(mapGuest6) + ", DNS " + text(dnsMatch4) + " -> " + text(dnsHost4)
+                + " " + text(dnsMatch6) + " -> " + text(dnsHost6) + ", outbound " + text(out4) + " " + text(out6)
+                + " interfaces " + (outIf4 == null ? "none" : outIf4) + " " + (outIf6 == null ? "none" : outIf6);
+    }
+
+    private static String text(Addr a) {
+        return a == null ? "none" : Log.addr(a.hi(), a.lo());
+    }
+
     @Override
     public String toString() {
-        return "AddrMap[host-loopback " + hostLo4 + " " + hostLo6 + ", guest-addr " + mapGuest4 + " " + mapGuest6
-                + ", dns " + dnsMatch4 + "->" + dnsHost4 + " " + dnsMatch6 + "->" + dnsHost6 + ", outbound " + out4
-                + " " + out6 + " " + outIf4 + " " + outIf6 + "]";
+        return describe();
     }
 
     /** Collects the options; every address setter picks the family from its argument, null leaves it unset. */

@@ -1,0 +1,148 @@
+package io.jpasta.launcher;
+
+import io.jpasta.netns.log.Counters;
+import io.jpasta.tap.Classifier;
+import io.jpasta.tap.L2Services;
+import io.jpasta.tap.L2Stats;
+import io.jpasta.tap.TapHandler;
+import io.jpasta.tap.TapFrame;
+import io.jpasta.tcp.Tcp;
+import io.jpasta.udp.Icmp;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * The protocol engines behind the tap and their wiring for the loop: frames read from the tap go through
+ * {@link TapIo} (counting, capture) to the {@link Classifier}, which hands each to the L2 services, ICMP echo or
+ * TCP; the loop also brings them socket events, the end of each burst of tap frames and their timers.
+ *
+ * <p>The TCP engine is built on its first use (a TCP frame from the guest, or a client of a {@code -t} port taking
+ * the tap path): its per-flow arrays and frame slots cost nothing to a start that never carries TCP.
+ */
+final class TapEngines {
+    private final TapIo io;
+    private final L2Services l2;
+    private final Classifier classifier;
+    private Icmp icmp;
+    private Supplier<Tcp> tcpInit;
+    private Tcp tcp;
+
+    TapEngines(TapIo io, L2Services l2) {
+        this.io = io;
+        this.l2 = l2;
+        this.classifier = new Classifier(l2, io);
+    }
+
+    /** Wires ICMP echo: frames from the tap, its socket events ({@link #icmpEvent}) and its expiry timer. */
+    void icmp(Icmp engine) {
+        icmp = engine;
+        classifier.icmp(engine);
+    }
+
+    /** Enables TCP over the tap ({@code --no-tcp} leaves it off); {@code init} builds the engine on first use. */
+    void tcp(Supplier<Tcp> init) {
+        tcpInit = init;
+        classifier.tcp(new TapHandler() {
+            @Override
+            public int fromTap(TapFrame f, long nowNs) {
+                return tcp().fromTap(f, nowNs);
+            }
+        });
+    }
+
+    private Tcp tcp() {
+        if (tcp == null) {
+            tcp = tcpInit.get();
+        }
+        return tcp;
+    }
+
+    /** Handles one frame read from the tap. */
+    void frame(MemorySegment frame, int len, long nowNs) {
+        io.received(frame, len);
+        classifier.frame(frame, 0, len, nowNs);
+    }
+
+    /**
+     * A client of a {@code -t} listener that takes the tap path (non-loopback).
+     *
+     * @param peer the client's struct sockaddr_in or sockaddr_in6 (native byte order for the family)
+     * @return true if the engine took {@code fd}, false with TCP off ({@code --no-tcp})
+     */
+    boolean tcpAccepted(int fd, ByteBuffer peer, int guestPort, long nowNs) {
+        if (tcpInit == null) {
+            return false;
+        }
+        tcp().acceptedClient(fd, peer, guestPort, l2.guestMac(), nowNs);
+        return true;
+    }
+
+    /** @return true while TCP connections over the tap still carry what the guest wrote (see Tcp#busy) */
+    boolean busy() {
+        return tcp != null && tcp.busy();
+    }
+
+    /** End of a burst of tap frames: coalesced writes to sockets and ACKs to the guest. */
+    void endOfBurst(long nowNs) {
+        if (tcp != null) {
+            tcp.flush(nowNs);
+        }
+    }
+
+    /** Readiness of the TCP socket of {@code flow}. */
+    void tcpEvent(int flow, int events, long nowNs) {
+        if (tcp != null) {
+            tcp.sockEvent(flow, events, nowNs);
+        }
+    }
+
+    /** An epoll event on ping socket {@code fd} of flow {@code flow}: replies go to the guest. */
+    void icmpEvent(int flow, int fd, long nowNs) {
+        if (icmp != null) {
+            icmp.fromSock(flow, fd, l2.guestMac(), nowNs, io);
+        }
+    }
+
+    /** Runs the engines' timers (unsolicited router advertisements, flow expiry, TCP). @return the next deadline */
+    long timer(long nowNs) {
+        l2.timer(nowNs, io);
+        if (icmp != null) {
+            icmp.timer(nowNs);
+        }
+        if (tcp != null) {
+            tcp.timer(nowNs);
+        }
+        return nextDeadlineNs(nowNs);
+    }
+
+    long nextDeadlineNs(long nowNs) {
+        long d = l2.nextDeadlineNs(nowNs);
+        if (icmp != null) {
+            d = Math.min(d, icmp.nextDeadlineNs());
+        }
+        return tcp != null ? Math.min(d, tcp.nextDeadlineNs()) : d;
+    }
+
+    /** @return every counter line of the tap path for {@code --stats}: frames, classifier, services, engines */
+    List<Counters> stats() {
+        List<Counters> all = new ArrayList<>(List.of(io.stats(), classifier.stats()));
+        for (int s = 0; s < L2Stats.SERVICES; s++) {
+            all.add(l2.stats().of(s));
+        }
+        if (icmp != null) {
+            all.add(icmp.stats().counters());
+        }
+        if (tcp != null) {
+            all.add(tcp.stats());
+        }
+        return all;
+    }
+
+    void flush() {
+        io.flush();
+    }
+}
