@@ -25,9 +25,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * TCP port forwarding listeners and what they accept: {@code -t} listeners on the host (our own sockets), {@code -T}
+ * Port forwarding listeners: {@code -t}/{@code -u} listeners on the host (our own sockets), {@code -T}/{@code -U}
  * listeners inside the namespace on its loopback addresses (sockets made by jpasta-nsd), and the {@code auto} mode
- * that follows, every second, the ports listening on the other side.
+ * that follows, every second, the ports listening (TCP) or bound unconnected (UDP) on the other side. One instance
+ * per protocol: TCP listeners accept and splice (below); UDP listeners hand their datagrams to the UDP engine
+ * ({@link UdpPath}), which keeps flows per peer.
  *
  * <p>A connection accepted on a {@code -t} listener from a loopback address, and every connection accepted on a
  * {@code -T} listener, is spliced ({@link Splice}) to the loopback address of the other side at the target port:
@@ -60,6 +62,22 @@ public final class Listeners {
         public static final Ports NONE = new Ports(List.of(), false);
     }
 
+    /** Where UDP listeners' datagrams go: the UDP engine. */
+    public interface UdpPath {
+        /**
+         * Datagrams are waiting on a listener.
+         *
+         * @param inNs   true for a listener inside the namespace ({@code -U})
+         * @param v6     true for an IPv6 (possibly dual-stack) socket
+         * @param port   the listener's port
+         * @param target the port the datagrams go to on the other side
+         */
+        void datagrams(int fd, boolean inNs, boolean v6, int port, int target);
+
+        /** The listener with socket {@code fd} is closed: its flows end. */
+        void closed(int fd);
+    }
+
     /** Hand-off of a non-loopback client to the tap path. */
     public interface TapPath {
         /**
@@ -78,6 +96,7 @@ public final class Listeners {
     private static final int HOST = 0, NS = 1;
     private static final int SOCKADDR_IN_LEN = 16, SOCKADDR_IN6_LEN = 28, SOCKADDR_MAX = 128;
     private static final int SOCK_TYPE = Linux.SOCK_STREAM | Linux.SOCK_NONBLOCK | Linux.SOCK_CLOEXEC;
+    private static final int UDP_TYPE = Linux.SOCK_DGRAM | Linux.SOCK_NONBLOCK | Linux.SOCK_CLOEXEC;
 
     private final Nsd nsd;
     private final Epoll ep;
@@ -85,12 +104,15 @@ public final class Listeners {
     private final SocketPool nsPool;
     private final Ports toNs, fromNs;
     private final boolean freebind;
+    /** The UDP engine, for an instance of UDP listeners; null for TCP. */
+    private final UdpPath udp;
+    private final int sockType;
     private TapPath tapPath;
     private boolean noSplice;
 
     // the listener table, indexed by the epoll index
     private int[] lfd = new int[16], where = new int[16], lport = new int[16], target = new int[16];
-    private boolean[] auto = new boolean[16];
+    private boolean[] auto = new boolean[16], v6 = new boolean[16];
     private int listeners;
     /** Ports where we listen, by side: never forward a port back to a listener of our own. */
     private final long[][] bound = {new long[1024], new long[1024]};
@@ -123,14 +145,30 @@ public final class Listeners {
      * @param freebind {@code --freebind}: bind addresses that are not (yet) local
      */
     public Listeners(Nsd nsd, Epoll ep, Splice splice, Ports toNs, Ports fromNs, boolean freebind) {
+        this(nsd, ep, splice, null, toNs, fromNs, freebind);
+    }
+
+    /** UDP listeners ({@code -u}, {@code -U}): their datagrams go to {@code udp}. */
+    public static Listeners udp(Nsd nsd, Epoll ep, UdpPath udp, Ports toNs, Ports fromNs, boolean freebind) {
+        return new Listeners(nsd, ep, null, udp, toNs, fromNs, freebind);
+    }
+
+    private Listeners(Nsd nsd, Epoll ep, Splice splice, UdpPath udp, Ports toNs, Ports fromNs, boolean freebind) {
         this.nsd = nsd;
         this.ep = ep;
         this.splice = splice;
+        this.udp = udp;
+        this.sockType = udp == null ? SOCK_TYPE : UDP_TYPE;
         this.toNs = toNs;
         this.fromNs = fromNs;
         this.freebind = freebind;
-        this.nsPool = new SocketPool((v6, count, out) -> nsd.sockets(v6 ? Linux.AF_INET6 : Linux.AF_INET, SOCK_TYPE,
-                0, count, 0, 0, null, out));
+        this.nsPool = new SocketPool((fam6, count, out) -> nsd.sockets(fam6 ? Linux.AF_INET6 : Linux.AF_INET,
+                sockType, 0, count, 0, 0, null, out));
+    }
+
+    /** @return a socket of the namespace from the pool (UDP: the far side of spliced flows), or -1 */
+    public int nsSocket(boolean fam6) {
+        return nsPool.take(fam6);
     }
 
     /** Plugs in the tap path for non-loopback clients of {@code -t} listeners. */
@@ -152,7 +190,7 @@ public final class Listeners {
         if (!toNs.forwards().isEmpty() || toNs.auto()) {
             nsPool.refillIfLow();
         }
-        if (any()) {
+        if (any() && splice != null) {
             splice.prefillPipes(16);
         }
     }
@@ -186,18 +224,19 @@ public final class Listeners {
                 throw new IOException("Failed to bind any port for '" + e.getKey() + "', exiting");
             }
         }
+        int proto = udp == null ? Linux.IPPROTO_TCP : Linux.IPPROTO_UDP;
         if (toNs.auto()) {
             int fd = nsd.netlink(SockDiag.NETLINK_SOCK_DIAG);
-            nsDiag = new SockDiag(fd);
+            nsDiag = new SockDiag(fd, proto);
         }
         if (fromNs.auto()) {
-            hostDiag = SockDiag.open();
+            hostDiag = SockDiag.open(proto);
         }
         if (toNs.auto() || fromNs.auto()) {
             scan();
             timerFd = (int) Errno.check("timerfd_create", Sys.timerfdCreate());
             Errno.check("timerfd_settime", Sys.timerfdSet(timerFd, SCAN_INTERVAL_NS, SCAN_INTERVAL_NS));
-            Errno.check("epoll_ctl", ep.add(timerFd, Linux.EPOLLIN, Epoll.T_AUTO_SCAN, 0));
+            Errno.check("epoll_ctl", ep.add(timerFd, Linux.EPOLLIN, Epoll.T_AUTO_SCAN, scanIndex()));
         }
     }
 
@@ -213,14 +252,18 @@ public final class Listeners {
         }
     }
 
-    /** @return true while spliced connections still have data to move or closes to finish */
+    /** @return true while spliced connections still have data to move or closes to finish (UDP: never) */
     public boolean busy() {
-        return splice.busy();
+        return splice != null && splice.busy();
     }
 
     /** Handles events on listener {@code index} (registration fd {@code fd}): accepts and splices. */
     public void onListen(int index, int fd, int ev) {
         if (index >= listeners || lfd[index] != fd || stopped) {
+            return;
+        }
+        if (udp != null) {
+            udp.datagrams(fd, where[index] == NS, v6[index], lport[index], target[index]);
             return;
         }
         for (int k = 0; k < ACCEPT_BATCH; k++) {
@@ -290,6 +333,11 @@ public final class Listeners {
     private static int reserve() {
         int r = Sys.socket(Linux.AF_INET, Linux.SOCK_DGRAM | Linux.SOCK_CLOEXEC, 0);
         return r < 0 ? -1 : r;
+    }
+
+    /** @return the epoll index of this instance's {@code auto} timer: 0 for TCP, 1 for UDP */
+    int scanIndex() {
+        return udp == null ? 0 : 1;
     }
 
     /** Handles the one-second timer of {@code auto}. */
@@ -363,32 +411,32 @@ public final class Listeners {
     private int bindHost(Forward f, boolean isAuto) throws IOException {
         if (f.bindAddr() != null) {
             boolean v6 = f.bindAddr() instanceof Inet6Address;
-            return add(HOST, listenHost(v6, f.bindAddr().getAddress(), false, f), f, isAuto);
+            return add(HOST, listenHost(v6, f.bindAddr().getAddress(), false, f), v6, f, isAuto);
         }
         // any address: one dual-stack socket; if that fails (one family busy or missing) each family alone
         int fd = listenHost(true, null, false, f);
         if (fd >= 0) {
-            return add(HOST, fd, f, isAuto);
+            return add(HOST, fd, true, f, isAuto);
         }
-        int n = add(HOST, listenHost(false, null, false, f), f, isAuto);
-        return n + add(HOST, listenHost(true, null, true, f), f, isAuto);
+        int n = add(HOST, listenHost(false, null, false, f), false, f, isAuto);
+        return n + add(HOST, listenHost(true, null, true, f), true, f, isAuto);
     }
 
     /** Binds {@code f} inside the namespace, on its loopback addresses unless an address is given. */
     private int bindNs(Forward f, boolean isAuto) throws IOException {
         if (f.bindAddr() != null) {
             boolean v6 = f.bindAddr() instanceof Inet6Address;
-            return add(NS, listenNs(v6, f.bindAddr().getAddress(), f), f, isAuto);
+            return add(NS, listenNs(v6, f.bindAddr().getAddress(), f), v6, f, isAuto);
         }
-        int n = add(NS, listenNs(false, new byte[] {127, 0, 0, 1}, f), f, isAuto);
+        int n = add(NS, listenNs(false, new byte[] {127, 0, 0, 1}, f), false, f, isAuto);
         byte[] lo6 = new byte[16];
         lo6[15] = 1;
-        return n + add(NS, listenNs(true, lo6, f), f, isAuto);
+        return n + add(NS, listenNs(true, lo6, f), true, f, isAuto);
     }
 
     /** @return a listening host socket, or -errno */
     private int listenHost(boolean v6, byte[] addr, boolean v6only, Forward f) {
-        int fd = Sys.socket(v6 ? Linux.AF_INET6 : Linux.AF_INET, SOCK_TYPE, 0);
+        int fd = Sys.socket(v6 ? Linux.AF_INET6 : Linux.AF_INET, sockType, 0);
         if (fd < 0) {
             return fd;
         }
@@ -411,7 +459,7 @@ public final class Listeners {
         if (rc == 0) {
             rc = Sys.bind(fd, saAddr, len);
         }
-        if (rc == 0) {
+        if (rc == 0 && udp == null) {
             rc = Sys.listen(fd, BACKLOG);
         }
         if (rc < 0) {
@@ -429,7 +477,8 @@ public final class Listeners {
         sa.get(0, bytes);
         int flags = Nsd.SOCK_REUSEADDR | (v6 ? Nsd.SOCK_V6ONLY : 0) | (freebind ? Nsd.SOCK_FREEBIND : 0);
         int[] out = new int[1];
-        int rc = nsd.sockets(v6 ? Linux.AF_INET6 : Linux.AF_INET, SOCK_TYPE, 0, 1, BACKLOG, flags, bytes, out);
+        int rc = nsd.sockets(v6 ? Linux.AF_INET6 : Linux.AF_INET, sockType, 0, 1, udp == null ? BACKLOG : 0, flags,
+                bytes, out);
         if (rc < 0) {
             Log.debug("bind/listen port " + f.port() + " in namespace: " + Errno.text(-rc));
             return rc;
@@ -438,7 +487,7 @@ public final class Listeners {
     }
 
     /** Adds listening socket {@code fd} to the table and the epoll set. @return 1, or 0 if {@code fd} is -errno */
-    private int add(int side, int fd, Forward f, boolean isAuto) throws IOException {
+    private int add(int side, int fd, boolean fam6, Forward f, boolean isAuto) throws IOException {
         if (fd < 0) {
             return 0;
         }
@@ -453,15 +502,17 @@ public final class Listeners {
             lport = Arrays.copyOf(lport, n);
             target = Arrays.copyOf(target, n);
             auto = Arrays.copyOf(auto, n);
+            v6 = Arrays.copyOf(v6, n);
         }
         lfd[i] = fd;
         where[i] = side;
         lport[i] = f.port();
         target[i] = f.targetPort();
         auto[i] = isAuto;
+        v6[i] = fam6;
         listeners = Math.max(listeners, i + 1);
         bound[side][f.port() >>> 6] |= 1L << f.port();
-        int rc = ep.add(fd, Linux.EPOLLIN, Epoll.T_SPLICE_LISTEN, i);
+        int rc = ep.add(fd, Linux.EPOLLIN, udp == null ? Epoll.T_SPLICE_LISTEN : Epoll.T_UDP_LISTEN, i);
         if (rc < 0) {
             close(i);
             throw Errno.io("epoll_ctl", rc);
@@ -471,6 +522,9 @@ public final class Listeners {
 
     private void close(int i) {
         if (lfd[i] >= 0) {
+            if (udp != null) {
+                udp.closed(lfd[i]);
+            }
             Sys.close(lfd[i]);
             lfd[i] = -1;
         }

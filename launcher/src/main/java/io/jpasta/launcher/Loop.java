@@ -93,6 +93,13 @@ final class Loop {
     private Listeners listeners;
     private Splice splice;
 
+    private Listeners udpListeners;
+
+    /** Plugs in the UDP port forwarding listeners ({@code -u}, {@code -U}). */
+    void udpListeners(Listeners l) {
+        udpListeners = l;
+    }
+
     /** Plugs in the port forwarding listeners and their spliced connections. */
     void splice(Listeners l, Splice s) {
         listeners = l;
@@ -300,7 +307,13 @@ final class Loop {
                 splice.onSocket(Epoll.index(data), Epoll.fd(data), ev);
                 return -1;
             case Epoll.T_AUTO_SCAN:
-                listeners.onScanTimer();
+                (Epoll.index(data) == 0 ? listeners : udpListeners).onScanTimer();
+                return -1;
+            case Epoll.T_UDP_LISTEN:
+                udpListeners.onListen(Epoll.index(data), Epoll.fd(data), ev);
+                return -1;
+            case Epoll.T_UDP:
+                tap.udpEvent(Epoll.index(data), Epoll.fd(data), ev, now);
                 return -1;
             default:
                 return -1;

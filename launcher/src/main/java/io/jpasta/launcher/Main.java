@@ -23,6 +23,8 @@ import io.jpasta.netns.NsQuit;
 import io.jpasta.netns.sys.Sys;
 import io.jpasta.udp.Icmp;
 import io.jpasta.udp.SysPingSockets;
+import io.jpasta.udp.SysUdpSocks;
+import io.jpasta.udp.Udp;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -178,6 +180,9 @@ public final class Main {
         }
         listeners.start();
         loop.splice(listeners, splice);
+        if (!opt.noUdp()) {
+            udp(opt, conf, nsd, loop, tap, tapless ? null : tapIo, l2, addrMap);
+        }
 
         if (commandMode) {
             nsd.go();
@@ -197,6 +202,42 @@ public final class Main {
         tap.flush();
         nsd.close();
         return status;
+    }
+
+    /**
+     * UDP: the engine (built on the first datagram from the guest or a listener) and the {@code -u}/{@code -U}
+     * listeners, whose loopback peers are spliced with sockets of the namespace from the listeners' pool.
+     */
+    private static void udp(Options opt, Conf conf, Nsd nsd, Loop loop, TapEngines tap, TapIo tapIo,
+                            L2Services l2, AddrMap addrMap) throws IOException {
+        Listeners.UdpPath path = new Listeners.UdpPath() {
+            @Override
+            public void datagrams(int fd, boolean inNs, boolean v6, int port, int target) {
+                tap.udp().fromListener(fd, inNs, v6, port, target, Sys.monotonicNs());
+            }
+
+            @Override
+            public void closed(int fd) {
+                Udp u = tap.udpIfBuilt();
+                if (u != null) {
+                    u.listenerClosed(fd);
+                }
+            }
+        };
+        Listeners listeners = Listeners.udp(nsd, loop.epoll(), path, ports(opt.udpPorts(), "-u"),
+                ports(opt.udpNs(), "-U"), opt.freebind());
+        TapConf tapConf = conf.tap();
+        tap.udp(() -> {
+            Udp u = new Udp(tapConf, Flows::table, new SysUdpSocks(loop.epoll(), addrMap), tapIo, addrMap,
+                    listeners::nsSocket, l2::guestMac);
+            if (opt.noSplice()) {
+                u.noSplice();
+            }
+            return u;
+        });
+        listeners.start();
+        loop.udpListeners(listeners);
+        loop.whenIdle(listeners::fillPools);
     }
 
     /**

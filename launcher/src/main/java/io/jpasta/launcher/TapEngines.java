@@ -8,6 +8,7 @@ import io.jpasta.tap.TapHandler;
 import io.jpasta.tap.TapFrame;
 import io.jpasta.tcp.Tcp;
 import io.jpasta.udp.Icmp;
+import io.jpasta.udp.Udp;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -17,10 +18,11 @@ import java.util.function.Supplier;
 
 /**
  * The protocol engines behind the tap and their wiring for the loop: frames read from the tap go through
- * {@link TapIo} (counting, capture) to the {@link Classifier}, which hands each to the L2 services, ICMP echo or
- * TCP; the loop also brings them socket events, the end of each burst of tap frames and their timers.
+ * {@link TapIo} (counting, capture) to the {@link Classifier}, which hands each to the L2 services, ICMP echo, TCP
+ * or UDP; the loop also brings them socket events, the end of each burst of tap frames and their timers. The UDP
+ * engine also serves the {@code -u}/{@code -U} listeners, with or without a tap.
  *
- * <p>The TCP engine is built on its first use (a TCP frame from the guest, or a client of a {@code -t} port taking
+ * <p>The TCP and UDP engines are built on their first use (a TCP frame from the guest, or a client of a {@code -t} port taking
  * the tap path): its per-flow arrays and frame slots cost nothing to a start that never carries TCP.
  */
 final class TapEngines {
@@ -30,6 +32,8 @@ final class TapEngines {
     private Icmp icmp;
     private Supplier<Tcp> tcpInit;
     private Tcp tcp;
+    private Supplier<Udp> udpInit;
+    private Udp udp;
 
     TapEngines(TapIo io, L2Services l2) {
         this.io = io;
@@ -52,6 +56,37 @@ final class TapEngines {
                 return tcp().fromTap(f, nowNs);
             }
         });
+    }
+
+    /** Enables UDP ({@code --no-udp} leaves it off); {@code init} builds the engine on first use. */
+    void udp(Supplier<Udp> init) {
+        udpInit = init;
+        classifier.udp(new TapHandler() {
+            @Override
+            public int fromTap(TapFrame f, long nowNs) {
+                return udp().fromTap(f, nowNs);
+            }
+        });
+    }
+
+    /** @return the UDP engine, built now if it was not; null with UDP off */
+    Udp udp() {
+        if (udp == null && udpInit != null) {
+            udp = udpInit.get();
+        }
+        return udp;
+    }
+
+    /** @return the UDP engine if it was built, else null */
+    Udp udpIfBuilt() {
+        return udp;
+    }
+
+    /** Readiness of the UDP socket {@code fd} of {@code flow}. */
+    void udpEvent(int flow, int fd, int events, long nowNs) {
+        if (udp != null) {
+            udp.sockEvent(flow, fd, events, nowNs);
+        }
     }
 
     private Tcp tcp() {
@@ -116,6 +151,9 @@ final class TapEngines {
         if (tcp != null) {
             tcp.timer(nowNs);
         }
+        if (udp != null) {
+            udp.timer(nowNs);
+        }
         return nextDeadlineNs(nowNs);
     }
 
@@ -123,6 +161,9 @@ final class TapEngines {
         long d = l2.nextDeadlineNs(nowNs);
         if (icmp != null) {
             d = Math.min(d, icmp.nextDeadlineNs());
+        }
+        if (udp != null) {
+            d = Math.min(d, udp.nextDeadlineNs());
         }
         return tcp != null ? Math.min(d, tcp.nextDeadlineNs()) : d;
     }
@@ -138,6 +179,9 @@ final class TapEngines {
         }
         if (tcp != null) {
             all.add(tcp.stats());
+        }
+        if (udp != null) {
+            all.add(udp.stats());
         }
         return all;
     }

@@ -15,9 +15,13 @@ public final class Linux {
     public static final int SO_REUSEADDR = 2, SO_ERROR = 4, SO_SNDBUF = 7, SO_RCVBUF = 8, SO_KEEPALIVE = 9,
             SO_BINDTODEVICE = 25, SO_SNDBUFFORCE = 32, SO_RCVBUFFORCE = 33;
     public static final int IPV6_V6ONLY = 26, IP_FREEBIND = 15, IPV6_FREEBIND = 78, IP_TRANSPARENT = 19;
+    /** Extended error reporting on the socket's error queue (ip(7), ipv6(7)); SOL_IP is IPPROTO_IP. */
+    public static final int SOL_IP = 0, IP_RECVERR = 11, IPV6_RECVERR = 25;
+    /** struct sock_extended_err origins (linux/errqueue.h). */
+    public static final int SO_EE_ORIGIN_LOCAL = 1, SO_EE_ORIGIN_ICMP = 2, SO_EE_ORIGIN_ICMP6 = 3;
     public static final int TCP_NODELAY = 1, TCP_MAXSEG = 2, TCP_INFO = 11, TCP_QUICKACK = 12;
     public static final int MSG_PEEK = 2, MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000,
-            MSG_MORE = 0x8000, MSG_CMSG_CLOEXEC = 0x40000000;
+            MSG_MORE = 0x8000, MSG_CMSG_CLOEXEC = 0x40000000, MSG_ERRQUEUE = 0x2000;
     public static final int SHUT_RD = 0, SHUT_WR = 1, SHUT_RDWR = 2;
     public static final int NETLINK_ROUTE = 0;
     public static final int NETLINK_GET_STRICT_CHK = 12;
