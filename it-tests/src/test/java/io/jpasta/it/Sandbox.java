@@ -217,6 +217,28 @@ public final class Sandbox implements AutoCloseable {
         }
     }
 
+    /** Starts {@code argv} as root in the host ("host") or remote ("remote") namespace, stdin from /dev/null. */
+    public Proc startRoot(String where, String label, String... argv) {
+        return Proc.start(asRoot(where, argv), work, logs, label, null);
+    }
+
+    /**
+     * Replaces the resolver configuration of the sandbox's host namespace, which pasta (and the command it runs)
+     * reads as /etc/resolv.conf there ({@code ip netns exec} binds /etc/netns/NAME-h/resolv.conf over it); the
+     * default, restored when the returned handle closes, names the remote network (198.51.100.200 and
+     * 2001:db8:2::10).
+     */
+    public AutoCloseable resolvConf(String text) {
+        Path f = Path.of("/etc/netns", name + "-h", "resolv.conf");
+        try {
+            String before = Files.readString(f);
+            Files.writeString(f, text);
+            return () -> Files.writeString(f, before);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Registers {@code action} to run at {@link #close()}, before the namespaces go (last registered first). */
     public void onClose(Runnable action) {
         synchronized (cleanups) {

@@ -44,6 +44,8 @@ final class Loop {
     /** The command's status while connections drain after it exited, else -1. */
     private int drainStatus = -1;
     private long drainDeadline;
+    /** The command exited with nothing busy: one more non-blocking pass of events before stopping. */
+    private boolean lastLook;
 
     /**
      * Longest we keep going after the command exited, for connections still carrying what it wrote. The system
@@ -198,7 +200,7 @@ final class Loop {
                 deadline = Math.min(deadline, Sys.monotonicNs() + 100_000_000L); // re-check at least every 100 ms
             }
             int timeoutMs = -1;
-            if (!idle.isEmpty()) {
+            if (!idle.isEmpty() || lastLook) {
                 timeoutMs = 0;
             } else if (deadline != Long.MAX_VALUE) {
                 long left = deadline - Sys.monotonicNs();
@@ -213,7 +215,7 @@ final class Loop {
                 Log.err("epoll_wait: " + Errno.text(-n));
                 return 1;
             }
-            if (n == 0 && !idle.isEmpty()) {
+            if (n == 0 && !idle.isEmpty() && !lastLook) {
                 runIdleTask();
             }
             long now = Sys.monotonicNs();
@@ -225,7 +227,14 @@ final class Loop {
             }
             int exited = commandExited(now);
             if (exited >= 0) {
-                return exited;
+                if (lastLook) {
+                    return exited;
+                }
+                // The exit may have come in the reply to a request of ours, with events still queued behind it:
+                // a client the command connected just before it exited. One more pass without waiting serves them
+                // (and drains what they carry) before we stop.
+                lastLook = true;
+                continue;
             }
             if (deadline != Long.MAX_VALUE && now - deadline >= 0) {
                 deadline = tap.timer(now);
@@ -274,7 +283,7 @@ final class Loop {
                     Log.err("Namespace helper exited");
                     return 1;
                 }
-                return commandExited(now);
+                return -1; // the command's exit, if that was it, is acted on after the batch: events behind it first
             case Epoll.T_SIGNAL: {
                 long n = Sys.read(signalFd, wordAddr, 8);
                 for (int i = 0; i < n; i++) {

@@ -54,6 +54,12 @@ public final class Main {
     private Main() {
     }
 
+    /**
+     * Seconds after which any UDP flow expires, instead of 30 and 180: for tests of expiry only
+     * ({@code JPASTA_JAVA_OPTS=-Djpasta.udp.idleSeconds=N} through the starter).
+     */
+    static final String UDP_IDLE_PROPERTY = "jpasta.udp.idleSeconds";
+
     /** Namespace configuration without a tap ({@code --splice-only}): loopback up, nothing else. */
     private static final IfConfig LO_ONLY = new IfConfig("lo", IfConfig.KEEP_MTU, IfConfig.KEEP_MAC, List.of(),
             List.of(), true, false);
@@ -232,6 +238,10 @@ public final class Main {
                     listeners::nsSocket, l2::guestMac);
             if (opt.noSplice()) {
                 u.noSplice();
+            }
+            long idle = Long.getLong(UDP_IDLE_PROPERTY, 0);
+            if (idle > 0) {
+                u.timeouts(idle * 1_000_000_000L, idle * 1_000_000_000L);
             }
             return u;
         });

@@ -71,6 +71,7 @@ public final class Udp implements TapHandler {
     private final boolean hasGuest4, hasGuest6;
     private final SockError err = new SockError();
     private boolean noSplice;
+    private long idleNs = IDLE_NS, streamNs = STREAM_NS;
 
     private FlowTable flows;
     private UdpFlows f;
@@ -101,6 +102,12 @@ public final class Udp implements TapHandler {
         ByteBuffer b6 = ByteBuffer.wrap(hasGuest6 ? a6.getAddress() : new byte[16]);
         guest6Hi = b6.getLong();
         guest6Lo = b6.getLong();
+    }
+
+    /** Shorter timeouts, for tests of expiry that cannot wait 30 s (a system property of the launcher's). */
+    public void timeouts(long idle, long stream) {
+        idleNs = idle;
+        streamNs = stream;
     }
 
     /** {@code --no-splice}: loopback peers of {@code -u} listeners go through the tap as well. */
@@ -420,7 +427,7 @@ public final class Udp implements TapHandler {
 
     private void opened(int fl, long now) {
         stats.count(FLOWS);
-        nextExpiryNs = Math.min(nextExpiryNs, now + IDLE_NS);
+        nextExpiryNs = Math.min(nextExpiryNs, now + idleNs);
         if (Log.debug) {
             Log.debug("UDP flow " + fl + " " + describe(fl) + ": opened");
         }
@@ -459,7 +466,7 @@ public final class Udp implements TapHandler {
         long next = Long.MAX_VALUE;
         for (int i = 0; i < f.count; ) {
             int fl = f.active[i];
-            long deadline = f.lastNs[fl] + (f.stream(fl) ? STREAM_NS : IDLE_NS);
+            long deadline = f.lastNs[fl] + (f.stream(fl) ? streamNs : idleNs);
             if (nowNs - deadline >= 0) {
                 stats.count(EXPIRED);
                 close(fl, "expired"); // moves the last entry into slot i
