@@ -11,6 +11,7 @@ import io.jpasta.splice.SocketPool;
 import io.jpasta.splice.Splice;
 import io.jpasta.tap.flow.Inany;
 import io.jpasta.tap.flow.Pif;
+import io.jpasta.udp.SysUdpSocks;
 
 import java.io.IOException;
 import java.net.Inet6Address;
@@ -490,6 +491,9 @@ public final class Listeners {
     private int add(int side, int fd, boolean fam6, Forward f, boolean isAuto) throws IOException {
         if (fd < 0) {
             return 0;
+        }
+        if (udp != null) {
+            SysUdpSocks.buffers(fd);
         }
         int i = 0;
         while (i < listeners && lfd[i] >= 0) {

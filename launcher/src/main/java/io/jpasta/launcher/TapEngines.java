@@ -121,10 +121,13 @@ final class TapEngines {
         return tcp != null && tcp.busy();
     }
 
-    /** End of a burst of tap frames: coalesced writes to sockets and ACKs to the guest. */
+    /** End of a burst of tap frames: coalesced writes to sockets (TCP, UDP) and ACKs to the guest. */
     void endOfBurst(long nowNs) {
         if (tcp != null) {
             tcp.flush(nowNs);
+        }
+        if (udp != null) {
+            udp.flush();
         }
     }
 

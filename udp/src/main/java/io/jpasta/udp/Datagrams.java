@@ -20,6 +20,8 @@ public final class Datagrams {
     /** Per slot, after a receive: the sender's address (flow table form, IPv4 as ::ffff:a.b.c.d) and port. */
     final long[] peerHi, peerLo;
     final int[] peerPort;
+    /** The batch arrays of the kernel layer for these slots ({@link SysUdpSocks}), built on first use. */
+    MemorySegment mmsg, iov, names;
 
     /**
      * @param slots memory for {@code count} slots of {@code stride} bytes
@@ -61,6 +63,11 @@ public final class Datagrams {
         peerHi[i] = hi;
         peerLo[i] = lo;
         peerPort[i] = port;
+    }
+
+    /** Sets the length of slot {@code i}: what a batch sent from these slots sends of it. */
+    void len(int i, int length) {
+        len[i] = length;
     }
 
     /** @return bytes of data in slot {@code i} (its length to send, for a batch sent from these slots) */

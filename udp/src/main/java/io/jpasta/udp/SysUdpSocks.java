@@ -52,7 +52,7 @@ public final class SysUdpSocks implements UdpSocks {
     private final AddrMap.Addr[] out = new AddrMap.Addr[2];
     private final MemorySegment[] outIf = new MemorySegment[2];
 
-    private Datagrams bound;
+    /** The batch arrays of the {@link Datagrams} of the current call. */
     private MemorySegment mmsg, iov, names;
 
     /** @param map gives the {@code -o} address and {@code --outbound-if4/6} interface per family; null: none */
@@ -108,6 +108,8 @@ public final class SysUdpSocks implements UdpSocks {
             if (fd < 0) {
                 return fd;
             }
+        } else {
+            buffers(fd);
         }
         long hi = v6 ? 0 : Inany.V4_HI, lo = v6 ? 1 : Inany.v4Lo(0x7f000001);
         // the source port the peer used, if it is free on the far side: the server sees the client's port
@@ -120,10 +122,18 @@ public final class SysUdpSocks implements UdpSocks {
         int fd = Sys.socket(v6 ? Linux.AF_INET6 : Linux.AF_INET,
                 Linux.SOCK_DGRAM | Linux.SOCK_NONBLOCK | Linux.SOCK_CLOEXEC, 0);
         if (fd >= 0) {
-            Sys.setsockoptInt(fd, Linux.SOL_SOCKET, Linux.SO_RCVBUF, SOCK_BUF);
-            Sys.setsockoptInt(fd, Linux.SOL_SOCKET, Linux.SO_SNDBUF, SOCK_BUF);
+            buffers(fd);
         }
         return fd;
+    }
+
+    /**
+     * Asks for {@link #SOCK_BUF} of receive and send buffer (the kernel caps it at net.core.rmem_max/wmem_max): a
+     * burst that arrives while the loop is busy elsewhere is kept instead of dropped. For listeners too.
+     */
+    public static void buffers(int fd) {
+        Sys.setsockoptInt(fd, Linux.SOL_SOCKET, Linux.SO_RCVBUF, SOCK_BUF);
+        Sys.setsockoptInt(fd, Linux.SOL_SOCKET, Linux.SO_SNDBUF, SOCK_BUF);
     }
 
     private int register(int fd, int rc, int flow) {
@@ -148,23 +158,24 @@ public final class SysUdpSocks implements UdpSocks {
                 sockaddr(v6Socket, hi, lo, port));
     }
 
-    /** Points the batch arrays at the slots of {@code d}, once per {@link Datagrams}. */
+    /** Builds the batch arrays of the slots of {@code d}, once per {@link Datagrams}, and makes them current. */
     private void bind(Datagrams d) {
-        if (bound == d) {
-            return;
+        if (d.mmsg == null) {
+            int n = d.count();
+            d.mmsg = arena.allocate((long) MMSGHDR_SIZE * n, 8);
+            d.iov = arena.allocate((long) IOVEC_SIZE * n, 8);
+            d.names = arena.allocate((long) SA_SIZE * n, 8);
+            for (int i = 0; i < n; i++) {
+                long m = (long) i * MMSGHDR_SIZE;
+                d.iov.set(ValueLayout.JAVA_LONG, (long) i * IOVEC_SIZE, d.slots().address() + d.data(i));
+                d.mmsg.set(ValueLayout.JAVA_LONG, m + MSG_NAME, d.names.address() + (long) i * SA_SIZE);
+                d.mmsg.set(ValueLayout.JAVA_LONG, m + MSG_IOV, d.iov.address() + (long) i * IOVEC_SIZE);
+                d.mmsg.set(ValueLayout.JAVA_LONG, m + MSG_IOVLEN, 1);
+            }
         }
-        int n = d.count();
-        mmsg = arena.allocate((long) MMSGHDR_SIZE * n, 8);
-        iov = arena.allocate((long) IOVEC_SIZE * n, 8);
-        names = arena.allocate((long) SA_SIZE * n, 8);
-        for (int i = 0; i < n; i++) {
-            long m = (long) i * MMSGHDR_SIZE;
-            iov.set(ValueLayout.JAVA_LONG, (long) i * IOVEC_SIZE, d.slots().address() + d.data(i));
-            mmsg.set(ValueLayout.JAVA_LONG, m + MSG_NAME, names.address() + (long) i * SA_SIZE);
-            mmsg.set(ValueLayout.JAVA_LONG, m + MSG_IOV, iov.address() + (long) i * IOVEC_SIZE);
-            mmsg.set(ValueLayout.JAVA_LONG, m + MSG_IOVLEN, 1);
-        }
-        bound = d;
+        mmsg = d.mmsg;
+        iov = d.iov;
+        names = d.names;
     }
 
     @Override

@@ -42,6 +42,8 @@ public final class Udp implements TapHandler {
     static final int SLOTS = 32, RECV_ROUNDS = 8;
     /** Largest datagram we receive: UDP's 16-bit length (IPv6 has no larger one without jumbograms). */
     static final int MAX_DATAGRAM = 65535;
+    /** Datagrams staged for one sendmmsg, and the largest one staged rather than sent at once. */
+    static final int STAGE_SLOTS = 32, STAGE_MAX = 2048 - Datagrams.DATA_AT;
 
     /** Counted events ({@link #stats()}). */
     public static final int FROM_TAP = 0, TO_TAP = 1, RELAYED = 2, FLOWS = 3, EXPIRED = 4, ICMP_TO_TAP = 5;
@@ -76,6 +78,13 @@ public final class Udp implements TapHandler {
     private FlowTable flows;
     private UdpFlows f;
     private Datagrams dg;
+    /**
+     * The guest's small datagrams of one flow, copied out of their tap frames (which live in the loop's one frame
+     * buffer) to go out together in one sendmmsg: at the end of the burst of tap frames ({@link #flush}), before
+     * a datagram of another flow, or when full. Larger datagrams go out at once, from their frame.
+     */
+    private Datagrams staged;
+    private int stagedFlow = -1, stagedCount;
     private long nextExpiryNs = Long.MAX_VALUE;
 
     /**
@@ -123,6 +132,7 @@ public final class Udp implements TapHandler {
         f = new UdpFlows(flows.capacity());
         int stride = (Datagrams.DATA_AT + MAX_DATAGRAM + 63) & ~63;
         dg = new Datagrams(socks.slotMemory((long) stride * SLOTS), stride, SLOTS, MAX_DATAGRAM);
+        staged = new Datagrams(socks.slotMemory(2048L * STAGE_SLOTS), 2048, STAGE_SLOTS, STAGE_MAX);
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -154,6 +164,15 @@ public final class Udp implements TapHandler {
             sidx = FlowTable.sidx(fl, 0);
         }
         f.saw(fl, FlowTable.sideOf(sidx), nowNs);
+        if (fl != stagedFlow || len > STAGE_MAX || stagedCount == STAGE_SLOTS) {
+            flush();
+        }
+        if (len <= STAGE_MAX) {
+            MemorySegment.copy(frame, data, staged.slots, staged.data(stagedCount), len);
+            staged.len(stagedCount++, len);
+            stagedFlow = fl;
+            return HANDLED;
+        }
         long r;
         if (f.kind[fl] == UdpFlows.TAP_OUT) {
             r = socks.send(f.sock[fl], frame, data, len);
@@ -166,6 +185,32 @@ public final class Udp implements TapHandler {
             return drop(SEND, fl, (int) -r);
         }
         return HANDLED;
+    }
+
+    /**
+     * Sends the staged datagrams of the guest: at the end of each burst of tap frames, and before anything that could
+     * reorder them. A datagram the socket refuses is counted as a send drop, as it would have been one by one.
+     */
+    public void flush() {
+        int n = stagedCount, fl = stagedFlow;
+        stagedCount = 0;
+        stagedFlow = -1;
+        if (n == 0 || !f.inUse(fl)) {
+            return;
+        }
+        int peer = FlowTable.sidx(fl, 0);
+        for (int sent = 0; sent < n; ) {
+            int r = f.kind[fl] == UdpFlows.TAP_OUT ? socks.sendBatch(f.sock[fl], staged, sent, n - sent, false, 0, 0, 0)
+                    : socks.sendBatch(f.lsock[fl], staged, sent, n - sent, f.lsockV6[fl], flows.eAddrHi(peer),
+                    flows.eAddrLo(peer), flows.ePort(peer));
+            if (r <= 0) {
+                for (int k = sent; k < n; k++) {
+                    drop(SEND, fl, -r);
+                }
+                return;
+            }
+            sent += r;
+        }
     }
 
     /** Opens a flow from the guest to wherever the datagram goes. @return the flow, or -1 (counted) */
@@ -443,6 +488,9 @@ public final class Udp implements TapHandler {
     }
 
     private void close(int fl, String why) {
+        if (fl == stagedFlow) {
+            flush();
+        }
         if (Log.debug) {
             Log.debug("UDP flow " + fl + " " + describe(fl) + ": " + why);
         }

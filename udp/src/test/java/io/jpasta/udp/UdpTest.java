@@ -55,7 +55,9 @@ class UdpTest {
             path = new TapPath(null, udp, tap);
             pathFor = udp;
         }
-        return path.frame(frame, now);
+        int r = path.frame(frame, now);
+        udp.flush(); // the end of the loop's burst of tap frames
+        return r;
     }
 
     static long v4(int a) {
@@ -76,6 +78,23 @@ class UdpTest {
         assertEquals(TapHandler.HANDLED, fromTap(udp, udp4(GUEST4, 40000, REMOTE4, 7000, "again"), SEC));
         assertEquals(1, kernel.opened.size(), "one flow, one socket");
         assertEquals(2, s.sent.size());
+    }
+
+    @Test
+    void aBurstOfSmallDatagramsGoesOutInOneBatchInOrder() {
+        Udp udp = udp();
+        TapPath p = new TapPath(null, udp, tap);
+        for (int i = 0; i < 5; i++) {
+            p.frame(udp4(GUEST4, 40000, REMOTE4, 7000, "d" + i), i);
+        }
+        assertTrue(kernel.opened.getFirst().sent.isEmpty(), "held until the end of the burst");
+        p.frame(udp4(GUEST4, 40001, REMOTE4, 7000, "other"), 5);
+        assertEquals(5, kernel.opened.getFirst().sent.size(), "another flow's datagram sends the first flow's");
+        udp.flush();
+        assertEquals("other", new String(kernel.last().sent.getFirst().data(), StandardCharsets.US_ASCII));
+        for (int i = 0; i < 5; i++) {
+            assertEquals("d" + i, new String(kernel.opened.getFirst().sent.get(i).data(), StandardCharsets.US_ASCII));
+        }
     }
 
     @Test
@@ -360,6 +379,7 @@ class UdpTest {
         TapPath qp = new TapPath(null, quiet, (m, o, l) -> { });
         long allocated = IcmpAllocationTest.allocatedInSecondRound(20_000, i -> {
             qp.frame(off, (int) off.byteSize(), i);
+            quiet.flush();
             quiet.sockEvent(0, NullSocks.FD, Linux.EPOLLIN, i);
         });
         assertTrue(allocated < 64 * 1024, allocated + " bytes allocated for 20000 datagrams each way");
