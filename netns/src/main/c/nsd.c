@@ -413,10 +413,13 @@ static void serve(const struct nsd_req *req, ssize_t len)
 
 /*
  * Joining an existing namespace, nsd runs no command and reports every error over its socket, so it needs none
- * of the caller's stdio; it outlives the caller's wait when the JVM goes to the background, and a caller such as
- * podman reads the pipe it gave as stdout and stderr until EOF: holding it would hang that caller forever.
+ * of the caller's stdio, nor its session: it outlives the caller's wait when the JVM goes to the background, and
+ *  - a caller such as podman reads the pipe it gave as stdout and stderr until EOF: holding it would hang that
+ *    caller forever;
+ *  - a caller's process group may be signalled as a whole after it returns (a shell's job control, a supervisor
+ *    ending a command's group): nsd would die with it, and jpasta with nsd.
  */
-static void detach_stdio(void)
+static void detach(void)
 {
 	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	int i;
@@ -428,6 +431,7 @@ static void detach_stdio(void)
 			dup2(fd, i);
 	if (fd > 2)
 		close(fd);
+	setsid();
 }
 
 int main(int argc, char **argv)
@@ -454,13 +458,13 @@ int main(int argc, char **argv)
 	} else if (argc == 4 && !strcmp(argv[1], "pid")) {
 		char net[64], user[64];
 
-		detach_stdio();
+		detach();
 
 		snprintf(net, sizeof(net), "/proc/%s/ns/net", argv[2]);
 		snprintf(user, sizeof(user), "/proc/%s/ns/user", argv[2]);
 		join(net, !strcmp(argv[3], "auto") ? user : argv[3], 1);
 	} else if (argc == 4 && !strcmp(argv[1], "netns")) {
-		detach_stdio();
+		detach();
 		join(argv[2], argv[3], 0);
 	} else {
 		errno = EINVAL;

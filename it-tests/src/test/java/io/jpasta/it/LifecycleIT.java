@@ -2,6 +2,7 @@ package io.jpasta.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -264,6 +265,10 @@ class LifecycleIT {
         assertTrue(lagMs <= 1000, "EOF came " + lagMs + " ms after the caller exited");
         assertEquals("", output.toString(), "--quiet should print nothing");
         assertTrue(alive(daemon), "the daemon should still run after its caller returned");
+        // and nothing of it is left in the caller's process group, which a shell or supervisor may signal as a whole
+        Proc.killGroup(caller.pid());
+        assertNull(Poll.until(Duration.ofSeconds(1), () -> !alive(daemon)),
+                "killing the caller's process group ended the daemon (its nsd was still in that group)");
     }
 
     /** @return the processes in the sessions of the caller and the daemon, with where their fds 0-2 point */
