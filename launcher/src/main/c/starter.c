@@ -48,7 +48,7 @@ static int exists(const char *path)
 int main(int argc, char **argv)
 {
 	char self[PATH_MAX], home[PATH_MAX], jar[PATH_MAX + 32], aot[PATH_MAX + 32], java[PATH_MAX];
-	char prop_home[PATH_MAX + 32], prop_status[48], *opts = NULL, *slash;
+	char prop_home[PATH_MAX + 32], prop_status[48], *prop_argv0, *opts = NULL, *slash;
 	const char *env_java = getenv("JPASTA_JAVA"), *env_opts = getenv("JPASTA_JAVA_OPTS");
 	struct sigaction sa = { .sa_handler = forward };
 	char **av;
@@ -84,6 +84,9 @@ int main(int argc, char **argv)
 	}
 	snprintf(prop_home, sizeof(prop_home), "-Djpasta.home=%s", home);
 	snprintf(prop_status, sizeof(prop_status), "-Djpasta.status=%d", st[1]);
+	/* getopt's messages and the usage text name the program as the caller wrote it, as glibc's do */
+	if (asprintf(&prop_argv0, "-Djpasta.argv0=%s", argc > 0 && argv[0] ? argv[0] : "pasta") < 0)
+		return 1;
 
 	av = calloc((size_t)argc + MAX_OPTS + 16, sizeof(*av));
 	if (!av)
@@ -120,6 +123,7 @@ int main(int argc, char **argv)
 	}
 	av[n++] = prop_home;
 	av[n++] = prop_status;
+	av[n++] = prop_argv0;
 	av[n++] = "-cp";
 	av[n++] = jar;
 	av[n++] = "io.jpasta.launcher.Main";

@@ -82,7 +82,7 @@ static void reply(uint32_t type, int rc, int val, const void *data, size_t len, 
 
 /*
  * Reports a setup failure to the JVM and exits. The message is complete as the user should read it: "what",
- * followed by ": strerror" when @with_errno (pasta leaves it out for a missing --netns path).
+ * followed by ": strerror" when @with_errno, as current pasta does for every such message.
  */
 static void fail(const char *what, int with_errno)
 {
@@ -255,11 +255,8 @@ static int same_userns(int fd)
 	return !fstat(fd, &a) && !stat("/proc/self/ns/user", &b) && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
 }
 
-/*
- * Joins @netns, and @userns first unless it is "none". @netns_errno: say why @netns cannot be opened (PID mode);
- * for --netns PATH pasta names only the path.
- */
-static void join(const char *netns, const char *userns, int netns_errno)
+/* Joins @netns, and @userns first unless it is "none". Every failure names the path and the system's reason. */
+static void join(const char *netns, const char *userns)
 {
 	char what[300];
 	int ufd = -1, nfd;
@@ -275,7 +272,7 @@ static void join(const char *netns, const char *userns, int netns_errno)
 	nfd = open(netns, O_RDONLY | O_CLOEXEC);
 	if (nfd < 0) {
 		snprintf(what, sizeof(what), "Couldn't open network namespace %s", netns);
-		fail(what, netns_errno);
+		hello_fail(what);
 	}
 	if (ufd >= 0) {
 		if (!same_userns(ufd) && setns(ufd, CLONE_NEWUSER)) {
@@ -462,10 +459,10 @@ int main(int argc, char **argv)
 
 		snprintf(net, sizeof(net), "/proc/%s/ns/net", argv[2]);
 		snprintf(user, sizeof(user), "/proc/%s/ns/user", argv[2]);
-		join(net, !strcmp(argv[3], "auto") ? user : argv[3], 1);
+		join(net, !strcmp(argv[3], "auto") ? user : argv[3]);
 	} else if (argc == 4 && !strcmp(argv[1], "netns")) {
 		detach();
-		join(argv[2], argv[3], 0);
+		join(argv[2], argv[3]);
 	} else {
 		errno = EINVAL;
 		hello_fail("jpasta-nsd: bad usage");

@@ -8,6 +8,7 @@ import io.jpasta.netns.NsNetConfig;
 import io.jpasta.netns.Nsd;
 import io.jpasta.netns.Resolv;
 import io.jpasta.netns.log.Log;
+import io.jpasta.netns.sys.Errno;
 import io.jpasta.netns.sys.Linux;
 import io.jpasta.tap.L2Services;
 import io.jpasta.tap.Pcap;
@@ -35,6 +36,7 @@ import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -89,10 +91,13 @@ public final class Main {
     static int run(String[] args) throws ExitRequest, IOException {
         Options opt = Options.parse(args);
         Log.configure(opt.debug(), opt.trace(), opt.quiet());
+        Sys.load();
+        // files named on the command line are opened first, as pasta does: a bad path fails before any set-up
         if (opt.logFile() != null) {
+            checkWritable(opt.logFile(), "log file");
             Log.toFile(opt.logFile(), opt.logSize());
         }
-        Sys.load();
+        int pidFd = opt.pidFile() != null ? openForWriting(opt.pidFile(), "PID file") : -1;
         if (opt.runas() != null) {
             RunAs.check(opt.runas());
         }
@@ -190,12 +195,12 @@ public final class Main {
             udp(opt, conf, nsd, loop, tap, tapless ? null : tapIo, l2, addrMap);
         }
 
+        if (pidFd >= 0) {
+            writePidFile(pidFd);
+        }
         if (commandMode) {
             nsd.go();
         } else {
-            if (opt.pidFile() != null) {
-                writePidFile(opt.pidFile());
-            }
             if (!opt.foreground()) {
                 Daemon.detach();
             }
@@ -304,15 +309,47 @@ public final class Main {
         }
     }
 
-    private static Pcap openPcap(String file) throws IOException {
+    /**
+     * Opens the capture file; as pasta, a file that cannot be opened is reported and traffic goes on uncaptured.
+     *
+     * @return the capture, or null
+     */
+    private static Pcap openPcap(String file) {
+        int fd = Sys.open(file, Linux.O_WRONLY | Linux.O_CREAT | Linux.O_TRUNC | Linux.O_CLOEXEC, 0644);
+        if (fd < 0) {
+            Log.err("Couldn't open pcap file " + file + ": " + Errno.text(-fd));
+            return null;
+        }
+        Sys.close(fd);
         try {
-            FileChannel ch = FileChannel.open(Path.of(file), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+            FileChannel ch = FileChannel.open(Path.of(file), StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING);
             Log.info("Saving packet capture to " + file);
             return new Pcap(ch);
         } catch (IOException e) {
-            throw new IOException("Failed to open pcap file " + file + ": " + e.getMessage(), e);
+            Log.err("Couldn't open pcap file " + file + ": " + e.getMessage());
+            return null;
         }
+    }
+
+    /**
+     * Opens {@code file} for writing (created if missing, truncated), as pasta opens its PID file.
+     *
+     * @param what the file's role in the message, "PID file"
+     * @return the descriptor
+     * @throws ExitRequest with pasta's message, {@code Couldn't open PID file F: strerror}, and status 1
+     */
+    static int openForWriting(String file, String what) throws ExitRequest {
+        int fd = Sys.open(file, Linux.O_WRONLY | Linux.O_CREAT | Linux.O_TRUNC | Linux.O_CLOEXEC, 0644);
+        if (fd < 0) {
+            throw new ExitRequest(1, "Couldn't open " + what + " " + file + ": " + Errno.text(-fd) + "\n", false);
+        }
+        return fd;
+    }
+
+    /** Fails as {@link #openForWriting} does if {@code file} cannot be opened for writing; leaves it open nowhere. */
+    private static void checkWritable(String file, String what) throws ExitRequest {
+        Sys.close(openForWriting(file, what));
     }
 
     /** @return the forwards of one direction as the listeners take them; unset means pasta's default, auto */
@@ -367,11 +404,14 @@ public final class Main {
                 o.noDhcp(), o.noDhcpv6(), o.noNdp(), o.noRa(), o.noIcmp());
     }
 
-    private static void writePidFile(String file) throws IOException {
-        try {
-            Files.writeString(Path.of(file), Sys.getpid() + "\n");
-        } catch (IOException e) {
-            throw new IOException("Failed to open PID file " + file + ": " + e.getMessage(), e);
+    /** Writes our PID to the file opened at start ({@code -P}) and closes it. */
+    private static void writePidFile(int fd) throws IOException {
+        ByteBuffer b = Sys.buffer(16).put(0, (Sys.getpid() + "\n").getBytes(StandardCharsets.US_ASCII));
+        int len = Integer.toString(Sys.getpid()).length() + 1;
+        long n = Sys.write(fd, Sys.address(b), len);
+        Sys.close(fd);
+        if (n != len) {
+            throw new IOException("PID file write: " + (n < 0 ? Errno.text((int) -n) : "short write"));
         }
     }
 }

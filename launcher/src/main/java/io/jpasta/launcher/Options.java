@@ -29,11 +29,17 @@ import java.util.OptionalInt;
 public final class Options {
     /** Program name in getopt messages. */
     static final String PROG = "pasta";
+
+    /** @return the program's name as the caller wrote it (the starter passes argv[0]), for getopt and usage */
+    static String prog() {
+        return System.getProperty("jpasta.argv0", PROG);
+    }
     /** pasta's short option string ({@code +}: stop at the first operand). */
-    static final String SHORT_OPTS = "+dqfel:hF:I:p:P:m:a:n:M:g:i:o:D:S:H:46t:u:T:U:";
+    static final String SHORT_OPTS = "+dqfel:hF:I:p:P:m:a:n:M:g:i:o:D:S:H:46t:u:T:U:1s:";
 
     static final int ETH_MIN_MTU = 68;
-    static final int ETH_MAX_MTU = 65535;
+    /** The largest MTU pasta takes: 65535 less the Ethernet header, rounded down to a multiple of 4 plus 1. */
+    static final int ETH_MAX_MTU = 65521;
     /** Smallest log file size pasta accepts. */
     static final long LOG_SIZE_MIN = 40960;
     /** Default log file size limit: 1 MiB. */
@@ -207,7 +213,7 @@ public final class Options {
      */
     public static Options parse(String[] argv) throws ExitRequest {
         State s = new State();
-        Getopt g = new Getopt(PROG, SHORT_OPTS, table().options(), argv);
+        Getopt g = new Getopt(prog(), SHORT_OPTS, table().options(), argv);
         for (int c = g.next(); c != Getopt.END; c = g.next()) {
             option(s, c, g);
         }
@@ -219,8 +225,8 @@ public final class Options {
     private static void option(State s, int c, Getopt g) throws ExitRequest {
         String arg = g.optarg();
         switch (c) {
-            case Getopt.ERROR -> throw new ExitRequest(ExitRequest.FAILURE, g.error() + Usage.TEXT, false);
-            case 'h' -> throw new ExitRequest(0, Usage.TEXT, true);
+            case Getopt.ERROR -> throw new ExitRequest(ExitRequest.FAILURE, g.error() + Usage.text(prog()), false);
+            case 'h' -> throw new ExitRequest(0, Usage.text(prog()), true);
             case O_VERSION -> throw new ExitRequest(0, Usage.VERSION_TEXT, true);
             case 'd' -> {
                 once(s.debug, "debug");
@@ -275,7 +281,8 @@ public final class Options {
                 s.runas = arg;
             }
             case O_SOCKET -> s.socketPath = arg;             // passt only; Debian's pasta accepts and ignores it
-            case O_ONE_OFF -> throw ExitRequest.die("--one-off is for passt mode only");
+            case 's' -> throw ExitRequest.die("-s is for passt / vhost-user mode only");
+            case O_ONE_OFF, '1' -> throw ExitRequest.die("--one-off is for passt mode only");
             case 'F' -> {
                 once(s.fd >= 0, "fd");
                 long v = strtol(arg, 0);
@@ -308,8 +315,15 @@ public final class Options {
             case 'm' -> {
                 once(s.mtu >= 0, "mtu");
                 long v = strtol(arg, 0);
-                if (v == INVALID || (v != 0 && (v < ETH_MIN_MTU || v > ETH_MAX_MTU))) {
+                if (v == INVALID) {
                     throw ExitRequest.die("Invalid MTU: " + arg);
+                }
+                if (v < 0 || v > ETH_MAX_MTU) {
+                    // as pasta, which reads it as unsigned: "-5" is a very large MTU
+                    throw ExitRequest.die("MTU " + Long.toUnsignedString(v) + " too large (max " + ETH_MAX_MTU + ")");
+                }
+                if (v != 0 && v < ETH_MIN_MTU) {
+                    throw ExitRequest.die("Invalid MTU: " + arg); // pasta warns and goes on with a broken link
                 }
                 s.mtu = (int) v;
             }
@@ -317,7 +331,7 @@ public final class Options {
                 InetAddress a = IpLiteral.parse(arg);
                 if (a == null || a.isAnyLocalAddress() || a.isLoopbackAddress() || a.isMulticastAddress()
                         || (a instanceof Inet4Address ? s.addr4 != null : s.addr6 != null)) {
-                    throw ExitRequest.die("Invalid address: " + arg);
+                    throw ExitRequest.die("Invalid guest address: " + arg);
                 }
                 if (a instanceof Inet4Address) {
                     s.addr4 = a;
@@ -488,11 +502,11 @@ public final class Options {
             if (m != -1 && (len == 0 ? m == 0 : m == (-1 << (32 - len)))) {
                 return len;
             }
-            throw ExitRequest.die("Invalid netmask: " + arg);
+            throw ExitRequest.die("Invalid prefix length: " + arg);
         }
         long v = strtol(arg, 10);
         if (v < 0 || v > 32) {
-            throw ExitRequest.die("Invalid netmask: " + arg);
+            throw ExitRequest.die("Invalid prefix length: " + arg);
         }
         return (int) v;
     }
@@ -610,7 +624,7 @@ public final class Options {
         }
         InetAddress a = IpLiteral.parse(arg);
         if (a == null || a.isAnyLocalAddress() || a.isLoopbackAddress() || a.isMulticastAddress()) {
-            throw ExitRequest.die("Invalid address to remap to guest: " + arg);
+            throw ExitRequest.die("Invalid address to remap to host: " + arg);
         }
         s.mapGuestNone = false;
         if (a instanceof Inet4Address) {

@@ -13,6 +13,15 @@ public final class Usage {
             + "Copyright jpasta authors; a Java reimplementation of pasta from the passt project\n"
             + "There is NO WARRANTY, to the extent permitted by law.\n";
 
+    /** @return {@link #TEXT} with the program named {@code prog} in the synopsis, as pasta prints its argv[0] */
+    public static String text(String prog) {
+        if (prog.equals("pasta")) {
+            return TEXT;
+        }
+        int end = TEXT.indexOf("\n\n");
+        return TEXT.substring(0, end).replace(" pasta [OPTION]", " " + prog + " [OPTION]") + TEXT.substring(end);
+    }
+
     /** Output of {@code --help}, also printed on stderr after a getopt error. */
     public static final String TEXT = """
             Usage: pasta [OPTION]... [COMMAND] [ARGS]...

@@ -77,18 +77,22 @@ class OptionsTest {
         assertTrue(exit("--version", "--help").text().startsWith("pasta "));
         assertEquals(Usage.TEXT, exit("--help", "-x").text());
         usageError("pasta: invalid option -- 'x'", "-x", "--help");
-        dies("Invalid MTU: 70000", "-m", "70000", "--version");
+        dies("MTU 70000 too large (max 65521)", "-m", "70000", "--version");
     }
 
     // ---- getopt errors ---------------------------------------------------------------------------------------
+
+    @Test
+    void passtOnlyShortOptionsAreRefusedWithPastasMessages() {
+        dies("-s is for passt / vhost-user mode only", "-s", "/tmp/x");
+        dies("--one-off is for passt mode only", "-1");
+    }
 
     @Test
     void getoptErrorsPrintGlibcLineThenUsage() {
         usageError("pasta: unrecognized option '--foo'", "--foo");
         usageError("pasta: unrecognized option '--foo=bar'", "--foo=bar");
         usageError("pasta: invalid option -- 'x'", "-x");
-        usageError("pasta: invalid option -- 's'", "-s", "/tmp/x");
-        usageError("pasta: invalid option -- '1'", "-1");
         usageError("pasta: option requires an argument -- 't'", "-t");
         usageError("pasta: option '--mtu' requires an argument", "--mtu");
         usageError("pasta: option '--netns' requires an argument", "--netns");
@@ -216,7 +220,8 @@ class OptionsTest {
     void mtuAcceptsZeroAndEthernetRange() throws Exception {
         assertEquals(OptionalInt.of(0), ok("-m", "0").mtu());
         assertEquals(OptionalInt.of(68), ok("-m68").mtu());
-        assertEquals(OptionalInt.of(65535), ok("--mtu", "65535").mtu());
+        assertEquals(OptionalInt.of(65521), ok("--mtu", "65521").mtu());
+        dies("MTU 65522 too large (max 65521)", "--mtu", "65522");
         assertEquals(OptionalInt.of(256), ok("-m", "0x100").mtu());
         assertEquals(OptionalInt.empty(), ok().mtu());
     }
@@ -360,26 +365,26 @@ class OptionsTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
-        "-m 70000|Invalid MTU: 70000",
+        "-m 70000|MTU 70000 too large (max 65521)",
         "-m 67|Invalid MTU: 67",
-        "-m -1|Invalid MTU: -1",
+        "-m -1|MTU 18446744073709551615 too large (max 65521)",
         "-m abc|Invalid MTU: abc",
         "-m 1500x|Invalid MTU: 1500x",
-        "-m 65536|Invalid MTU: 65536",
+        "-m 65536|MTU 65536 too large (max 65521)",
         "-m 1500 -m 1400|Multiple --mtu options given",
-        "-a abc|Invalid address: abc",
-        "-a 198.51.100.1 -a 198.51.100.2|Invalid address: 198.51.100.2",
-        "-a 2001:db8::1 -a 2001:db8::2|Invalid address: 2001:db8::2",
-        "-a 198.51.100.1/24|Invalid address: 198.51.100.1/24",
-        "-a 0.0.0.0|Invalid address: 0.0.0.0",
-        "-a 127.0.0.1|Invalid address: 127.0.0.1",
-        "-a 224.0.0.1|Invalid address: 224.0.0.1",
-        "-a ::1|Invalid address: ::1",
-        "-a ::|Invalid address: ::",
-        "-n 33|Invalid netmask: 33",
-        "-n 255.0.255.0|Invalid netmask: 255.0.255.0",
-        "-n 255.255.255.255|Invalid netmask: 255.255.255.255",
-        "-n abc|Invalid netmask: abc",
+        "-a abc|Invalid guest address: abc",
+        "-a 198.51.100.1 -a 198.51.100.2|Invalid guest address: 198.51.100.2",
+        "-a 2001:db8::1 -a 2001:db8::2|Invalid guest address: 2001:db8::2",
+        "-a 198.51.100.1/24|Invalid guest address: 198.51.100.1/24",
+        "-a 0.0.0.0|Invalid guest address: 0.0.0.0",
+        "-a 127.0.0.1|Invalid guest address: 127.0.0.1",
+        "-a 224.0.0.1|Invalid guest address: 224.0.0.1",
+        "-a ::1|Invalid guest address: ::1",
+        "-a ::|Invalid guest address: ::",
+        "-n 33|Invalid prefix length: 33",
+        "-n 255.0.255.0|Invalid prefix length: 255.0.255.0",
+        "-n 255.255.255.255|Invalid prefix length: 255.255.255.255",
+        "-n abc|Invalid prefix length: abc",
         "-M zz|Invalid MAC address: zz",
         "-M 00:11:22:33:44|Invalid MAC address: 00:11:22:33:44",
         "-M 00:11:22:33:44:55:66|Invalid MAC address: 00:11:22:33:44:55:66",
@@ -452,17 +457,17 @@ class OptionsTest {
         "--no-splice --splice-only|Options --no-splice and --splice-only are mutually exclusive",
         "--splice-only --no-splice|Options --no-splice and --splice-only are mutually exclusive",
         "--map-host-loopback 127.0.0.1|Invalid address to remap to host: 127.0.0.1",
-        "--map-guest-addr abc|Invalid address to remap to guest: abc",
+        "--map-guest-addr abc|Invalid address to remap to host: abc",
         "--stats x|Invalid --stats delay: x",
-        "-t 65536|Invalid port specifier 65536",
-        "-t 22-20|Invalid port specifier 22-20",
+        "-t 65536|Invalid port specifier '65536'",
+        "-t 22-20|Invalid port specifier '22-20'",
         "-u 22 -u 22|Overlapping port specifier 22",
         "-t 22,22|Overlapping port specifier 22,22",
         "-u 22 -u auto|Port forwarding mode 'auto' conflicts with previous mode",
         "-U none -U none|Port forwarding mode 'none' conflicts with previous mode",
         "-T auto -T 22|Specific ports cannot be specified together with all/none/auto",
         "-t all|'all' port forwarding is only allowed for passt",
-        "-t 22-80:32-89|Invalid port specifier 22-80:32-89",
+        "-t 22-80:32-89|Invalid port specifier '22-80:32-89'",
     })
     void badCommandLineDiesWithPastaMessage(String line, String message) {
         dies(message, line.split(" "));
@@ -477,7 +482,7 @@ class OptionsTest {
         dies("Invalid interface name : No such device", "-i", "");
         dies("Cannot use DNS address ", "-D", "");
         dies("Cannot use DNS search domain ", "-S", "");
-        dies("Invalid port specifier ", "-t", "");
+        dies("Invalid port specifier ''", "-t", "");
         dies("Invalid netns: ", "--netns", "");
     }
 
@@ -489,14 +494,14 @@ class OptionsTest {
 
     @Test
     void otherOptionsAreCheckedBeforePortSpecs() {
-        dies("Invalid MTU: 70000", "-t", "99999", "-m", "70000");
-        dies("Invalid port specifier 99999", "-t", "99999", "-u", "x");
-        dies("Invalid port specifier x", "-u", "x", "-t", "99999");
+        dies("MTU 70000 too large (max 65521)", "-t", "99999", "-m", "70000");
+        dies("Invalid port specifier '99999'", "-t", "99999", "-u", "x");
+        dies("Invalid port specifier 'x'", "-u", "x", "-t", "99999");
     }
 
     @Test
     void portSpecsAreCheckedBeforeOperands() {
-        dies("Invalid port specifier x", "--netns", "/x", "-t", "x", "cmd");
+        dies("Invalid port specifier 'x'", "--netns", "/x", "-t", "x", "cmd");
     }
 
     // ---- helpers ---------------------------------------------------------------------------------------------

@@ -82,7 +82,8 @@ class NsdTest {
     void missingNamespaceFailsWithTheDaemonsMessage() {
         Nsd.SetupException e = assertThrows(Nsd.SetupException.class,
                 () -> Nsd.joinNetns(nsd, "/nonexistent/netns", "none").awaitReady());
-        assertEquals("Couldn't open network namespace /nonexistent/netns", e.getMessage()); // pasta's words
+        assertEquals("Couldn't open network namespace /nonexistent/netns: No such file or directory",
+                e.getMessage()); // current pasta's words
 
         assertEquals(Errno.ENOENT, e.errno());
     }

@@ -15,6 +15,7 @@ import io.jpasta.tap.flow.Pif;
 import io.jpasta.tap.fwd.AddrMap;
 import io.jpasta.tap.wire.Be;
 import io.jpasta.tap.wire.Ipv6Header;
+import io.jpasta.tap.wire.MacAddr;
 import io.jpasta.tap.wire.UdpHeader;
 
 import java.lang.foreign.MemorySegment;
@@ -369,11 +370,20 @@ public final class Udp implements TapHandler {
     private void toTap(Datagrams d, int i, long srcHi, long srcLo, int sport, long dstHi, long dstLo, int dport,
                        int fl) {
         if (d.truncated[i] || !frames.datagram(d.slots, d.data(i), d.len[i], !Inany.isV4(dstHi, dstLo), srcHi, srcLo,
-                sport, dstHi, dstLo, dport, guestMac.getAsLong())) {
+                sport, dstHi, dstLo, dport, guestMac())) {
             drop(TOO_BIG, fl, 0);
             return;
         }
         stats.count(TO_TAP);
+    }
+
+    /**
+     * @return where frames to the guest go: its MAC as the L2 services learnt it, or broadcast before the guest sent
+     *         anything (a peer of a -u port may come first)
+     */
+    private long guestMac() {
+        long mac = guestMac.getAsLong();
+        return mac == MacAddr.NONE ? MacAddr.BROADCAST : mac;
     }
 
     static boolean loopback(long hi, long lo) {
@@ -463,7 +473,7 @@ public final class Udp implements TapHandler {
         }
         frames.icmpError(v6, err.type, err.code, err.info, fromHi, fromLo, flows.eAddrHi(s0), flows.eAddrLo(s0),
                 flows.ePort(s0), flows.oAddrHi(s0), flows.oAddrLo(s0), flows.oPort(s0), dataLen,
-                guestMac.getAsLong());
+                guestMac());
         stats.count(ICMP_TO_TAP);
     }
 

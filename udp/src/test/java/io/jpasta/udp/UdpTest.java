@@ -298,6 +298,17 @@ class UdpTest {
     }
 
     @Test
+    void beforeTheGuestSentAnyFrameItsDatagramsGoToBroadcast() {
+        Udp udp = new Udp(CONF, () -> flows, kernel, tap, AddrMap.defaults(CONF, true), v6 -> -1,
+                () -> MacAddr.NONE);
+        FakeUdpSocks.Sock l = kernel.listener(true);
+        l.inbound.add(new FakeUdpSocks.Datagram(bytes("early"), 0, v4(REMOTE4), 41000));
+        udp.fromListener(l.fd, false, true, 5000, 6000, 0);
+        assertEquals(MacAddr.BROADCAST, MacAddr.read(MemorySegment.ofArray(tap.only()), 0),
+                "a frame to 00:00:00:00:00:00 would be dropped by the guest");
+    }
+
+    @Test
     void aLoopbackPeerIsSplicedInBatchesAndRepliesReturnToIt() {
         Udp udp = udp();
         FakeUdpSocks.Sock l = kernel.listener(false);

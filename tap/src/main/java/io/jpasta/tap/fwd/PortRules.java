@@ -521,7 +521,7 @@ public final class PortRules {
         }
 
         private static PortSpecException invalid(String spec) {
-            return new PortSpecException("Invalid port specifier " + spec);
+            return new PortSpecException("Invalid port specifier '" + spec + "'");
         }
 
         private static PortSpecException overlapping(String spec) {

@@ -217,7 +217,7 @@ class PortRulesTest {
         "198.51.100.1/", "22-25:65534-65537", "1.2.3/22", "01.2.3.4/22", "2001:db8::1::2/22", "22,,23", "~,22",
         "22:", ":22", "22--23", "2001:db8::1%/22x"})
     void malformedSpecIsInvalid(String spec) {
-        assertEquals("Invalid port specifier " + spec, error(spec));
+        assertEquals("Invalid port specifier '" + spec + "'", error(spec));
     }
 
     @ParameterizedTest
