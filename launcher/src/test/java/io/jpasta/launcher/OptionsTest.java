@@ -82,6 +82,35 @@ class OptionsTest {
 
     // ---- getopt errors ---------------------------------------------------------------------------------------
 
+    /**
+     * The command lines podman 5.4 gives pasta (its libnetwork/pasta: "-t none" and the like only for a direction
+     * without ports), and those of 4.4-5.3 (no --map-guest-addr).
+     */
+    @Test
+    void podmansCommandLinesParse() throws Exception {
+        Options o = ok("--config-net", "-t", "127.0.0.1/8081-8081:80-80", "-u", "8082-8083:80-81", "--dns-forward",
+                "169.254.1.1", "-T", "none", "-U", "none", "--no-map-gw", "--quiet",
+                "--netns", "/run/user/1000/netns/netns-4f1e0c8e-b1f7-5d5c-7b0a-9e3b0f5a1c2d", "--map-guest-addr",
+                "169.254.1.2");
+        assertTrue(o.configNet() && o.quiet() && o.noMapGw());
+        assertEquals("/run/user/1000/netns/netns-4f1e0c8e-b1f7-5d5c-7b0a-9e3b0f5a1c2d", o.netns());
+        assertEquals(List.of(IpLiteral.parse("169.254.1.1")), o.dnsForward());
+        assertEquals(List.of(IpLiteral.parse("169.254.1.2")), o.mapGuestAddr());
+        assertTrue(o.tcpPorts().isForwarded(8081));
+        // user options of --network pasta:OPT,OPT come right after --config-net
+        Options user = ok("--config-net", "-T", "5000", "-a", "203.0.113.2", "--dns-forward", "169.254.1.1",
+                "-t", "none", "-u", "none", "-U", "none", "--no-map-gw", "--quiet", "--netns",
+                "/run/user/1000/netns/netns-x");
+        assertTrue(user.tcpNs().isForwarded(5000), "a user's -T, and no -T none from podman then");
+        // podman 4.4-5.3, and a bridge network's rootless-netns
+        ok("--config-net", "--dns-forward", "169.254.1.1", "-t", "none", "-u", "none", "-T", "none", "-U", "none",
+                "--no-map-gw", "--quiet", "--netns", "/run/user/1000/netns/netns-x");
+        Options bridge = ok("--config-net", "--pid", "/run/user/1000/containers/networks/rootless-netns/pasta.pid",
+                "--dns-forward", "169.254.1.1", "-t", "none", "-u", "none", "-T", "none", "-U", "none", "--no-map-gw",
+                "--quiet", "--netns", "/run/user/1000/containers/networks/rootless-netns/rootless-netns");
+        assertEquals("/run/user/1000/containers/networks/rootless-netns/pasta.pid", bridge.pidFile());
+    }
+
     @Test
     void passtOnlyShortOptionsAreRefusedWithPastasMessages() {
         dies("-s is for passt / vhost-user mode only", "-s", "/tmp/x");
