@@ -2,6 +2,7 @@ package io.jpasta.tcp;
 
 import io.jpasta.netns.log.Counters;
 import io.jpasta.netns.log.Log;
+import io.jpasta.netns.sys.Errno;
 import io.jpasta.netns.sys.Linux;
 import io.jpasta.tap.TapFrame;
 import io.jpasta.tap.TapHandler;
@@ -141,9 +142,9 @@ public final class Tcp implements TapHandler {
         this.map = map;
         this.mtu = conf.mtu() == 0 ? 65520 : conf.mtu();
         this.c = new TcpConn(INITIAL_FLOWS, flows.capacity());
-        this.dirty = new int[c.events.length];
-        this.active = new int[c.events.length];
-        this.activePos = new int[c.events.length];
+        this.dirty = new int[c.capacity()];
+        this.active = new int[c.capacity()];
+        this.activePos = new int[c.capacity()];
         this.guestMac = conf.guestMac();
         v4Guest = conf.addr4() == null ? 0 : ByteBuffer.wrap(conf.addr4().getAddress()).getInt();
         long[] g = halves(conf.addr6());
@@ -252,23 +253,23 @@ public final class Tcp implements TapHandler {
         ensure(f);
         c.reset(f);
         if (v6) {
-            c.flags[f] |= TcpConn.V6;
+            c.flag(f, TcpConn.V6);
         }
         if (AddrMap.isLoopback(tHi, tLo)) {
-            c.flags[f] |= TcpConn.LOCAL;
+            c.flag(f, TcpConn.LOCAL);
         }
         int seq = th.seq();
         opts.parse(frame, th.options(), th.optionsLen());
         int mss = opts.mss() == TcpOptions.NONE || opts.mss() == 0 ? MSS_DEFAULT : opts.mss();
-        c.mssToTap[f] = Math.min(mss, maxMss(v6));
+        c.mssToTap.v[f] = Math.min(mss, maxMss(v6));
         boolean scaling = opts.wscale() != TcpOptions.NONE;
-        c.wsFromTap[f] = (byte) (scaling ? opts.wscale() : 0);
-        c.wsToTap[f] = (byte) (scaling ? MAX_WS : 0);
-        c.wndFromTap[f] = th.window();
-        c.seqFromTap[f] = c.seqAckToTap[f] = seq + 1;
+        c.wsFromTap.v[f] = (byte) (scaling ? opts.wscale() : 0);
+        c.wsToTap.v[f] = (byte) (scaling ? MAX_WS : 0);
+        c.wndFromTap.v[f] = th.window();
+        c.seqFromTap.v[f] = c.seqAckToTap.v[f] = seq + 1;
         int isn = isn(f, now);
-        c.seqInitToTap[f] = c.seqToTap[f] = c.seqAckFromTap[f] = c.recover[f] = isn;
-        c.lastActivity[f] = now;
+        c.seqInitToTap.v[f] = c.seqToTap.v[f] = c.seqAckFromTap.v[f] = c.recover.v[f] = isn;
+        c.lastActivity.v[f] = now;
         activate(f);
         c.event(f, TcpConn.TAP_SYN_RCVD);
         int fd = socks.connect(f, tHi, tLo, dport);
@@ -281,8 +282,8 @@ public final class Tcp implements TapHandler {
             free(f);
             return HANDLED;
         }
-        c.fd[f] = fd;
-        c.rtoAt[f] = now + SYN_TIMEOUT;
+        c.fd.v[f] = fd;
+        c.rtoAt.v[f] = now + SYN_TIMEOUT;
         rearm(f, now);
         return HANDLED;
     }
@@ -321,20 +322,20 @@ public final class Tcp implements TapHandler {
         int seq = th.seq();
         int ack = th.ack();
         int dlen = l4Len - th.headerLen();
-        c.keepaliveAt[f] = now + KEEPALIVE_INTERVAL;
-        if (dlen > 0 || (fl & (TcpHeader.SYN | TcpHeader.FIN | TcpHeader.RST)) != 0 || ack != c.seqAckFromTap[f]
-                || (th.window() << c.wsFromTap[f]) != c.wndFromTap[f]) {
-            c.lastActivity[f] = now; // a bare repeat of the guest's last ACK (a keepalive's answer) is not activity
+        c.keepaliveAt.v[f] = now + KEEPALIVE_INTERVAL;
+        if (dlen > 0 || (fl & (TcpHeader.SYN | TcpHeader.FIN | TcpHeader.RST)) != 0 || ack != c.seqAckFromTap.v[f]
+                || (th.window() << c.wsFromTap.v[f]) != c.wndFromTap.v[f]) {
+            c.lastActivity.v[f] = now; // a bare repeat of the guest's last ACK (a keepalive's answer) is not activity
         }
         if ((fl & TcpHeader.RST) != 0) {
             // Acceptable if it falls where we expect data (RFC 5961 §3 would ask for a challenge ACK otherwise;
             // the guest is on our side of the tap, a window check is enough).
-            if (c.has(f, TcpConn.SOCK_ACCEPTED) || Seq.ge(seq, c.seqFromTap[f] - 1)) {
+            if (c.has(f, TcpConn.SOCK_ACCEPTED) || Seq.ge(seq, c.seqFromTap.v[f] - 1)) {
                 if (Log.trace) {
                     Log.trace("TCP: flow " + f + ": RST from tap");
                 }
-                socks.reset(c.fd[f]);
-                c.fd[f] = -1;
+                socks.reset(c.fd.v[f]);
+                c.fd.v[f] = -1;
                 free(f);
             }
             return;
@@ -349,15 +350,15 @@ public final class Tcp implements TapHandler {
             return;
         }
         if ((fl & TcpHeader.ACK_FLAG) != 0) {
-            ackFromTap(f, ack, th.window() << c.wsFromTap[f], dlen == 0 && (fl & TcpHeader.FIN) == 0, now);
-            if (c.events[f] == 0) {
+            ackFromTap(f, ack, th.window() << c.wsFromTap.v[f], dlen == 0 && (fl & TcpHeader.FIN) == 0, now);
+            if (c.events.v[f] == 0) {
                 return;
             }
         }
         if (dlen > 0 || (fl & TcpHeader.FIN) != 0) {
             dataFromTap(f, frame, th.payload(), seq, dlen, (fl & TcpHeader.FIN) != 0);
         }
-        if (c.events[f] != 0 && c.flagged(f, TcpConn.STALLED)) {
+        if (c.events.v[f] != 0 && c.flagged(f, TcpConn.STALLED)) {
             due(f, TcpConn.SEND_DUE); // the window may have opened: send at the end of the burst, once
         }
     }
@@ -371,47 +372,47 @@ public final class Tcp implements TapHandler {
         if (c.has(f, TcpConn.TAP_SYN_RCVD)) {
             if ((fl & TcpHeader.SYN) != 0) {
                 // the guest retransmitted its SYN: repeat our SYN-ACK if we sent one
-                if (c.has(f, TcpConn.TAP_SYN_ACK_SENT) && seq + 1 == c.seqFromTap[f]) {
+                if (c.has(f, TcpConn.TAP_SYN_ACK_SENT) && seq + 1 == c.seqFromTap.v[f]) {
                     sendSynAck(f);
                 }
                 return false;
             }
-            if (!c.has(f, TcpConn.TAP_SYN_ACK_SENT) || (fl & TcpHeader.ACK_FLAG) == 0 || ack != c.seqToTap[f]) {
+            if (!c.has(f, TcpConn.TAP_SYN_ACK_SENT) || (fl & TcpHeader.ACK_FLAG) == 0 || ack != c.seqToTap.v[f]) {
                 return false;
             }
             c.event(f, TcpConn.ESTABLISHED);
-            c.seqAckFromTap[f] = c.seqSockHead[f] = ack;
+            c.seqAckFromTap.v[f] = c.seqSockHead.v[f] = ack;
             c.unflag(f, TcpConn.ACK_FROM_TAP_DUE);
-            c.rtoAt[f] = Long.MAX_VALUE;
-            c.retrans[f] = 0;
-            socks.watch(c.fd[f], f, TcpSocks.EPOLLIN | TcpSocks.EPOLLRDHUP);
+            c.rtoAt.v[f] = Long.MAX_VALUE;
+            c.retrans.v[f] = 0;
+            socks.watch(c.fd.v[f], f, TcpSocks.EPOLLIN | TcpSocks.EPOLLRDHUP);
             rearm(f, now);
             return true;
         }
         if (c.has(f, TcpConn.SOCK_ACCEPTED)) {
             if ((fl & (TcpHeader.SYN | TcpHeader.ACK_FLAG)) != (TcpHeader.SYN | TcpHeader.ACK_FLAG)
-                    || ack != c.seqToTap[f]) {
+                    || ack != c.seqToTap.v[f]) {
                 return false;
             }
             opts.parse(frame, th.options(), th.optionsLen());
             boolean v6 = c.flagged(f, TcpConn.V6);
             int mss = opts.mss() == TcpOptions.NONE || opts.mss() == 0 ? MSS_DEFAULT : opts.mss();
-            c.mssToTap[f] = Math.min(mss, maxMss(v6));
+            c.mssToTap.v[f] = Math.min(mss, maxMss(v6));
             if (opts.wscale() == TcpOptions.NONE) {
-                c.wsFromTap[f] = 0;
-                c.wsToTap[f] = 0;
+                c.wsFromTap.v[f] = 0;
+                c.wsToTap.v[f] = 0;
             } else {
-                c.wsFromTap[f] = (byte) opts.wscale();
+                c.wsFromTap.v[f] = (byte) opts.wscale();
             }
-            c.wndFromTap[f] = th.window() << c.wsFromTap[f];
-            c.seqFromTap[f] = seq + 1;
-            c.seqAckFromTap[f] = c.seqSockHead[f] = ack;
+            c.wndFromTap.v[f] = th.window() << c.wsFromTap.v[f];
+            c.seqFromTap.v[f] = seq + 1;
+            c.seqAckFromTap.v[f] = c.seqSockHead.v[f] = ack;
             c.event(f, TcpConn.ESTABLISHED);
             c.unflag(f, TcpConn.ACK_FROM_TAP_DUE);
-            c.rtoAt[f] = Long.MAX_VALUE;
-            c.retrans[f] = 0;
+            c.rtoAt.v[f] = Long.MAX_VALUE;
+            c.retrans.v[f] = 0;
             ackToTap(f, true, now);
-            socks.watch(c.fd[f], f, TcpSocks.EPOLLIN | TcpSocks.EPOLLRDHUP);
+            socks.watch(c.fd.v[f], f, TcpSocks.EPOLLIN | TcpSocks.EPOLLRDHUP);
             dataFromSock(f, now);
             rearm(f, now);
             return false;
@@ -424,33 +425,33 @@ public final class Tcp implements TapHandler {
      * socket at the end of the burst ({@link #consume}): one system call for all the ACKs of a flow in the burst.
      */
     private void ackFromTap(int f, int ack, int wnd, boolean pureAck, long now) {
-        if (Seq.gt(ack, c.seqToTap[f])) {
+        if (Seq.gt(ack, c.seqToTap.v[f])) {
             return; // acknowledges what we never sent
         }
-        int oldWnd = c.wndFromTap[f];
-        c.wndFromTap[f] = wnd;
-        int una = c.seqAckFromTap[f];
+        int oldWnd = c.wndFromTap.v[f];
+        c.wndFromTap.v[f] = wnd;
+        int una = c.seqAckFromTap.v[f];
         if (Seq.gt(ack, una)) {
-            if (c.has(f, TcpConn.TAP_FIN_SENT) && ack == c.seqToTap[f]) {
+            if (c.has(f, TcpConn.TAP_FIN_SENT) && ack == c.seqToTap.v[f]) {
                 c.event(f, TcpConn.TAP_FIN_ACKED);
             }
-            c.seqAckFromTap[f] = ack;
+            c.seqAckFromTap.v[f] = ack;
             due(f, TcpConn.CONSUME_DUE);
-            c.retrans[f] = 0;
-            c.dupAcks[f] = 0;
-            if (ack == c.seqToTap[f]) {
+            c.retrans.v[f] = 0;
+            c.dupAcks.v[f] = 0;
+            if (ack == c.seqToTap.v[f]) {
                 c.unflag(f, TcpConn.ACK_FROM_TAP_DUE);
-                c.rtoAt[f] = Long.MAX_VALUE;
+                c.rtoAt.v[f] = Long.MAX_VALUE;
             } else {
-                c.rtoAt[f] = now + RTO_INITIAL;
+                c.rtoAt.v[f] = now + RTO_INITIAL;
             }
             rearm(f, now);
             if (c.has(f, TcpConn.TAP_FIN_ACKED)) {
                 maybeClose(f);
             }
-        } else if (ack == una && pureAck && wnd == oldWnd && c.seqToTap[f] != una
-                && Seq.ge(una, c.recover[f])) {
-            if (++c.dupAcks[f] == DUP_ACK_THRESHOLD) {
+        } else if (ack == una && pureAck && wnd == oldWnd && c.seqToTap.v[f] != una
+                && Seq.ge(una, c.recover.v[f])) {
+            if (++c.dupAcks.v[f] == DUP_ACK_THRESHOLD) {
                 stats.count(FAST_RETRANSMITS);
                 rewind(f);
                 due(f, TcpConn.SEND_DUE); // resend at the end of the burst (timeouts resend at once)
@@ -461,12 +462,12 @@ public final class Tcp implements TapHandler {
     /** Goes back to the acknowledged point: the data after it is sent again from the socket. */
     private void rewind(int f) {
         if (Log.trace) {
-            Log.trace("TCP: flow " + f + ": retransmit from " + Integer.toUnsignedString(c.seqAckFromTap[f]));
+            Log.trace("TCP: flow " + f + ": retransmit from " + Integer.toUnsignedString(c.seqAckFromTap.v[f]));
         }
-        c.recover[f] = c.seqToTap[f];
-        c.seqToTap[f] = c.seqAckFromTap[f];
-        c.events[f] &= ~TcpConn.TAP_FIN_SENT;
-        c.dupAcks[f] = 0;
+        c.recover.v[f] = c.seqToTap.v[f];
+        c.seqToTap.v[f] = c.seqAckFromTap.v[f];
+        c.undo(f, TcpConn.TAP_FIN_SENT);
+        c.dupAcks.v[f] = 0;
     }
 
     /**
@@ -474,24 +475,24 @@ public final class Tcp implements TapHandler {
      * call failed) keeps {@link TcpConn#seqSockHead} behind: peeks skip the difference, the next release catches up.
      */
     private void consume(int f) {
-        int upTo = c.seqAckFromTap[f] - (c.has(f, TcpConn.TAP_FIN_ACKED) ? 1 : 0); // our FIN is not in the socket
-        int n = upTo - c.seqSockHead[f];
-        if (n <= 0 || c.fd[f] < 0) {
+        int upTo = c.seqAckFromTap.v[f] - (c.has(f, TcpConn.TAP_FIN_ACKED) ? 1 : 0); // our FIN is not in the socket
+        int n = upTo - c.seqSockHead.v[f];
+        if (n <= 0 || c.fd.v[f] < 0) {
             return;
         }
-        long r = socks.discard(c.fd[f], n);
+        long r = socks.discard(c.fd.v[f], n);
         if (r < 0) {
             if (Log.trace) {
                 Log.trace("TCP: flow " + f + ": discard " + n + ": errno " + -r);
             }
             return;
         }
-        c.seqSockHead[f] += (int) r;
+        c.seqSockHead.v[f] += (int) r;
     }
 
     /** In-sequence data (and FIN) from the guest goes to the flow's buffer; the rest is answered with an ACK. */
     private void dataFromTap(int f, MemorySegment frame, long payload, int seq, int dlen, boolean fin) {
-        int exp = c.seqFromTap[f];
+        int exp = c.seqFromTap.v[f];
         if (c.has(f, TcpConn.TAP_FIN_RCVD) || Seq.gt(seq, exp)) {
             if (Seq.gt(seq, exp)) {
                 // A gap: every out-of-order segment gets its duplicate ACK, so that the guest's fast retransmit
@@ -508,12 +509,12 @@ public final class Tcp implements TapHandler {
         }
         int take = dlen - skip;
         int got = take == 0 ? 0 : hold(f, frame, payload + skip, take);
-        if (c.events[f] == 0) {
+        if (c.events.v[f] == 0) {
             return;
         }
-        c.seqFromTap[f] = exp + got;
+        c.seqFromTap.v[f] = exp + got;
         if (fin && got == take) {
-            c.seqFromTap[f]++;
+            c.seqFromTap.v[f]++;
             c.event(f, TcpConn.TAP_FIN_RCVD);
         }
         due(f, TcpConn.DATA_DUE);
@@ -525,34 +526,34 @@ public final class Tcp implements TapHandler {
      * @return bytes kept (less than {@code len} only if the socket and the buffer are both full)
      */
     private int hold(int f, MemorySegment frame, long off, int len) {
-        MemorySegment p = c.pend[f];
+        MemorySegment p = c.pend.v[f];
         if (p == null) {
             p = pendPool.poll();
             if (p == null) {
                 p = Arena.ofAuto().allocate(PEND_CAP, 64);
             }
-            c.pend[f] = p;
+            c.pend.v[f] = p;
         }
-        if (c.pendLen[f] + len > PEND_CAP) {
+        if (c.pendLen.v[f] + len > PEND_CAP) {
             writePend(f);
-            if (c.events[f] == 0) {
+            if (c.events.v[f] == 0) {
                 return 0;
             }
         }
-        int n = Math.min(len, PEND_CAP - c.pendLen[f]);
-        MemorySegment.copy(frame, off, p, c.pendLen[f], n);
-        c.pendLen[f] += n;
+        int n = Math.min(len, PEND_CAP - c.pendLen.v[f]);
+        MemorySegment.copy(frame, off, p, c.pendLen.v[f], n);
+        c.pendLen.v[f] += n;
         return n;
     }
 
     /** Writes the flow's buffered guest data to its socket, keeping what it does not take. */
     private void writePend(int f) {
-        int len = c.pendLen[f];
+        int len = c.pendLen.v[f];
         if (len == 0) {
             return;
         }
-        long r = socks.send(c.fd[f], c.pend[f], 0, len);
-        if (r == -11) { // EAGAIN
+        long r = socks.send(c.fd.v[f], c.pend.v[f], 0, len);
+        if (r == -Errno.EAGAIN) {
             return;
         }
         if (r < 0) {
@@ -566,18 +567,17 @@ public final class Tcp implements TapHandler {
         int left = len - (int) r;
         if (left > 0) {
             stats.add(HELD_BYTES, left);
-            MemorySegment.copy(c.pend[f], r, c.pend[f], 0, left);
+            MemorySegment.copy(c.pend.v[f], r, c.pend.v[f], 0, left);
         }
-        c.pendLen[f] = left;
+        c.pendLen.v[f] = left;
     }
 
     /** Leaves {@code work} ({@link TcpConn#DATA_DUE}, ...) for the end of the burst, listing the flow once. */
     private void due(int f, int work) {
         if (!c.flagged(f, TcpConn.DIRTY)) {
-            c.flags[f] |= TcpConn.DIRTY;
             dirty[dirtyCount++] = f;
         }
-        c.flags[f] |= work;
+        c.flag(f, TcpConn.DIRTY | work);
     }
 
     /**
@@ -588,18 +588,18 @@ public final class Tcp implements TapHandler {
     public void flush(long nowNs) {
         for (int i = 0; i < dirtyCount; i++) {
             int f = dirty[i];
-            int fl = c.flags[f];
-            if ((fl & TcpConn.DIRTY) == 0 || c.events[f] == 0) {
+            int fl = c.flags.v[f];
+            if ((fl & TcpConn.DIRTY) == 0 || c.events.v[f] == 0) {
                 continue;
             }
-            c.flags[f] = fl & ~(TcpConn.DIRTY | TcpConn.DATA_DUE | TcpConn.CONSUME_DUE | TcpConn.SEND_DUE);
+            c.unflag(f, TcpConn.DIRTY | TcpConn.DATA_DUE | TcpConn.CONSUME_DUE | TcpConn.SEND_DUE);
             if ((fl & TcpConn.CONSUME_DUE) != 0) {
                 consume(f);
             }
             if ((fl & TcpConn.DATA_DUE) != 0) {
                 drainToSock(f, nowNs);
             }
-            if ((fl & TcpConn.SEND_DUE) != 0 && c.events[f] != 0) {
+            if ((fl & TcpConn.SEND_DUE) != 0 && c.events.v[f] != 0) {
                 dataFromSock(f, nowNs);
             }
         }
@@ -609,16 +609,16 @@ public final class Tcp implements TapHandler {
     /** Writes held data, sends our FIN to the socket once everything is written, acknowledges to the guest. */
     private void drainToSock(int f, long now) {
         writePend(f);
-        if (c.events[f] == 0) {
+        if (c.events.v[f] == 0) {
             return;
         }
-        if (c.pendLen[f] > 0) {
+        if (c.pendLen.v[f] > 0) {
             wantOut(f, true);
         } else {
             wantOut(f, false);
             releasePend(f);
             if (c.has(f, TcpConn.TAP_FIN_RCVD) && !c.has(f, TcpConn.SOCK_FIN_SENT)) {
-                socks.shutdownWrite(c.fd[f]);
+                socks.shutdownWrite(c.fd.v[f]);
                 c.event(f, TcpConn.SOCK_FIN_SENT);
             }
         }
@@ -627,9 +627,9 @@ public final class Tcp implements TapHandler {
     }
 
     private void releasePend(int f) {
-        MemorySegment p = c.pend[f];
-        if (p != null && c.pendLen[f] == 0) {
-            c.pend[f] = null;
+        MemorySegment p = c.pend.v[f];
+        if (p != null && c.pendLen.v[f] == 0) {
+            c.pend.v[f] = null;
             pendPool.push(p);
         }
     }
@@ -645,42 +645,42 @@ public final class Tcp implements TapHandler {
         }
         int ev = TcpSocks.EPOLLRDHUP | (c.has(f, TcpConn.ESTABLISHED) ? TcpSocks.EPOLLIN : 0)
                 | (on ? TcpSocks.EPOLLOUT : 0);
-        socks.watch(c.fd[f], f, ev);
+        socks.watch(c.fd.v[f], f, ev);
     }
 
     /** @return the window to advertise in bytes: what the socket can take beyond what we already hold */
     private int windowToTap(int f) {
-        int space = socks.sendSpace(c.fd[f]);
-        long w = (long) Math.max(space, 0) - c.pendLen[f];
+        int space = socks.sendSpace(c.fd.v[f]);
+        long w = (long) Math.max(space, 0) - c.pendLen.v[f];
         if (w < 0) {
             w = 0;
         }
-        return (int) Math.min(w, 65535L << c.wsToTap[f]);
+        return (int) Math.min(w, 65535L << c.wsToTap.v[f]);
     }
 
     /** Sends an ACK if the acknowledged point or the window moved, or always if {@code force}. */
     private void ackToTap(int f, boolean force, long now) {
         int wnd = windowToTap(f);
-        int ws = c.wsToTap[f];
-        if (force || c.seqAckToTap[f] != c.seqFromTap[f] || (wnd >>> ws) != (c.wndToTap[f] >>> ws)) {
-            c.wndToTap[f] = wnd;
+        int ws = c.wsToTap.v[f];
+        if (force || c.seqAckToTap.v[f] != c.seqFromTap.v[f] || (wnd >>> ws) != (c.wndToTap.v[f] >>> ws)) {
+            c.wndToTap.v[f] = wnd;
             sendAck(f);
         }
-        if (wnd < c.mssToTap[f] && !c.has(f, TcpConn.SOCK_FIN_SENT)) {
+        if (wnd < c.mssToTap.v[f] && !c.has(f, TcpConn.SOCK_FIN_SENT)) {
             c.flag(f, TcpConn.ACK_TO_TAP_DUE);
-            c.ackDueAt[f] = now + ACK_INTERVAL;
+            c.ackDueAt.v[f] = now + ACK_INTERVAL;
         } else {
             c.unflag(f, TcpConn.ACK_TO_TAP_DUE);
-            c.ackDueAt[f] = Long.MAX_VALUE;
+            c.ackDueAt.v[f] = Long.MAX_VALUE;
         }
         rearm(f, now);
     }
 
     /** Sends a bare ACK with the current acknowledged point and the last computed window. */
     private void sendAck(int f) {
-        c.seqAckToTap[f] = c.seqFromTap[f];
-        emitFlow(f, ctl, CTL_AT, c.seqToTap[f], c.seqFromTap[f], TcpHeader.ACK_FLAG,
-                c.wndToTap[f] >>> c.wsToTap[f], 0, 0);
+        c.seqAckToTap.v[f] = c.seqFromTap.v[f];
+        emitFlow(f, ctl, CTL_AT, c.seqToTap.v[f], c.seqFromTap.v[f], TcpHeader.ACK_FLAG,
+                c.wndToTap.v[f] >>> c.wsToTap.v[f], 0, 0);
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -693,12 +693,12 @@ public final class Tcp implements TapHandler {
      */
     public void sockEvent(int flow, int events, long nowNs) {
         int f = flow;
-        if (f < 0 || f >= c.events.length || flows.type(f) != FlowType.TCP || c.events[f] == 0) {
+        if (f < 0 || f >= c.capacity() || flows.type(f) != FlowType.TCP || c.events.v[f] == 0) {
             return;
         }
-        c.lastActivity[f] = nowNs;
+        c.lastActivity.v[f] = nowNs;
         if (c.has(f, TcpConn.TAP_SYN_RCVD) && !c.has(f, TcpConn.TAP_SYN_ACK_SENT)) {
-            int err = socks.error(c.fd[f]);
+            int err = socks.error(c.fd.v[f]);
             if (err != 0 || (events & (TcpSocks.EPOLLERR | TcpSocks.EPOLLHUP)) != 0) {
                 if (Log.trace) {
                     Log.trace("TCP: flow " + f + ": connect failed, errno " + err);
@@ -709,13 +709,13 @@ public final class Tcp implements TapHandler {
             if ((events & TcpSocks.EPOLLOUT) == 0) {
                 return;
             }
-            c.wndToTap[f] = Math.min(65535, Math.max(0, socks.sendSpace(c.fd[f])));
-            c.seqToTap[f] = c.seqInitToTap[f] + 1;
+            c.wndToTap.v[f] = Math.min(65535, Math.max(0, socks.sendSpace(c.fd.v[f])));
+            c.seqToTap.v[f] = c.seqInitToTap.v[f] + 1;
             sendSynAck(f);
             c.event(f, TcpConn.TAP_SYN_ACK_SENT);
             c.flag(f, TcpConn.ACK_FROM_TAP_DUE);
-            c.rtoAt[f] = nowNs + RTO_INITIAL;
-            socks.watch(c.fd[f], f, TcpSocks.EPOLLRDHUP);
+            c.rtoAt.v[f] = nowNs + RTO_INITIAL;
+            socks.watch(c.fd.v[f], f, TcpSocks.EPOLLRDHUP);
             rearm(f, nowNs);
             return;
         }
@@ -728,7 +728,7 @@ public final class Tcp implements TapHandler {
         }
         if ((events & TcpSocks.EPOLLOUT) != 0 && c.flagged(f, TcpConn.WANT_OUT)) {
             drainToSock(f, nowNs);
-            if (c.events[f] == 0) {
+            if (c.events.v[f] == 0) {
                 return;
             }
         }
@@ -742,11 +742,11 @@ public final class Tcp implements TapHandler {
 
     private void sendSynAck(int f) {
         boolean v6 = c.flagged(f, TcpConn.V6);
-        int ws = c.wsToTap[f] == 0 ? TcpOptions.NONE : c.wsToTap[f];
+        int ws = c.wsToTap.v[f] == 0 ? TcpOptions.NONE : c.wsToTap.v[f];
         long optAt = CTL_AT;
         int optLen = TcpOptions.writeSyn(ctl, optAt, maxMss(v6), false, false, 0, 0, ws);
-        emitFlow(f, ctl, optAt + optLen, c.seqInitToTap[f], c.seqFromTap[f], TcpHeader.SYN | TcpHeader.ACK_FLAG,
-                Math.min(65535, c.wndToTap[f]), optLen, 0);
+        emitFlow(f, ctl, optAt + optLen, c.seqInitToTap.v[f], c.seqFromTap.v[f], TcpHeader.SYN | TcpHeader.ACK_FLAG,
+                Math.min(65535, c.wndToTap.v[f]), optLen, 0);
     }
 
     /**
@@ -754,13 +754,13 @@ public final class Tcp implements TapHandler {
      * slots behind their headers, never consumed here (the guest's ACKs consume it). At end of stream, our FIN.
      */
     private void dataFromSock(int f, long now) {
-        if (!c.has(f, TcpConn.ESTABLISHED) || c.has(f, TcpConn.TAP_FIN_SENT) || c.fd[f] < 0) {
+        if (!c.has(f, TcpConn.ESTABLISHED) || c.has(f, TcpConn.TAP_FIN_SENT) || c.fd.v[f] < 0) {
             return;
         }
-        int mss = c.mssToTap[f];
+        int mss = c.mssToTap.v[f];
         for (;;) {
-            int inFlight = c.seqToTap[f] - c.seqAckFromTap[f];
-            long avail = (c.wndFromTap[f] & 0xffffffffL) - inFlight;
+            int inFlight = c.seqToTap.v[f] - c.seqAckFromTap.v[f];
+            long avail = (c.wndFromTap.v[f] & 0xffffffffL) - inFlight;
             if (avail <= 0) {
                 c.flag(f, TcpConn.STALLED);
                 return;
@@ -768,8 +768,8 @@ public final class Tcp implements TapHandler {
             c.unflag(f, TcpConn.STALLED);
             int len = (int) Math.min(avail, (long) FRAMES * mss);
             // acknowledged data not released yet (see consume) is still in front of what we sent
-            long r = socks.peek(c.fd[f], c.seqToTap[f] - c.seqSockHead[f], frames, DATA_AT, stride, mss, len);
-            if (r == -11) { // EAGAIN
+            long r = socks.peek(c.fd.v[f], c.seqToTap.v[f] - c.seqSockHead.v[f], frames, DATA_AT, stride, mss, len);
+            if (r == -Errno.EAGAIN) {
                 return;
             }
             if (r < 0) {
@@ -781,19 +781,19 @@ public final class Tcp implements TapHandler {
             }
             if (r == 0) {
                 c.event(f, TcpConn.SOCK_FIN_RCVD); // also when the FIN came with data and no RDHUP was seen
-                int ws = c.wsToTap[f];
-                emitFlow(f, ctl, CTL_AT, c.seqToTap[f], c.seqFromTap[f],
-                        TcpHeader.FIN | TcpHeader.ACK_FLAG, c.wndToTap[f] >>> ws, 0, 0);
-                c.seqAckToTap[f] = c.seqFromTap[f];
-                c.seqToTap[f]++;
+                int ws = c.wsToTap.v[f];
+                emitFlow(f, ctl, CTL_AT, c.seqToTap.v[f], c.seqFromTap.v[f],
+                        TcpHeader.FIN | TcpHeader.ACK_FLAG, c.wndToTap.v[f] >>> ws, 0, 0);
+                c.seqAckToTap.v[f] = c.seqFromTap.v[f];
+                c.seqToTap.v[f]++;
                 c.event(f, TcpConn.TAP_FIN_SENT);
                 dataSent(f, now);
                 return;
             }
-            int ws = c.wsToTap[f];
-            int wnd = c.wndToTap[f] >>> ws;
-            int seq = c.seqToTap[f];
-            int ack = c.seqFromTap[f];
+            int ws = c.wsToTap.v[f];
+            int wnd = c.wndToTap.v[f] >>> ws;
+            int seq = c.seqToTap.v[f];
+            int ack = c.seqFromTap.v[f];
             for (int done = 0, i = 0; done < r; i++) {
                 int n = (int) Math.min(mss, r - done);
                 int fl = TcpHeader.ACK_FLAG | (done + n == r ? TcpHeader.PSH : 0);
@@ -801,8 +801,8 @@ public final class Tcp implements TapHandler {
                 done += n;
             }
             stats.add(BYTES_TO_TAP, r);
-            c.seqAckToTap[f] = ack;
-            c.seqToTap[f] = seq + (int) r;
+            c.seqAckToTap.v[f] = ack;
+            c.seqToTap.v[f] = seq + (int) r;
             dataSent(f, now);
             if (r < len && !c.has(f, TcpConn.SOCK_FIN_RCVD)) {
                 return; // drained; with the peer's FIN seen, go on to find the end of the stream
@@ -811,9 +811,9 @@ public final class Tcp implements TapHandler {
     }
 
     private void dataSent(int f, long now) {
-        if (!c.flagged(f, TcpConn.ACK_FROM_TAP_DUE) || c.rtoAt[f] == Long.MAX_VALUE) {
+        if (!c.flagged(f, TcpConn.ACK_FROM_TAP_DUE) || c.rtoAt.v[f] == Long.MAX_VALUE) {
             c.flag(f, TcpConn.ACK_FROM_TAP_DUE);
-            c.rtoAt[f] = now + (RTO_INITIAL << Math.min(c.retrans[f], 6));
+            c.rtoAt.v[f] = now + (RTO_INITIAL << Math.min(c.retrans.v[f], 6));
             rearm(f, now);
         }
     }
@@ -882,23 +882,23 @@ public final class Tcp implements TapHandler {
         ensure(f);
         c.reset(f);
         if (v6) {
-            c.flags[f] |= TcpConn.V6;
+            c.flag(f, TcpConn.V6);
         }
-        c.fd[f] = fd;
-        c.wsToTap[f] = MAX_WS;
-        c.wsFromTap[f] = 0;
-        c.mssToTap[f] = MSS_DEFAULT;
+        c.fd.v[f] = fd;
+        c.wsToTap.v[f] = MAX_WS;
+        c.wsFromTap.v[f] = 0;
+        c.mssToTap.v[f] = MSS_DEFAULT;
         int isn = isn(f, nowNs);
-        c.seqInitToTap[f] = c.recover[f] = isn;
-        c.seqToTap[f] = isn + 1;
-        c.seqAckFromTap[f] = isn;
-        c.lastActivity[f] = nowNs;
-        c.wndToTap[f] = Math.min(65535, Math.max(0, socks.sendSpace(fd)));
+        c.seqInitToTap.v[f] = c.recover.v[f] = isn;
+        c.seqToTap.v[f] = isn + 1;
+        c.seqAckFromTap.v[f] = isn;
+        c.lastActivity.v[f] = nowNs;
+        c.wndToTap.v[f] = Math.min(65535, Math.max(0, socks.sendSpace(fd)));
         activate(f);
         c.event(f, TcpConn.SOCK_ACCEPTED);
         sendSyn(f);
         c.flag(f, TcpConn.ACK_FROM_TAP_DUE);
-        c.rtoAt[f] = nowNs + RTO_INITIAL;
+        c.rtoAt.v[f] = nowNs + RTO_INITIAL;
         rearm(f, nowNs);
         return f;
     }
@@ -907,7 +907,7 @@ public final class Tcp implements TapHandler {
         boolean v6 = c.flagged(f, TcpConn.V6);
         long optAt = CTL_AT;
         int optLen = TcpOptions.writeSyn(ctl, optAt, maxMss(v6), false, false, 0, 0, MAX_WS);
-        emitFlow(f, ctl, optAt + optLen, c.seqInitToTap[f], 0, TcpHeader.SYN, Math.min(65535, c.wndToTap[f]),
+        emitFlow(f, ctl, optAt + optLen, c.seqInitToTap.v[f], 0, TcpHeader.SYN, Math.min(65535, c.wndToTap.v[f]),
                 optLen, 0);
     }
 
@@ -916,14 +916,14 @@ public final class Tcp implements TapHandler {
 
     /** Both directions are closed and acknowledged: the socket is closed and the flow freed. */
     private void maybeClose(int f) {
-        if (c.events[f] != 0 && c.has(f, TcpConn.SOCK_FIN_SENT | TcpConn.TAP_FIN_ACKED)
-                && c.pendLen[f] == 0) {
+        if (c.events.v[f] != 0 && c.has(f, TcpConn.SOCK_FIN_SENT | TcpConn.TAP_FIN_ACKED)
+                && c.pendLen.v[f] == 0) {
             if (Log.trace) {
                 Log.trace("TCP: flow " + f + ": closed");
             }
             consume(f); // unread data would make close() reset the peer
-            socks.close(c.fd[f]);
-            c.fd[f] = -1;
+            socks.close(c.fd.v[f]);
+            c.fd.v[f] = -1;
             free(f);
         }
     }
@@ -931,27 +931,26 @@ public final class Tcp implements TapHandler {
     /** Resets both sides: RST to the guest, RST to the socket's peer, flow freed. */
     private void rst(int f) {
         if (Log.trace) {
-            Log.trace("TCP: flow " + f + ": reset (" + TcpConn.eventNames(c.events[f]) + ")");
+            Log.trace("TCP: flow " + f + ": reset (" + TcpConn.eventNames(c.events.v[f]) + ")");
         }
         if (!c.has(f, TcpConn.SOCK_ACCEPTED)) {
-            emitFlow(f, ctl, CTL_AT, c.seqToTap[f], c.seqFromTap[f], TcpHeader.RST | TcpHeader.ACK_FLAG, 0,
+            emitFlow(f, ctl, CTL_AT, c.seqToTap.v[f], c.seqFromTap.v[f], TcpHeader.RST | TcpHeader.ACK_FLAG, 0,
                     0, 0);
         } else {
-            emitFlow(f, ctl, CTL_AT, c.seqToTap[f], 0, TcpHeader.RST, 0, 0, 0);
+            emitFlow(f, ctl, CTL_AT, c.seqToTap.v[f], 0, TcpHeader.RST, 0, 0, 0);
         }
         stats.count(RSTS_TO_TAP);
-        if (c.fd[f] >= 0) {
-            socks.reset(c.fd[f]);
-            c.fd[f] = -1;
+        if (c.fd.v[f] >= 0) {
+            socks.reset(c.fd.v[f]);
+            c.fd.v[f] = -1;
         }
         free(f);
     }
 
     private void free(int f) {
-        c.pendLen[f] = 0;
+        c.pendLen.v[f] = 0;
         releasePend(f);
-        c.events[f] = 0;
-        c.flags[f] = 0;
+        c.close(f);
         int p = activePos[f];
         if (p < activeCount && active[p] == f) {
             int last = active[--activeCount];
@@ -964,7 +963,7 @@ public final class Tcp implements TapHandler {
     /** Makes room for flow index {@code f} in the per-connection arrays. */
     private void ensure(int f) {
         c.ensure(f);
-        int n = c.events.length;
+        int n = c.capacity();
         if (active.length < n) {
             dirty = Arrays.copyOf(dirty, n);
             active = Arrays.copyOf(active, n);
@@ -978,12 +977,12 @@ public final class Tcp implements TapHandler {
     }
 
     private void rearm(int f, long now) {
-        long d = Math.min(c.rtoAt[f], c.ackDueAt[f]);
-        d = Math.min(d, c.lastActivity[f] + ACT_TIMEOUT);
+        long d = Math.min(c.rtoAt.v[f], c.ackDueAt.v[f]);
+        d = Math.min(d, c.lastActivity.v[f] + ACT_TIMEOUT);
         if (c.has(f, TcpConn.ESTABLISHED)) {
-            d = Math.min(d, c.keepaliveAt[f]);
+            d = Math.min(d, c.keepaliveAt.v[f]);
         }
-        c.deadline[f] = d;
+        c.deadline.v[f] = d;
         if (d < minDeadline) {
             minDeadline = d;
         }
@@ -1002,27 +1001,27 @@ public final class Tcp implements TapHandler {
         long next = Long.MAX_VALUE;
         for (int i = 0; i < activeCount; i++) {
             int f = active[i];
-            if (c.deadline[f] - nowNs <= 0) {
+            if (c.deadline.v[f] - nowNs <= 0) {
                 timeout(f, nowNs);
-                if (c.events[f] == 0) {
+                if (c.events.v[f] == 0) {
                     i--; // freed: another flow moved into this position
                     continue;
                 }
             }
-            next = Math.min(next, c.deadline[f]);
+            next = Math.min(next, c.deadline.v[f]);
         }
         minDeadline = next;
     }
 
     private void timeout(int f, long now) {
-        if (now - (c.lastActivity[f] + ACT_TIMEOUT) >= 0) {
+        if (now - (c.lastActivity.v[f] + ACT_TIMEOUT) >= 0) {
             rst(f);
             return;
         }
         if (!c.has(f, TcpConn.ESTABLISHED)) {
-            if (now - c.rtoAt[f] >= 0) {
+            if (now - c.rtoAt.v[f] >= 0) {
                 if (c.has(f, TcpConn.TAP_SYN_ACK_SENT) || c.has(f, TcpConn.SOCK_ACCEPTED)) {
-                    if (++c.retrans[f] > MAX_RETRANS) {
+                    if (++c.retrans.v[f] > MAX_RETRANS) {
                         rst(f);
                         return;
                     }
@@ -1032,7 +1031,7 @@ public final class Tcp implements TapHandler {
                     } else {
                         sendSynAck(f);
                     }
-                    c.rtoAt[f] = now + (RTO_INITIAL << c.retrans[f]);
+                    c.rtoAt.v[f] = now + (RTO_INITIAL << c.retrans.v[f]);
                 } else {
                     rst(f); // connect took longer than SYN_TIMEOUT
                     return;
@@ -1041,35 +1040,35 @@ public final class Tcp implements TapHandler {
             rearm(f, now);
             return;
         }
-        if (c.flagged(f, TcpConn.ACK_FROM_TAP_DUE) && now - c.rtoAt[f] >= 0) {
-            if (++c.retrans[f] > MAX_RETRANS) {
+        if (c.flagged(f, TcpConn.ACK_FROM_TAP_DUE) && now - c.rtoAt.v[f] >= 0) {
+            if (++c.retrans.v[f] > MAX_RETRANS) {
                 rst(f);
                 return;
             }
             stats.count(RETRANSMITS);
             rewind(f);
-            c.rtoAt[f] = now + (RTO_INITIAL << c.retrans[f]);
+            c.rtoAt.v[f] = now + (RTO_INITIAL << c.retrans.v[f]);
             dataFromSock(f, now);
-            if (c.events[f] == 0) {
+            if (c.events.v[f] == 0) {
                 return;
             }
         }
-        if (c.flagged(f, TcpConn.ACK_TO_TAP_DUE) && now - c.ackDueAt[f] >= 0) {
+        if (c.flagged(f, TcpConn.ACK_TO_TAP_DUE) && now - c.ackDueAt.v[f] >= 0) {
             if (c.flagged(f, TcpConn.WANT_OUT)) {
                 drainToSock(f, now);
             } else {
                 ackToTap(f, false, now);
             }
-            if (c.events[f] == 0) {
+            if (c.events.v[f] == 0) {
                 return;
             }
         }
-        if (now - c.keepaliveAt[f] >= 0) {
+        if (now - c.keepaliveAt.v[f] >= 0) {
             // with data of ours unacknowledged, retransmissions probe the guest already
             if (!c.flagged(f, TcpConn.ACK_FROM_TAP_DUE)) {
                 keepalive(f);
             }
-            c.keepaliveAt[f] = now + KEEPALIVE_INTERVAL;
+            c.keepaliveAt.v[f] = now + KEEPALIVE_INTERVAL;
         }
         rearm(f, now);
     }
@@ -1080,9 +1079,9 @@ public final class Tcp implements TapHandler {
             Log.trace("TCP: flow " + f + ": keepalive");
         }
         stats.count(KEEPALIVES);
-        c.seqAckToTap[f] = c.seqFromTap[f];
-        emitFlow(f, ctl, CTL_AT, c.seqToTap[f] - 1, c.seqFromTap[f], TcpHeader.ACK_FLAG,
-                c.wndToTap[f] >>> c.wsToTap[f], 0, 0);
+        c.seqAckToTap.v[f] = c.seqFromTap.v[f];
+        emitFlow(f, ctl, CTL_AT, c.seqToTap.v[f] - 1, c.seqFromTap.v[f], TcpHeader.ACK_FLAG,
+                c.wndToTap.v[f] >>> c.wsToTap.v[f], 0, 0);
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -1149,7 +1148,7 @@ public final class Tcp implements TapHandler {
     public boolean busy() {
         for (int i = 0; i < activeCount; i++) {
             int f = active[i];
-            if (!c.has(f, TcpConn.TAP_FIN_RCVD) || c.pendLen[f] > 0) {
+            if (!c.has(f, TcpConn.TAP_FIN_RCVD) || c.pendLen.v[f] > 0) {
                 return true;
             }
         }
@@ -1158,11 +1157,11 @@ public final class Tcp implements TapHandler {
 
     /** @return the events of {@code flow}, 0 if closed (for tests and the control socket) */
     public int events(int flow) {
-        return flow < c.events.length ? c.events[flow] : 0;
+        return flow < c.capacity() ? c.events.v[flow] : 0;
     }
 
     /** @return data from the guest held for the socket of {@code flow} */
     public int held(int flow) {
-        return flow < c.pendLen.length ? c.pendLen[flow] : 0;
+        return flow < c.capacity() ? c.pendLen.v[flow] : 0;
     }
 }

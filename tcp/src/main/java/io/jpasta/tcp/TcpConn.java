@@ -1,9 +1,9 @@
 package io.jpasta.tcp;
 
 import io.jpasta.netns.log.Log;
+import io.jpasta.tap.flow.Columns;
 
 import java.lang.foreign.MemorySegment;
-import java.util.Arrays;
 
 /**
  * Per-connection state of tap-side TCP flows, as parallel arrays indexed by flow (struct of arrays: no object per
@@ -41,39 +41,37 @@ final class TcpConn {
     private static final String[] FLAG_NAMES = {"STALLED", "LOCAL", "ACTIVE_CLOSE", "ACK_TO_TAP_DUE",
         "ACK_FROM_TAP_DUE", "V6", "WANT_OUT", "DIRTY", "DATA_DUE", "CONSUME_DUE", "SEND_DUE"};
 
-    int[] events, flags, fd;
-    int[] seqToTap, seqAckFromTap, seqFromTap, seqAckToTap, seqInitToTap;
+    private final Columns cols;
+    final Columns.Ints events, flags, fd;
+    final Columns.Ints seqToTap, seqAckFromTap, seqFromTap, seqAckToTap, seqInitToTap;
     /**
      * Sequence of the first byte still in the socket's receive queue: {@link #seqAckFromTap} once what the guest
      * acknowledged is released, behind it while the release waits for the end of the burst of tap frames.
      */
-    int[] seqSockHead;
+    final Columns.Ints seqSockHead;
     /**
      * Recovery point: {@link #seqToTap} when we last went back to the acknowledged point. Until the guest
      * acknowledges past it, its duplicate ACKs answer the data we are resending and start no new retransmission
      * (RFC 6582 §3.2, "recover"); without this, every resent burst draws duplicate ACKs that trigger the next one.
      */
-    int[] recover;
+    final Columns.Ints recover;
     /** Guest's receive window in bytes (scaled), our last advertised window in bytes. */
-    int[] wndFromTap, wndToTap;
+    final Columns.Ints wndFromTap, wndToTap;
     /** Window scale shifts: the guest's (applied to its window field), ours (applied to what we advertise). */
-    byte[] wsFromTap, wsToTap;
+    final Columns.Bytes wsFromTap, wsToTap;
     /** Largest segment we send to the guest (its MSS option, clamped to our MTU). */
-    int[] mssToTap;
+    final Columns.Ints mssToTap;
     /** Retransmissions in a row without progress; duplicate ACKs seen at the same point. */
-    byte[] retrans, dupAcks;
+    final Columns.Bytes retrans, dupAcks;
     /** Next timer deadline (ns), {@link Long#MAX_VALUE} for none; last activity seen on either side. */
-    long[] deadline, lastActivity;
+    final Columns.Longs deadline, lastActivity;
     /** When unacknowledged data (or our SYN) is retransmitted; when a window update is checked. */
-    long[] rtoAt, ackDueAt;
+    final Columns.Longs rtoAt, ackDueAt;
     /** When an established flow whose guest stayed silent gets a keepalive ({@link Tcp#KEEPALIVE_INTERVAL}). */
-    long[] keepaliveAt;
+    final Columns.Longs keepaliveAt;
     /** Data from the guest the socket did not take yet (coalescing and keep-what-was-not-taken buffer). */
-    MemorySegment[] pend;
-    int[] pendLen;
-
-    /** Most flows the arrays may grow to: the flow table's capacity. */
-    final int max;
+    final Columns.Refs<MemorySegment> pend;
+    final Columns.Ints pendLen;
 
     /**
      * Arrays for the first {@code initial} flow indices, grown by {@link #ensure} up to {@code max}: the flow table
@@ -81,100 +79,76 @@ final class TcpConn {
      * of zeroing and page faults on the first connection.
      */
     TcpConn(int initial, int max) {
-        this.max = max;
-        int capacity = Math.min(initial, max);
-        events = new int[capacity];
-        flags = new int[capacity];
-        fd = new int[capacity];
-        seqToTap = new int[capacity];
-        seqAckFromTap = new int[capacity];
-        seqFromTap = new int[capacity];
-        seqAckToTap = new int[capacity];
-        seqInitToTap = new int[capacity];
-        seqSockHead = new int[capacity];
-        recover = new int[capacity];
-        wndFromTap = new int[capacity];
-        wndToTap = new int[capacity];
-        wsFromTap = new byte[capacity];
-        wsToTap = new byte[capacity];
-        mssToTap = new int[capacity];
-        retrans = new byte[capacity];
-        dupAcks = new byte[capacity];
-        deadline = new long[capacity];
-        lastActivity = new long[capacity];
-        rtoAt = new long[capacity];
-        ackDueAt = new long[capacity];
-        keepaliveAt = new long[capacity];
-        pend = new MemorySegment[capacity];
-        pendLen = new int[capacity];
+        cols = new Columns(initial, max);
+        events = cols.ints(0);
+        flags = cols.ints(0);
+        fd = cols.ints(-1);
+        seqToTap = cols.ints(0);
+        seqAckFromTap = cols.ints(0);
+        seqFromTap = cols.ints(0);
+        seqAckToTap = cols.ints(0);
+        seqInitToTap = cols.ints(0);
+        seqSockHead = cols.ints(0);
+        recover = cols.ints(0);
+        wndFromTap = cols.ints(0);
+        wndToTap = cols.ints(0);
+        wsFromTap = cols.bytes();
+        wsToTap = cols.bytes();
+        mssToTap = cols.ints(0);
+        retrans = cols.bytes();
+        dupAcks = cols.bytes();
+        deadline = cols.longs(Long.MAX_VALUE);
+        lastActivity = cols.longs(0);
+        rtoAt = cols.longs(Long.MAX_VALUE);
+        ackDueAt = cols.longs(Long.MAX_VALUE);
+        keepaliveAt = cols.longs(Long.MAX_VALUE);
+        pend = cols.refs(new MemorySegment[0]);
+        pendLen = cols.ints(0);
     }
 
-    /** Grows every array so that index {@code f} fits (doubling, at most {@link #max}). */
+    /** @return flow indices the arrays hold now */
+    int capacity() {
+        return cols.capacity();
+    }
+
+    /** Grows every array so that index {@code f} fits. */
     void ensure(int f) {
-        if (f < events.length) {
-            return;
-        }
-        int n = Math.min(max, Math.max(f + 1, events.length * 2));
-        events = Arrays.copyOf(events, n);
-        flags = Arrays.copyOf(flags, n);
-        fd = Arrays.copyOf(fd, n);
-        seqToTap = Arrays.copyOf(seqToTap, n);
-        seqAckFromTap = Arrays.copyOf(seqAckFromTap, n);
-        seqFromTap = Arrays.copyOf(seqFromTap, n);
-        seqAckToTap = Arrays.copyOf(seqAckToTap, n);
-        seqInitToTap = Arrays.copyOf(seqInitToTap, n);
-        seqSockHead = Arrays.copyOf(seqSockHead, n);
-        recover = Arrays.copyOf(recover, n);
-        wndFromTap = Arrays.copyOf(wndFromTap, n);
-        wndToTap = Arrays.copyOf(wndToTap, n);
-        wsFromTap = Arrays.copyOf(wsFromTap, n);
-        wsToTap = Arrays.copyOf(wsToTap, n);
-        mssToTap = Arrays.copyOf(mssToTap, n);
-        retrans = Arrays.copyOf(retrans, n);
-        dupAcks = Arrays.copyOf(dupAcks, n);
-        deadline = Arrays.copyOf(deadline, n);
-        lastActivity = Arrays.copyOf(lastActivity, n);
-        rtoAt = Arrays.copyOf(rtoAt, n);
-        ackDueAt = Arrays.copyOf(ackDueAt, n);
-        keepaliveAt = Arrays.copyOf(keepaliveAt, n);
-        pend = Arrays.copyOf(pend, n);
-        pendLen = Arrays.copyOf(pendLen, n);
+        cols.ensure(f);
     }
 
-    /** Clears every field of a flow that was just allocated. */
+    /** Clears every field of a flow that was just allocated (its data buffer, if any, is the engine's to recycle). */
     void reset(int f) {
-        events[f] = 0;
-        flags[f] = 0;
-        fd[f] = -1;
-        seqToTap[f] = seqAckFromTap[f] = seqFromTap[f] = seqAckToTap[f] = seqInitToTap[f] = 0;
-        seqSockHead[f] = recover[f] = 0;
-        wndFromTap[f] = wndToTap[f] = 0;
-        wsFromTap[f] = wsToTap[f] = 0;
-        mssToTap[f] = 0;
-        retrans[f] = dupAcks[f] = 0;
-        deadline[f] = Long.MAX_VALUE;
-        lastActivity[f] = 0;
-        rtoAt[f] = ackDueAt[f] = keepaliveAt[f] = Long.MAX_VALUE;
-        pendLen[f] = 0;
+        cols.reset(f);
+    }
+
+    /** Forgets everything that happened to a flow: it is closed. */
+    void close(int f) {
+        events.v[f] = 0;
+        flags.v[f] = 0;
+    }
+
+    /** Takes back {@code event}, not a state: our FIN is to be sent again after going back to retransmit. */
+    void undo(int f, int event) {
+        events.v[f] &= ~(event & ~STATE_BITS);
     }
 
     boolean has(int f, int event) {
-        return (events[f] & event) == event;
+        return (events.v[f] & event) == event;
     }
 
     boolean flagged(int f, int flag) {
-        return (flags[f] & flag) != 0;
+        return (flags.v[f] & flag) != 0;
     }
 
     /** Records {@code event}; a state event replaces all events. */
     void event(int f, int event) {
-        if ((events[f] & event) == event) {
+        if ((events.v[f] & event) == event) {
             return;
         }
         if ((event & STATE_BITS) != 0) {
-            events[f] = event;
+            events.v[f] = event;
         } else {
-            events[f] |= event;
+            events.v[f] |= event;
         }
         if (Log.trace) {
             Log.trace("TCP: flow " + f + ": " + names(EVENT_NAMES, event));
@@ -182,20 +156,20 @@ final class TcpConn {
     }
 
     void flag(int f, int flag) {
-        if ((flags[f] & flag) == flag) {
+        if ((flags.v[f] & flag) == flag) {
             return;
         }
-        flags[f] |= flag;
+        flags.v[f] |= flag;
         if (Log.trace && (flag & QUIET) == 0) {
             Log.trace("TCP: flow " + f + ": " + names(FLAG_NAMES, flag));
         }
     }
 
     void unflag(int f, int flag) {
-        if ((flags[f] & flag) == 0) {
+        if ((flags.v[f] & flag) == 0) {
             return;
         }
-        flags[f] &= ~flag;
+        flags.v[f] &= ~flag;
         if (Log.trace && (flag & QUIET) == 0) {
             Log.trace("TCP: flow " + f + ": !" + names(FLAG_NAMES, flag));
         }

@@ -175,11 +175,11 @@ public final class Udp implements TapHandler {
             return HANDLED;
         }
         long r;
-        if (f.kind[fl] == UdpFlows.TAP_OUT) {
-            r = socks.send(f.sock[fl], frame, data, len);
+        if (f.kind.v[fl] == UdpFlows.TAP_OUT) {
+            r = socks.send(f.sock.v[fl], frame, data, len);
         } else {
             int peer = FlowTable.sidx(fl, 0);
-            r = socks.sendTo(f.lsock[fl], f.lsockV6[fl], frame, data, len, flows.eAddrHi(peer), flows.eAddrLo(peer),
+            r = socks.sendTo(f.lsock.v[fl], f.lsockV6(fl), frame, data, len, flows.eAddrHi(peer), flows.eAddrLo(peer),
                     flows.ePort(peer));
         }
         if (r < 0) {
@@ -201,8 +201,8 @@ public final class Udp implements TapHandler {
         }
         int peer = FlowTable.sidx(fl, 0);
         for (int sent = 0; sent < n; ) {
-            int r = f.kind[fl] == UdpFlows.TAP_OUT ? socks.sendBatch(f.sock[fl], staged, sent, n - sent, false, 0, 0, 0)
-                    : socks.sendBatch(f.lsock[fl], staged, sent, n - sent, f.lsockV6[fl], flows.eAddrHi(peer),
+            int r = f.kind.v[fl] == UdpFlows.TAP_OUT ? socks.sendBatch(f.sock.v[fl], staged, sent, n - sent, false, 0, 0, 0)
+                    : socks.sendBatch(f.lsock.v[fl], staged, sent, n - sent, f.lsockV6(fl), flows.eAddrHi(peer),
                     flows.eAddrLo(peer), flows.ePort(peer));
             if (r <= 0) {
                 for (int k = sent; k < n; k++) {
@@ -351,8 +351,8 @@ public final class Udp implements TapHandler {
             return;
         }
         f.saw(fl, 0, now);
-        if (f.kind[fl] == UdpFlows.SPLICE) {
-            int r = socks.sendBatch(f.sock[fl], dg, from, n, false, 0, 0, 0);
+        if (f.kind.v[fl] == UdpFlows.SPLICE) {
+            int r = socks.sendBatch(f.sock.v[fl], dg, from, n, false, 0, 0, 0);
             if (r < 0) {
                 drop(SEND, fl, -r);
             } else {
@@ -400,7 +400,7 @@ public final class Udp implements TapHandler {
      * @param fd the registration's descriptor: an event for a socket closed since is ignored
      */
     public void sockEvent(int flow, int fd, int events, long nowNs) {
-        if (f == null || !f.inUse(flow) || f.sock[flow] != fd) {
+        if (f == null || !f.inUse(flow) || f.sock.v[flow] != fd) {
             return;
         }
         if ((events & Linux.EPOLLERR) != 0) {
@@ -421,8 +421,8 @@ public final class Udp implements TapHandler {
                 return;
             }
             f.saw(flow, 1, nowNs);
-            if (f.kind[flow] == UdpFlows.SPLICE) {
-                int r = socks.sendBatch(f.lsock[flow], dg, 0, n, f.lsockV6[flow], flows.eAddrHi(peer),
+            if (f.kind.v[flow] == UdpFlows.SPLICE) {
+                int r = socks.sendBatch(f.lsock.v[flow], dg, 0, n, f.lsockV6(flow), flows.eAddrHi(peer),
                         flows.eAddrLo(peer), flows.ePort(peer));
                 if (r < 0) {
                     drop(SEND, flow, -r);
@@ -443,7 +443,7 @@ public final class Udp implements TapHandler {
 
     /** Drains the error queue of a flow's socket; for a flow of the guest, each ICMP error goes to it. */
     private void errors(int flow, int fd) {
-        boolean toGuest = f.kind[flow] == UdpFlows.TAP_OUT && frames != null;
+        boolean toGuest = f.kind.v[flow] == UdpFlows.TAP_OUT && frames != null;
         int s0 = FlowTable.sidx(flow, 0);
         boolean v6 = !Inany.isV4(flows.eAddrHi(s0), flows.eAddrLo(s0));
         for (int k = 0; k < SLOTS; k++) {
@@ -504,8 +504,8 @@ public final class Udp implements TapHandler {
         if (Log.debug) {
             Log.debug("UDP flow " + fl + " " + describe(fl) + ": " + why);
         }
-        if (f.sock[fl] >= 0) {
-            socks.close(f.sock[fl]);
+        if (f.sock.v[fl] >= 0) {
+            socks.close(f.sock.v[fl]);
         }
         f.end(fl);
         flows.free(fl);
@@ -524,7 +524,7 @@ public final class Udp implements TapHandler {
         long next = Long.MAX_VALUE;
         for (int i = 0; i < f.count; ) {
             int fl = f.active[i];
-            long deadline = f.lastNs[fl] + (f.stream(fl) ? streamNs : idleNs);
+            long deadline = f.lastNs.v[fl] + (f.stream(fl) ? streamNs : idleNs);
             if (nowNs - deadline >= 0) {
                 stats.count(EXPIRED);
                 close(fl, "expired"); // moves the last entry into slot i
@@ -543,7 +543,7 @@ public final class Udp implements TapHandler {
         }
         for (int i = 0; i < f.count; ) {
             int fl = f.active[i];
-            if (f.lsock[fl] == fd) {
+            if (f.lsock.v[fl] == fd) {
                 close(fl, "listener closed");
             } else {
                 i++;
