@@ -19,6 +19,11 @@
  * ({@link io.jpasta.it.Sandbox#keep}); a failed assertion prints the command, status and both outputs. Waiting
  * is always {@link io.jpasta.it.Poll polling} an observable condition under a deadline.
  *
+ * <p>{@link io.jpasta.it.PodmanIT} runs real rootless podman 5 ({@code scripts/podman-env}: a cached Debian 13 root
+ * filesystem entered inside the sandbox's host namespace, a podman session of its own per sandbox) with the built
+ * jpasta as podman's pasta, and proves for each test that the pasta under test served it (its process holds the
+ * namespace path podman gave it); {@code -Djpasta.podman.pasta=DIR} runs the same tests on another pasta.
+ *
  * <h2>Running</h2>
  * As root, once: {@code scripts/setup}. Then {@code mvn -B -pl it-tests verify -Djpasta.pasta=PATH} (the suite
  * does not depend on the other modules). A machine that cannot run a class (not root, no test user, no usable
