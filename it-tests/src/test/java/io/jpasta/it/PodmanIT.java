@@ -38,6 +38,10 @@ import org.testcontainers.utility.DockerImageName;
  * pasta's messages), so a test cannot pass on another pasta. One test drives podman through its Docker-compatible
  * API with Testcontainers.
  *
+ * <p>Podman and its pasta run in the sandbox's host namespace, not in the test JVM's, so every client of a published
+ * port runs there too ({@code scripts/sandbox exec}: the test user on the host side, root on the remote network),
+ * and Testcontainers talks to podman's API over a unix socket, which needs no network.
+ *
  * <p>{@code -Djpasta.podman.pasta=DIR} runs the same tests with DIR/pasta as podman's pasta (the reference build
  * in {@code shared/ref/pasta-2026-07}): what proves a test right, independently of jpasta.
  */
