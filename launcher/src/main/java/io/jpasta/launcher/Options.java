@@ -851,6 +851,16 @@ public final class Options {
         return gateways;
     }
 
+    /** @return the IPv4 gateway of {@code -g}, or null */
+    public Inet4Address gateway4() {
+        return (Inet4Address) s.gw4;
+    }
+
+    /** @return the IPv6 gateway of {@code -g}, or null */
+    public Inet6Address gateway6() {
+        return (Inet6Address) s.gw6;
+    }
+
     /** @return {@code -i/--interface NAME} (existence is checked by Conf), or null */
     public String iface() {
         return s.iface;
