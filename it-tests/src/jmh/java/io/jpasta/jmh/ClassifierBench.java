@@ -5,7 +5,6 @@ import io.jpasta.tap.L2Services;
 import io.jpasta.tap.TapConf;
 import io.jpasta.tap.TapHandler;
 import io.jpasta.tap.TapSink;
-import io.jpasta.tap.wire.MacAddr;
 
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -24,7 +23,6 @@ import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
@@ -59,9 +57,9 @@ public class ClassifierBench {
     @Setup(Level.Trial)
     public void setUp() throws UnknownHostException {
         arena = Arena.ofShared();
-        TapConf conf = new TapConf(MacAddr.PASTA_DEFAULT, MacAddr.NONE, v4("198.51.100.2"), 30, v4("198.51.100.1"),
-                v6("2001:db8:1::2"), 64, v6("2001:db8:1::1"), v6("fe80::85c:ddff:fec8:8ca2"), 65520, List.of(),
-                List.of(), List.of(), false, false, null, null, false, false, false, false, false);
+        TapConf conf = TapConf.builder().addr4(v4("198.51.100.2"), 30).gateway4(v4("198.51.100.1"))
+                .addr6(v6("2001:db8:1::2"), 64).gateway6(v6("2001:db8:1::1"))
+                .ourLinkLocal6(v6("fe80::85c:ddff:fec8:8ca2")).mtu(65520).build();
         L2Services l2 = new L2Services(conf, new Random(1), 0, System.currentTimeMillis() * 1_000_000L);
         TapHandler engine = (f, now) -> f.dstPort() > 0 ? TapHandler.HANDLED : TapHandler.DROPPED;
         classifier = new Classifier(l2, sink).tcp(engine);

@@ -27,130 +27,338 @@ import java.util.List;
  * @param tapName  the tap's name in the namespace: {@code -I}, else the template interface's, else "tap0"
  * @param ifConfig what {@link NsNetConfig#apply} does in the namespace ({@code --config-net} or not)
  * @param tap      what the tap-side services answer with
- * @param v4       IPv4 is enabled
- * @param v6       IPv6 is enabled
  */
-public record Conf(String tapName, IfConfig ifConfig, TapConf tap, boolean v4, boolean v6) {
+public record Conf(String tapName, IfConfig ifConfig, TapConf tap) {
     /** pasta's MTU on the tap unless {@code -m}: 65535 rounded down so a frame with headers fits in 64 KiB */
     public static final int DEFAULT_MTU = 65520;
     public static final String DEFAULT_TAP = "tap0";
     /** Our link-local address on the tap when the host's gateway gives us none */
     public static final Inet6Address OUR_LINK_LOCAL6 = HostState.LOCAL_GW6;
+    /** Prefix length of an IPv6 address given with {@code -a} that the template interface does not have */
+    static final int DEFAULT_PREFIX_LEN6 = 64;
 
-    /** The inputs {@link #of} needs from the command line, so that the derivation is testable without Options. */
-    public record Input(boolean configNet, boolean ipv4Only, boolean ipv6Only, String nsIfname, int mtu,
-                        long nsMac, long ourMac, Inet4Address addr4, int prefixLen4, Inet4Address gateway4,
-                        Inet6Address addr6, Inet6Address gateway6, List<InetAddress> dns, List<String> search,
-                        boolean dhcpDns, boolean dhcpSearch, String hostname, String fqdn,
-                        boolean noDhcp, boolean noDhcpv6, boolean noNdp, boolean noRa, boolean noIcmp) {
+    /** @return an empty {@link Input}: every option at pasta's default */
+    public static Input input() {
+        return new Input();
+    }
+
+    /**
+     * The inputs {@link #of} needs from the command line, set one by one with named setters, so that the derivation
+     * is testable without Options. Defaults are pasta's: nothing given, our MAC {@link MacAddr#PASTA_DEFAULT}, the
+     * namespace's MAC kept, resolvers and search list from the host.
+     */
+    public static final class Input {
+        private boolean configNet;
+        private boolean ipv4Only;
+        private boolean ipv6Only;
+        private String nsIfname;
+        private int mtu;
+        private long nsMac = IfConfig.KEEP_MAC;
+        private long ourMac = MacAddr.PASTA_DEFAULT;
+        private final Given v4 = new Given();
+        private final Given v6 = new Given();
+        private List<InetAddress> dns;
+        private List<String> search;
+        private boolean dhcpDns;
+        private boolean dhcpSearch;
+        private String hostname;
+        private String fqdn;
+        private boolean noDhcp;
+        private boolean noDhcpv6;
+        private boolean noNdp;
+        private boolean noRa;
+        private boolean noIcmp;
+
+        private Input() {
+        }
+
+        /** {@code --config-net}: addresses, routes and MTU go onto the tap. */
+        public Input configNet(boolean on) {
+            configNet = on;
+            return this;
+        }
+
+        /** {@code -4}. */
+        public Input ipv4Only(boolean on) {
+            ipv4Only = on;
+            return this;
+        }
+
+        /** {@code -6}. */
+        public Input ipv6Only(boolean on) {
+            ipv6Only = on;
+            return this;
+        }
+
+        /** {@code -I}, or null for the template interface's name. */
+        public Input nsIfname(String name) {
+            nsIfname = name;
+            return this;
+        }
+
+        /** {@code -m}, or 0 for {@link #DEFAULT_MTU}. */
+        public Input mtu(int value) {
+            mtu = value;
+            return this;
+        }
+
+        /** {@code --ns-mac-addr} packed by {@code NetlinkLink.mac}, or {@link IfConfig#KEEP_MAC}. */
+        public Input nsMac(long mac) {
+            nsMac = mac;
+            return this;
+        }
+
+        /** {@code -M} as a {@link MacAddr} long. */
+        public Input ourMac(long mac) {
+            ourMac = mac;
+            return this;
+        }
+
+        /** {@code -a} of IPv4, or null. */
+        public Input addr4(Inet4Address addr) {
+            v4.addr = addr;
+            return this;
+        }
+
+        /** {@code -n} as a prefix length, or -1 when not given. */
+        public Input prefixLen4(int prefixLen) {
+            v4.prefixLen = prefixLen;
+            return this;
+        }
+
+        /** {@code -g} of IPv4, or null. */
+        public Input gateway4(Inet4Address gateway) {
+            v4.gateway = gateway;
+            return this;
+        }
+
+        /** {@code -a} of IPv6, or null. */
+        public Input addr6(Inet6Address addr) {
+            v6.addr = addr;
+            return this;
+        }
+
+        /** {@code -g} of IPv6, or null. */
+        public Input gateway6(Inet6Address gateway) {
+            v6.gateway = gateway;
+            return this;
+        }
+
+        /** {@code -D} in order; null for the host's resolvers, empty for none ({@code -D none}). */
+        public Input dns(List<InetAddress> resolvers) {
+            dns = resolvers;
+            return this;
+        }
+
+        /** {@code -S}; null for the host's search list, empty for none ({@code -S none}). */
+        public Input search(List<String> domains) {
+            search = domains;
+            return this;
+        }
+
+        /** {@code --dhcp-dns}. */
+        public Input dhcpDns(boolean on) {
+            dhcpDns = on;
+            return this;
+        }
+
+        /** {@code --dhcp-search}. */
+        public Input dhcpSearch(boolean on) {
+            dhcpSearch = on;
+            return this;
+        }
+
+        /** {@code -H}, or null. */
+        public Input hostname(String name) {
+            hostname = name;
+            return this;
+        }
+
+        /** {@code --fqdn}, or null. */
+        public Input fqdn(String name) {
+            fqdn = name;
+            return this;
+        }
+
+        /** {@code --no-dhcp}. */
+        public Input noDhcp(boolean off) {
+            noDhcp = off;
+            return this;
+        }
+
+        /** {@code --no-dhcpv6}. */
+        public Input noDhcpv6(boolean off) {
+            noDhcpv6 = off;
+            return this;
+        }
+
+        /** {@code --no-ndp}. */
+        public Input noNdp(boolean off) {
+            noNdp = off;
+            return this;
+        }
+
+        /** {@code --no-ra} ({@code --config-net} implies it). */
+        public Input noRa(boolean off) {
+            noRa = off;
+            return this;
+        }
+
+        /** {@code --no-icmp}. */
+        public Input noIcmp(boolean off) {
+            noIcmp = off;
+            return this;
+        }
+    }
+
+    /** What the options say of one family: {@code -a}, {@code -n} (IPv4 only) and {@code -g}. */
+    private static final class Given {
+        InetAddress addr;
+        int prefixLen = -1;
+        InetAddress gateway;
+    }
+
+    /** What one family ends up with; null address or gateway where it has none. */
+    private record Derived(InetAddress addr, int prefixLen, InetAddress gateway) {
+        static final Derived OFF = new Derived(null, 0, null);
     }
 
     /**
      * Derives the configuration.
      *
-     * @param in     what the options say ({@code mtu} 0 and {@code prefixLen4} -1 mean "not given",
-     *               {@code nsMac} {@link IfConfig#KEEP_MAC} keeps the kernel's random one)
+     * @param in     what the options say
      * @param host   the host's template interfaces
      * @param resolv the host's resolvers and search list, used where {@code -D}/{@code -S} do not say
      */
     public static Conf of(Input in, HostState host, Resolv resolv) {
-        boolean v4 = !in.ipv6Only();
-        boolean v6 = !in.ipv4Only();
+        boolean v4 = !in.ipv6Only;
+        boolean v6 = !in.ipv4Only;
         HostState.Template t4 = v4 ? host.v4() : null;
         HostState.Template t6 = v6 ? host.v6() : null;
 
-        String tapName = in.nsIfname() != null ? in.nsIfname()
+        String tapName = in.nsIfname != null ? in.nsIfname
                 : t4 != null ? t4.name() : t6 != null ? t6.name() : DEFAULT_TAP;
-        int mtu = in.mtu() > 0 ? in.mtu() : DEFAULT_MTU;
+        int mtu = in.mtu > 0 ? in.mtu : DEFAULT_MTU;
 
         List<IfConfig.Addr> addrs = new ArrayList<>();
         List<IfConfig.Route> routes = new ArrayList<>();
+        Derived d4 = v4 ? Family.V4.derive(t4, in.v4, addrs, routes) : Derived.OFF;
+        Derived d6 = v6 ? Family.V6.derive(t6, in.v6, addrs, routes) : Derived.OFF;
 
-        Inet4Address addr4 = null, gw4 = null;
-        int prefix4 = 0;
-        if (v4) {
-            if (in.addr4() != null || in.gateway4() != null || t4 == null) {
-                NetlinkAddr p = t4 != null ? t4.primary() : null;
-                addr4 = in.addr4() != null ? in.addr4()
-                        : p != null ? (Inet4Address) p.addr() : t4 == null ? HostState.LOCAL_ADDR4 : null;
-                prefix4 = in.prefixLen4() >= 0 ? in.prefixLen4()
-                        : p != null && p.addr().equals(addr4) ? p.prefixLen()
-                        : t4 == null && in.addr4() == null ? HostState.LOCAL_PREFIX_LEN4 : classfulPrefix(addr4);
-                gw4 = in.gateway4() != null ? in.gateway4()
-                        : t4 != null && t4.gateway() instanceof Inet4Address g ? g
-                        : t4 == null ? HostState.LOCAL_GW4 : null;
-                if (addr4 != null) {
-                    addrs.add(new IfConfig.Addr(addr4, prefix4));
-                }
-                if (gw4 != null) {
-                    routes.add(IfConfig.Route.defaultVia(gw4));
-                }
-            } else {
-                for (NetlinkAddr a : t4.addrs()) {
-                    addrs.add(IfConfig.Addr.of(a));
-                }
-                for (NetlinkRoute r : t4.routes()) {
-                    routes.add(IfConfig.Route.of(r));
-                }
-                NetlinkAddr p = t4.primary();
-                if (p != null) {
-                    addr4 = (Inet4Address) p.addr();
-                    prefix4 = in.prefixLen4() >= 0 ? in.prefixLen4() : p.prefixLen();
-                }
-                gw4 = t4.gateway() instanceof Inet4Address g ? g : null;
-            }
-        }
+        IfConfig ifc = in.configNet
+                ? new IfConfig(tapName, mtu, in.nsMac, addrs, routes, true, v6)
+                : new IfConfig(tapName, IfConfig.KEEP_MTU, in.nsMac, List.of(), List.of(), true, false);
 
-        Inet6Address addr6 = null, gw6 = null;
-        int prefix6 = 0;
-        if (v6) {
-            if (in.addr6() != null || in.gateway6() != null || t6 == null) {
-                NetlinkAddr p = t6 != null ? t6.primary() : null;
-                addr6 = in.addr6() != null ? in.addr6() : p != null ? (Inet6Address) p.addr() : null;
-                prefix6 = p != null && p.addr().equals(addr6) ? p.prefixLen() : 64;
-                gw6 = in.gateway6() != null ? in.gateway6()
-                        : t6 != null && t6.gateway() instanceof Inet6Address g ? g : HostState.LOCAL_GW6;
-                if (addr6 != null) {
-                    addrs.add(new IfConfig.Addr(addr6, prefix6));
-                }
-                routes.add(IfConfig.Route.defaultVia(gw6));
-            } else {
-                for (NetlinkAddr a : t6.addrs()) {
-                    addrs.add(IfConfig.Addr.of(a));
-                }
-                for (NetlinkRoute r : t6.routes()) {
-                    routes.add(IfConfig.Route.of(r));
-                }
-                NetlinkAddr p = t6.primary();
-                if (p != null) {
-                    addr6 = (Inet6Address) p.addr();
-                    prefix6 = p.prefixLen();
-                }
-                gw6 = t6.gateway() instanceof Inet6Address g ? g : null;
-            }
-        }
-
-        IfConfig ifc = in.configNet()
-                ? new IfConfig(tapName, mtu, in.nsMac(), addrs, routes, true, v6)
-                : new IfConfig(tapName, IfConfig.KEEP_MTU, in.nsMac(), List.of(), List.of(), true, false);
-
-        Inet6Address ourLl = gw6 != null && gw6.isLinkLocalAddress() ? gw6 : OUR_LINK_LOCAL6;
+        Inet4Address addr4 = (Inet4Address) d4.addr();
+        Inet6Address gw6 = (Inet6Address) d6.gateway();
         List<Inet4Address> dns4 = new ArrayList<>();
         List<Inet6Address> dns6 = new ArrayList<>();
-        for (InetAddress a : in.dns() != null ? in.dns() : resolv.nameservers()) {
+        for (InetAddress a : in.dns != null ? in.dns : resolv.nameservers()) {
             if (a instanceof Inet4Address a4) {
                 dns4.add(a4);
             } else if (a instanceof Inet6Address a6) {
                 dns6.add(a6);
             }
         }
-        TapConf tap = new TapConf(in.ourMac(), MacAddr.NONE,
-                addr4, prefix4, addr4 != null ? (gw4 != null ? gw4 : HostState.LOCAL_GW4) : null,
-                addr6, prefix6, gw6, ourLl,
-                mtu, dns4, dns6, in.search() != null ? in.search() : resolv.search(),
-                in.dhcpDns(), in.dhcpSearch(), in.hostname(), in.fqdn(),
-                in.noDhcp(), in.noDhcpv6(), in.noNdp(), in.noRa() || in.configNet(), in.noIcmp());
-        return new Conf(tapName, ifc, tap, v4, v6);
+        TapConf tap = TapConf.builder().ourMac(in.ourMac)
+                .addr4(addr4, d4.prefixLen())
+                .gateway4(addr4 == null ? null : d4.gateway() != null ? (Inet4Address) d4.gateway()
+                        : HostState.LOCAL_GW4)
+                .addr6((Inet6Address) d6.addr(), d6.prefixLen()).gateway6(gw6)
+                .ourLinkLocal6(gw6 != null && gw6.isLinkLocalAddress() ? gw6 : OUR_LINK_LOCAL6)
+                .mtu(mtu).dns4(dns4).dns6(dns6).search(in.search != null ? in.search : resolv.search())
+                .dhcpDns(in.dhcpDns).dhcpSearch(in.dhcpSearch).hostname(in.hostname).fqdn(in.fqdn)
+                .noDhcp(in.noDhcp).noDhcpv6(in.noDhcpv6).noNdp(in.noNdp).noRa(in.noRa || in.configNet)
+                .noIcmp(in.noIcmp).build();
+        return new Conf(tapName, ifc, tap);
+    }
+
+    /**
+     * How the two IP versions differ in {@link #derive}: IPv4 has a local-mode address and a prefix length from
+     * {@code -n} or the address class; IPv6 has no local-mode address (link-local only), prefix 64, and always a
+     * default route (fe80::1 when the host gives no gateway).
+     */
+    private enum Family {
+        V4 {
+            @Override
+            InetAddress localAddr() {
+                return HostState.LOCAL_ADDR4;
+            }
+
+            @Override
+            int prefixLen(InetAddress addr, boolean localMode) {
+                return localMode ? HostState.LOCAL_PREFIX_LEN4 : classfulPrefix((Inet4Address) addr);
+            }
+
+            @Override
+            InetAddress fallbackGateway(HostState.Template t) {
+                return t == null ? HostState.LOCAL_GW4 : null;
+            }
+        },
+        V6 {
+            @Override
+            InetAddress localAddr() {
+                return null;
+            }
+
+            @Override
+            int prefixLen(InetAddress addr, boolean localMode) {
+                return DEFAULT_PREFIX_LEN6;
+            }
+
+            @Override
+            InetAddress fallbackGateway(HostState.Template t) {
+                return HostState.LOCAL_GW6;
+            }
+        };
+
+        /** @return the namespace's address in local mode (no template interface), or null */
+        abstract InetAddress localAddr();
+
+        /** @return the prefix length of {@code addr} when neither an option nor the host says */
+        abstract int prefixLen(InetAddress addr, boolean localMode);
+
+        /** @return the gateway when neither {@code -g} nor the template's default route gives one, or null */
+        abstract InetAddress fallbackGateway(HostState.Template t);
+
+        /**
+         * Works out one family and adds its addresses and routes for {@code --config-net}: the template's own when
+         * the options name neither address nor gateway, else one address and a default route.
+         *
+         * @param t the family's template interface, null in local mode
+         */
+        Derived derive(HostState.Template t, Given given, List<IfConfig.Addr> addrs, List<IfConfig.Route> routes) {
+            InetAddress templateGw = t != null && sameFamily(t.gateway()) ? t.gateway() : null;
+            if (given.addr == null && given.gateway == null && t != null) {
+                for (NetlinkAddr a : t.addrs()) {
+                    addrs.add(IfConfig.Addr.of(a));
+                }
+                for (NetlinkRoute r : t.routes()) {
+                    routes.add(IfConfig.Route.of(r));
+                }
+                NetlinkAddr p = t.primary();
+                return p == null ? new Derived(null, 0, templateGw)
+                        : new Derived(p.addr(), given.prefixLen >= 0 ? given.prefixLen : p.prefixLen(), templateGw);
+            }
+            NetlinkAddr p = t != null ? t.primary() : null;
+            InetAddress addr = given.addr != null ? given.addr : p != null ? p.addr() : t == null ? localAddr() : null;
+            int prefixLen = given.prefixLen >= 0 ? given.prefixLen
+                    : p != null && p.addr().equals(addr) ? p.prefixLen()
+                    : prefixLen(addr, t == null && given.addr == null);
+            InetAddress gw = given.gateway != null ? given.gateway
+                    : templateGw != null ? templateGw : fallbackGateway(t);
+            if (addr != null) {
+                addrs.add(new IfConfig.Addr(addr, prefixLen));
+            }
+            if (gw != null) {
+                routes.add(IfConfig.Route.defaultVia(gw));
+            }
+            return new Derived(addr, prefixLen, gw);
+        }
+
+        private boolean sameFamily(InetAddress a) {
+            return this == V4 ? a instanceof Inet4Address : a instanceof Inet6Address;
+        }
     }
 
     /** @return the prefix length of {@code a}'s classful network (RFC 4632 §3.1: the pre-CIDR default) */

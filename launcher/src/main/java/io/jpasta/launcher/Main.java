@@ -32,8 +32,6 @@ import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.net.Inet4Address;
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
@@ -383,25 +381,18 @@ public final class Main {
 
     /** @return what {@link Conf} needs from the command line */
     static Conf.Input input(Options o) {
-        Inet4Address gw4 = null;
-        Inet6Address gw6 = null;
-        for (InetAddress g : o.gateways()) {
-            if (g instanceof Inet4Address g4) {
-                gw4 = g4;
-            } else if (g instanceof Inet6Address g6) {
-                gw6 = g6;
-            }
-        }
         byte[] nsMac = o.nsMacAddr();
         byte[] ourMac = o.macAddr();
-        List<InetAddress> dns = o.dnsNone() ? List.of() : o.dns().isEmpty() ? null : o.dns();
-        List<String> search = o.searchNone() ? List.of() : o.search().isEmpty() ? null : o.search();
-        return new Conf.Input(o.configNet(), o.ipv4Only(), o.ipv6Only(), o.nsIfname(), o.mtu().orElse(0),
-                nsMac != null ? NetlinkLink.mac(nsMac) : IfConfig.KEEP_MAC,
-                ourMac != null ? NetlinkLink.mac(ourMac) : MacAddr.PASTA_DEFAULT,
-                o.address4(), o.netmask(), gw4, o.address6(), gw6, dns, search,
-                o.dhcpDns(), o.dhcpSearch(), o.hostname(), o.fqdn(),
-                o.noDhcp(), o.noDhcpv6(), o.noNdp(), o.noRa(), o.noIcmp());
+        return Conf.input().configNet(o.configNet()).ipv4Only(o.ipv4Only()).ipv6Only(o.ipv6Only())
+                .nsIfname(o.nsIfname()).mtu(o.mtu().orElse(0))
+                .nsMac(nsMac != null ? NetlinkLink.mac(nsMac) : IfConfig.KEEP_MAC)
+                .ourMac(ourMac != null ? NetlinkLink.mac(ourMac) : MacAddr.PASTA_DEFAULT)
+                .addr4(o.address4()).prefixLen4(o.netmask()).gateway4(o.gateway4())
+                .addr6(o.address6()).gateway6(o.gateway6())
+                .dns(o.dnsNone() ? List.of() : o.dns().isEmpty() ? null : o.dns())
+                .search(o.searchNone() ? List.of() : o.search().isEmpty() ? null : o.search())
+                .dhcpDns(o.dhcpDns()).dhcpSearch(o.dhcpSearch()).hostname(o.hostname()).fqdn(o.fqdn())
+                .noDhcp(o.noDhcp()).noDhcpv6(o.noDhcpv6()).noNdp(o.noNdp()).noRa(o.noRa()).noIcmp(o.noIcmp());
     }
 
     /** Writes our PID to the file opened at start ({@code -P}) and closes it. */

@@ -28,12 +28,17 @@
  * and the flow table's.
  *
  * <h2>Theory of operation: the command line</h2>
- * {@link io.jpasta.launcher.Options#parse} reads pasta's argv with {@link io.jpasta.launcher.Getopt}, our own
+ * {@link io.jpasta.launcher.OptionParser} reads pasta's argv with {@link io.jpasta.launcher.Getopt}, our own
  * table-driven scanner with glibc {@code getopt_long} semantics in pasta's mode (stop at the first operand, no
  * permutation; {@code --}; clusters; attached and detached arguments; unique prefixes of long options) and glibc's
  * exact error lines, because clients (podman, rootlesskit) match them. It is hand written rather than generated
  * by a library: it runs on every container start, so it avoids reflection, regular expressions and large static
- * tables (the option table is built per call, about 65 small records).
+ * tables (the option table is built per call, about 65 small records). The result is
+ * {@link io.jpasta.launcher.Options}, an immutable value: switches in one set, the six options that take one
+ * address per IP version ({@code -a -g -o --dns-forward --map-host-loopback --map-guest-addr}) as
+ * {@link io.jpasta.launcher.AddrPair}s checked by one rule each ({@link io.jpasta.launcher.FamilyOption}).
+ * {@link io.jpasta.launcher.Conf} then derives, per IP version with one method, what the namespace and the tap
+ * services get; both it and {@link io.jpasta.tap.TapConf} are built with named setters.
  *
  * <p>Each option is checked when met, with pasta's message and exit status 1 ({@code Invalid MTU: 70000},
  * {@code Multiple --pcap options given}); port specifications after all other options, by

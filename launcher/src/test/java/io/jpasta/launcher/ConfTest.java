@@ -7,7 +7,6 @@ import io.jpasta.netns.NetlinkAddr;
 import io.jpasta.netns.NetlinkLink;
 import io.jpasta.netns.NetlinkRoute;
 import io.jpasta.netns.Resolv;
-import io.jpasta.tap.wire.MacAddr;
 import org.junit.jupiter.api.Test;
 
 import java.net.Inet4Address;
@@ -47,9 +46,7 @@ class ConfTest {
     }
 
     static Conf.Input input(boolean configNet) {
-        return new Conf.Input(configNet, false, false, null, 0, IfConfig.KEEP_MAC, MacAddr.PASTA_DEFAULT,
-                null, -1, null, null, null, null, null, false, false, null, null,
-                false, false, false, false, false);
+        return Conf.input().configNet(configNet);
     }
 
     static HostState dualStack() {
@@ -110,9 +107,8 @@ class ConfTest {
 
     @Test
     void addressAndGatewayOptionsReplaceTheTemplateWithOneDefaultRoute() {
-        Conf.Input in = new Conf.Input(true, false, false, "jp0", 9000, IfConfig.KEEP_MAC, MacAddr.PASTA_DEFAULT,
-                (Inet4Address) ip("203.0.113.7"), 24, (Inet4Address) ip("203.0.113.1"), null, null, null, null,
-                false, false, null, null, false, false, false, false, false);
+        Conf.Input in = input(true).nsIfname("jp0").mtu(9000).addr4((Inet4Address) ip("203.0.113.7")).prefixLen4(24)
+                .gateway4((Inet4Address) ip("203.0.113.1"));
         Conf c = Conf.of(in, dualStack(), NO_RESOLV);
         assertEquals("jp0", c.tapName());
         assertEquals(9000, c.ifConfig().mtu());
@@ -124,14 +120,44 @@ class ConfTest {
 
     @Test
     void ipv4OnlySwitchesIpv6Off() {
-        Conf.Input in = new Conf.Input(true, true, false, null, 0, IfConfig.KEEP_MAC, MacAddr.PASTA_DEFAULT,
-                null, -1, null, null, null, null, null, false, false, null, null, false, false, false, false, false);
-        Conf c = Conf.of(in, dualStack(), NO_RESOLV);
-        assertFalse(c.v6());
+        Conf c = Conf.of(input(true).ipv4Only(true), dualStack(), NO_RESOLV);
+        assertNull(c.tap().addr6());
         assertFalse(c.ifConfig().linkLocal6());
         for (IfConfig.Addr a : c.ifConfig().addrs()) {
             assertFalse(a.addr() instanceof Inet6Address, a.toString());
         }
+    }
+
+    @Test
+    void givenAddressesWithoutPrefixTakeTheClassfulIpv4PrefixAndIpv6Slash64() {
+        Conf c = Conf.of(input(true).addr4((Inet4Address) ip("172.16.1.1")).addr6((Inet6Address) ip("2001:db8:9::7")),
+                dualStack(), NO_RESOLV);
+        assertEquals(16, c.tap().prefixLen4());
+        assertEquals(64, c.tap().prefixLen6());
+        assertEquals(ip("198.51.100.1"), c.tap().gateway4(), "the host's gateway stays");
+        assertTrue(c.ifConfig().addrs().contains(new IfConfig.Addr(ip("2001:db8:9::7"), 64)));
+        assertEquals(2, c.ifConfig().routes().size(), "one default route per family, nothing copied");
+        Conf same = Conf.of(input(true).addr6((Inet6Address) ip("2001:db8:1::2")).prefixLen4(20), dualStack(),
+                NO_RESOLV);
+        assertEquals(64, same.tap().prefixLen6(), "the host's own address keeps the host's prefix length");
+        assertEquals(20, same.tap().prefixLen4(), "-n applies to the copied IPv4 address");
+    }
+
+    @Test
+    void templateWithoutDefaultRouteGivesIpv4NoGatewayRouteButIpv6OurLinkLocalOne() {
+        HostState noDefault = HostState.of(List.of(LO, UP0),
+                List.of(addr("198.51.100.2", 30), addr("2001:db8:1::2", 64)),
+                List.of(route("198.51.100.0", 30, null), route("2001:db8:1::", 64, null)), null, null, true, true);
+        Conf c = Conf.of(input(true).gateway6((Inet6Address) ip("fe80::9")).addr4((Inet4Address) ip("203.0.113.7")),
+                noDefault, NO_RESOLV);
+        assertFalse(c.ifConfig().routes().stream().anyMatch(r -> r.dst() instanceof Inet4Address));
+        assertEquals(HostState.LOCAL_GW4, c.tap().gateway4(), "DHCP needs a router: ours in local mode");
+        assertEquals(ip("fe80::9"), c.tap().ourLinkLocal6(), "a link-local gateway is our address on the tap");
+        Conf copied = Conf.of(input(true), noDefault, NO_RESOLV);
+        assertNull(copied.tap().gateway6());
+        assertEquals(Conf.OUR_LINK_LOCAL6, copied.tap().ourLinkLocal6());
+        Conf v6Given = Conf.of(input(true).addr6((Inet6Address) ip("2001:db8:9::7")), noDefault, NO_RESOLV);
+        assertTrue(v6Given.ifConfig().routes().contains(IfConfig.Route.defaultVia(HostState.LOCAL_GW6)));
     }
 
     @Test

@@ -144,7 +144,7 @@ class OptionsTest {
 
     @Test
     void tableKeepsDebianOrderForOldOptions() {
-        List<String> names = Options.table().names();
+        List<String> names = OptionParser.table().names();
         String[] debian = {"debug", "quiet", "foreground", "stderr", "log-file", "help", "socket", "fd",
             "ns-ifname", "pcap", "pid", "mtu", "address", "netmask", "mac-addr", "gateway", "interface", "outbound",
             "dns", "search", "no-tcp", "no-udp", "no-icmp", "no-dhcp", "no-dhcpv6", "no-ndp", "no-ra", "no-map-gw",
@@ -538,12 +538,12 @@ class OptionsTest {
     @ParameterizedTest
     @CsvSource({"0, 0", "10, 10", "0x10, 16", "010, 8", " 5, 5", "+5, 5", "-5, -5", "0X1f, 31"})
     void strtolReadsCBases(String s, long v) {
-        assertEquals(v, Options.strtol(s, 0));
+        assertEquals(v, OptionValues.strtol(s, 0));
     }
 
     @ParameterizedTest
     @CsvSource({"''", "abc", "5x", "0x", "08", "99999999999999999999", "' '", "+", "'5 '", "٣"})
     void strtolRefusesPartialNumbers(String s) {
-        assertEquals(Options.INVALID, Options.strtol(s, 0));
+        assertEquals(OptionValues.INVALID, OptionValues.strtol(s, 0));
     }
 }

@@ -51,16 +51,13 @@ class L2ServicesTest {
 
     /** The sandbox's configuration: 198.51.100.2/30 via .1, 2001:db8:1::2/64, MTU 65520, pasta defaults. */
     static TapConf conf(String ll) {
-        return builder(ll, false, false, false, false, false, null, null, List.of(), List.of(), List.of(), false,
-                false);
+        return sandbox(ll).build();
     }
 
-    static TapConf builder(String ll, boolean noDhcp, boolean noDhcpv6, boolean noNdp, boolean noRa, boolean noIcmp,
-                           String hostname, String fqdn, List<Inet4Address> dns4, List<Inet6Address> dns6,
-                           List<String> search, boolean dhcpDns, boolean dhcpSearch) {
-        return new TapConf(MacAddr.PASTA_DEFAULT, MacAddr.NONE, v4("198.51.100.2"), 30, v4("198.51.100.1"),
-                v6("2001:db8:1::2"), 64, v6("2001:db8:1::1"), v6(ll), 65520, dns4, dns6, search, dhcpDns,
-                dhcpSearch, hostname, fqdn, noDhcp, noDhcpv6, noNdp, noRa, noIcmp);
+    /** @return the sandbox's configuration with our link-local address {@code ll}, to add to before building */
+    static TapConf.Builder sandbox(String ll) {
+        return TapConf.builder().addr4(v4("198.51.100.2"), 30).gateway4(v4("198.51.100.1"))
+                .addr6(v6("2001:db8:1::2"), 64).gateway6(v6("2001:db8:1::1")).ourLinkLocal6(v6(ll)).mtu(65520);
     }
 
     static L2Services services(TapConf c) {
@@ -147,9 +144,9 @@ class L2ServicesTest {
 
     @Test
     void dhcpCarriesHostnameFqdnDnsSearchAndClasslessRouteWhenConfigured() {
-        TapConf c = new TapConf(MacAddr.PASTA_DEFAULT, MacAddr.NONE, v4("198.51.100.2"), 30, v4("203.0.113.1"),
-                null, 0, null, null, 0, List.of(v4("198.51.100.53")), List.of(), List.of("example.test"), true, true,
-                "box", "box.example.test", false, false, false, false, false);
+        TapConf c = TapConf.builder().addr4(v4("198.51.100.2"), 30).gateway4(v4("203.0.113.1"))
+                .dns4(List.of(v4("198.51.100.53"))).search(List.of("example.test")).dhcpDns(true).dhcpSearch(true)
+                .hostname("box").fqdn("box.example.test").build();
         byte[] r = answer(services(c), "dhcp-discover");
         byte[] opts = Arrays.copyOfRange(r, 42 + 240, r.length);
         assertContains(opts, new byte[] {12, 3, 'b', 'o', 'x'});
@@ -161,8 +158,7 @@ class L2ServicesTest {
 
     @Test
     void dhcpWithoutDnsFlagsSendsNoResolversOrSearch() {
-        TapConf c = builder(LL_L2, false, false, false, false, false, null, null, List.of(v4("198.51.100.53")),
-                List.of(), List.of("example.test"), false, false);
+        TapConf c = sandbox(LL_L2).dns4(List.of(v4("198.51.100.53"))).search(List.of("example.test")).build();
         byte[] r = answer(services(c), "dhcp-discover");
         byte[] want = Frames.bytes("dhcp-offer");
         r[40] = r[41] = 0;
@@ -171,8 +167,7 @@ class L2ServicesTest {
 
     @Test
     void noDhcpDropsAndCounts() {
-        TapConf c = builder(LL_L2, true, false, false, false, false, null, null, List.of(), List.of(), List.of(),
-                false, false);
+        TapConf c = sandbox(LL_L2).noDhcp(true).build();
         L2Services l2 = services(c);
         MemorySegment f = Frames.load("dhcp-discover");
         Frames.Recorder out = new Frames.Recorder();
@@ -221,8 +216,8 @@ class L2ServicesTest {
 
     @Test
     void routerAdvertisementCarriesRdnssAndDnsslWhenEnabled() {
-        TapConf c = builder(LL_L2, false, true, false, false, false, null, null, List.of(),
-                List.of(v6("2001:db8:1::53")), List.of("example.test"), true, true);
+        TapConf c = sandbox(LL_L2).noDhcpv6(true).dns6(List.of(v6("2001:db8:1::53"))).search(List.of("example.test"))
+                .dhcpDns(true).dhcpSearch(true).build();
         byte[] got = answer(services(c), "rs");
         byte[] opts = Arrays.copyOfRange(got, 14 + 40 + 16, got.length);
         assertEquals(0, got[14 + 40 + 5], "no Managed flag without DHCPv6");
@@ -232,14 +227,12 @@ class L2ServicesTest {
 
     @Test
     void noRaAndNoIcmpDisableTheirMessages() {
-        L2Services noRa = services(builder(LL_L2, false, false, false, true, false, null, null, List.of(), List.of(),
-                List.of(), false, false));
+        L2Services noRa = services(sandbox(LL_L2).noRa(true).build());
         MemorySegment rs = Frames.load("rs");
         Frames.Recorder out = new Frames.Recorder();
         assertEquals(DROPPED, handle(noRa, rs, 0, (int) rs.byteSize(), 0, out));
         assertEquals(Long.MAX_VALUE, noRa.nextDeadlineNs(0));
-        L2Services noIcmp = services(builder(LL_L4, false, false, false, false, true, null, null, List.of(),
-                List.of(), List.of(), false, false));
+        L2Services noIcmp = services(sandbox(LL_L4).noIcmp(true).build());
         MemorySegment ns = Frames.load("ns-ll");
         assertEquals(DROPPED, handle(noIcmp, ns, 0, (int) ns.byteSize(), 0, out), "--no-icmp implies --no-ndp");
         assertEquals(1, noIcmp.stats().drops(L2Stats.NDP, L2Stats.DISABLED));
@@ -329,9 +322,9 @@ class L2ServicesTest {
         String[] seeds = {"arp-request", "dhcp-discover", "dhcp-request", "rs", "ns-ll", "ns-dad", "mld-report",
             "dhcpv6-solicit", "dhcpv6-request", "tcp-syn", "tcp6-syn", "udp-request", "icmpv6-echo-request"};
         Random rnd = new Random(1234);
-        L2Services l2 = services(builder(LL_L2, false, false, false, false, false, "h", "h.example.test",
-                List.of(v4("198.51.100.53")), List.of(v6("2001:db8::53")), List.of("a.example", "b.example"), true,
-                true));
+        L2Services l2 = services(sandbox(LL_L2).hostname("h").fqdn("h.example.test").dns4(List.of(v4("198.51.100.53")))
+                .dns6(List.of(v6("2001:db8::53"))).search(List.of("a.example", "b.example")).dhcpDns(true)
+                .dhcpSearch(true).build());
         Frames.Recorder out = new Frames.Recorder();
         long[] engines = new long[1];
         Classifier c = new Classifier(l2, out).tcp((f, now) -> engine(f, engines)).udp((f, now) -> engine(f, engines))

@@ -23,7 +23,6 @@ import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.UnknownHostException;
 import java.util.ArrayDeque;
-import java.util.List;
 import java.util.Random;
 import java.util.function.Function;
 
@@ -70,10 +69,10 @@ final class TapDsl implements TapSink {
     /** @param flowCapacity size of the engine's flow table */
     TapDsl(int mtu, Function<TapConf, AddrMap> map, int flowCapacity) {
         flows = new FlowTable(flowCapacity, 42);
-        TapConf conf = new TapConf(MacAddr.PASTA_DEFAULT, GUEST_MAC, (Inet4Address) ip(GUEST4), 30,
-                (Inet4Address) ip(GW4), (Inet6Address) ip(GUEST6), 64, (Inet6Address) ip("2001:db8:1::1"),
-                (Inet6Address) ip("fe80::1"), mtu, List.of(), List.of(), List.of(), false, false, null, null,
-                false, false, false, false, false);
+        TapConf conf = TapConf.builder().guestMac(GUEST_MAC).addr4((Inet4Address) ip(GUEST4), 30)
+                .gateway4((Inet4Address) ip(GW4)).addr6((Inet6Address) ip(GUEST6), 64)
+                .gateway6((Inet6Address) ip("2001:db8:1::1")).ourLinkLocal6((Inet6Address) ip("fe80::1")).mtu(mtu)
+                .build();
         tcp = new Tcp(conf, flows, socks, this, map.apply(conf), 7);
         classifier = new Classifier(new L2Services(conf, new Random(1), 0, 0), this).tcp(tcp);
         tcp.fixedIsn = true;

@@ -6,7 +6,6 @@ import io.jpasta.tap.TapSink;
 import io.jpasta.tap.flow.FlowTable;
 import io.jpasta.tap.fwd.AddrMap;
 import io.jpasta.tap.fwd.IpLiteral;
-import io.jpasta.tap.wire.MacAddr;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -15,7 +14,6 @@ import java.lang.foreign.ValueLayout;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.util.Arrays;
-import java.util.List;
 
 import static io.jpasta.udp.IcmpTest.GATEWAY4;
 import static io.jpasta.udp.IcmpTest.GUEST4;
@@ -34,11 +32,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** ICMP echo to a mapped address: the ping goes to the host's loopback, the reply comes from what the guest pinged. */
 class IcmpAddrMapTest {
-    static final TapConf CONF = new TapConf(MacAddr.PASTA_DEFAULT, MacAddr.NONE,
-            (Inet4Address) IpLiteral.parse("198.51.100.2"), 30, (Inet4Address) IpLiteral.parse("198.51.100.1"),
-            (Inet6Address) IpLiteral.parse("2001:db8:1::2"), 64, (Inet6Address) IpLiteral.parse("2001:db8:1::1"),
-            (Inet6Address) IpLiteral.parse("fe80::1"), 65520, List.of(), List.of(), List.of(), false, false, null,
-            null, false, false, false, false, false);
+    static final TapConf CONF = TapConf.builder().addr4((Inet4Address) IpLiteral.parse("198.51.100.2"), 30)
+            .gateway4((Inet4Address) IpLiteral.parse("198.51.100.1"))
+            .addr6((Inet6Address) IpLiteral.parse("2001:db8:1::2"), 64)
+            .gateway6((Inet6Address) IpLiteral.parse("2001:db8:1::1"))
+            .ourLinkLocal6((Inet6Address) IpLiteral.parse("fe80::1")).mtu(65520).build();
 
     final FakePingSockets kernel = new FakePingSockets();
     final IcmpTest.Recorder tap = new IcmpTest.Recorder();

@@ -53,8 +53,7 @@ class IcmpTest {
     }
 
     static TapConf conf(boolean noIcmp) {
-        return new TapConf(MacAddr.PASTA_DEFAULT, MacAddr.NONE, null, 0, null, null, 0, null, null, 65520,
-                null, null, null, false, false, null, null, false, false, false, false, noIcmp);
+        return TapConf.builder().mtu(65520).noIcmp(noIcmp).build();
     }
 
     // --- requests ---

@@ -5,7 +5,6 @@ import io.jpasta.tap.L2Services;
 import io.jpasta.tap.TapConf;
 import io.jpasta.tap.TapHandler;
 import io.jpasta.tap.TapSink;
-import io.jpasta.tap.wire.MacAddr;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -22,8 +21,7 @@ final class TapPath {
 
     /** @param icmp the ICMP echo engine, or null; @param udp the UDP engine, or null */
     TapPath(TapHandler icmp, TapHandler udp, TapSink out) {
-        TapConf conf = new TapConf(MacAddr.PASTA_DEFAULT, MacAddr.NONE, null, 0, null, null, 0, null, null, 65520,
-                null, null, null, false, false, null, null, false, false, false, false, false);
+        TapConf conf = TapConf.builder().mtu(65520).build();
         l2 = new L2Services(conf, new SplittableRandom(1), 0, 0);
         classifier = new Classifier(l2, out);
         if (icmp != null) {

@@ -1,7 +1,6 @@
 package io.jpasta.tap.fwd;
 
 import io.jpasta.tap.TapConf;
-import io.jpasta.tap.wire.MacAddr;
 import org.junit.jupiter.api.Test;
 
 import java.net.Inet4Address;
@@ -16,10 +15,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class AddrMapTest {
     static final int TCP = 6, UDP = 17, ICMP = 1;
 
-    static final TapConf CONF = new TapConf(MacAddr.PASTA_DEFAULT, MacAddr.NONE,
-            (Inet4Address) ip("198.51.100.2"), 30, (Inet4Address) ip("198.51.100.1"),
-            (Inet6Address) ip("2001:db8:1::2"), 64, (Inet6Address) ip("2001:db8:1::1"), (Inet6Address) ip("fe80::1"),
-            65520, List.of(), List.of(), List.of(), false, false, null, null, false, false, false, false, false);
+    static final TapConf CONF = TapConf.builder().addr4((Inet4Address) ip("198.51.100.2"), 30)
+            .gateway4((Inet4Address) ip("198.51.100.1")).addr6((Inet6Address) ip("2001:db8:1::2"), 64)
+            .gateway6((Inet6Address) ip("2001:db8:1::1")).ourLinkLocal6((Inet6Address) ip("fe80::1")).mtu(65520)
+            .build();
 
     static InetAddress ip(String s) {
         return IpLiteral.parse(s);
