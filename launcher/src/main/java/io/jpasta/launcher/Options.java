@@ -1,5 +1,6 @@
 package io.jpasta.launcher;
 
+import io.jpasta.launcher.control.UnixServer;
 import io.jpasta.tap.fwd.IpLiteral;
 import io.jpasta.tap.fwd.PortRules;
 import io.jpasta.tap.fwd.PortSpecException;
@@ -7,6 +8,7 @@ import io.jpasta.tap.fwd.PortSpecException;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
@@ -30,7 +32,7 @@ public final class Options {
     /** Program name in getopt messages. */
     static final String PROG = "pasta";
     /** pasta's short option string ({@code +}: stop at the first operand). */
-    static final String SHORT_OPTS = "+dqfel:hF:I:p:P:m:a:n:M:g:i:o:D:S:H:46t:u:T:U:";
+    static final String SHORT_OPTS = "+dqfel:hc:F:I:p:P:m:a:n:M:g:i:o:D:S:H:46t:u:T:U:";
 
     static final int ETH_MIN_MTU = 68;
     static final int ETH_MAX_MTU = 65535;
@@ -129,6 +131,7 @@ public final class Options {
             new Getopt.LongOption("dns-host", REQ, O_DNS_HOST),
             new Getopt.LongOption("fqdn", REQ, O_FQDN),
             new Getopt.LongOption("stats", REQ, O_STATS),
+            new Getopt.LongOption("conf-path", REQ, 'c'),
             new Getopt.LongOption("splice-only", NO, O_SPLICE_ONLY),
         });
     }
@@ -177,7 +180,7 @@ public final class Options {
     private static final class State {
         boolean debug, trace, quiet, foreground, stderr;
         String logFile, runas, pcapFile, pidFile, nsIfname, iface, outboundIf4, outboundIf6, userns, netns;
-        String socketPath, hostname, fqdn;
+        String socketPath, hostname, fqdn, confPath;
         long logSize = -1;
         int fd = -1, mtu = -1, netmask = -1, stats = -1;
         byte[] macAddr, nsMacAddr;
@@ -297,6 +300,13 @@ public final class Options {
                     throw ExitRequest.die("Invalid pcap path: " + arg);
                 }
                 s.pcapFile = arg;
+            }
+            case 'c' -> {
+                // pesto's control socket (issue 16): the path must fit a sockaddr_un; the last one given counts
+                if (arg.isEmpty() || arg.getBytes(StandardCharsets.UTF_8).length >= UnixServer.PATH_MAX) {
+                    throw ExitRequest.die("Invalid configuration path: " + arg);
+                }
+                s.confPath = arg;
             }
             case 'P' -> {
                 once(s.pidFile != null, "pid");
@@ -785,6 +795,16 @@ public final class Options {
     /** @return {@code -I/--ns-ifname NAME}: tap name in the namespace (at most 15 bytes), or null for default */
     public String nsIfname() {
         return s.nsIfname;
+    }
+
+    /** @return {@code -c/--conf-path PATH}: pesto's control socket, or null */
+    public String confPath() {
+        return s.confPath;
+    }
+
+    /** @return the port options in command line order: option letter ({@code t u T U}), then its specification */
+    public List<String> portSpecs() {
+        return List.copyOf(s.portSpecs);
     }
 
     /** @return {@code -p/--pcap FILE}, or null */
