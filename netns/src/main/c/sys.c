@@ -68,6 +68,12 @@ FN(jint, listen)(CLS, jint fd, jint backlog)
 	RET(listen(fd, backlog));
 }
 
+FN(jint, fchmod)(CLS, jint fd, jint mode)
+{
+	(void)env; (void)cls;
+	RET(fchmod(fd, (mode_t)mode));
+}
+
 FN(jint, accept4)(CLS, jint fd, jlong addr, jlong lenAddr, jint flags)
 {
 	(void)env; (void)cls;

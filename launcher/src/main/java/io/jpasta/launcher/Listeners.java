@@ -21,9 +21,11 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Port forwarding listeners: {@code -t}/{@code -u} listeners on the host (our own sockets), {@code -T}/{@code -U}
@@ -58,9 +60,30 @@ public final class Listeners {
                           String spec) {
     }
 
-    /** The forwards of one direction, and whether {@code auto} follows the other side's listening ports. */
-    public record Ports(List<Forward> forwards, boolean auto) {
-        public static final Ports NONE = new Ports(List.of(), false);
+    /**
+     * A range of ports {@code auto} follows: each port of it is forwarded while something listens on it on the
+     * other side.
+     *
+     * @param first    first port
+     * @param last     last port
+     * @param bindAddr as for {@link Forward}
+     * @param bindIf   as for {@link Forward}
+     * @param to       target port of {@code first}; port p goes to {@code to + p - first}
+     */
+    public record Scan(int first, int last, InetAddress bindAddr, String bindIf, int to) {
+        Forward forward(int port) {
+            return new Forward(bindAddr, bindIf, port, to + port - first, false, "auto");
+        }
+    }
+
+    /** The forwards of one direction, and the ranges where {@code auto} follows the other side's listening ports. */
+    public record Ports(List<Forward> forwards, List<Scan> scans) {
+        public static final Ports NONE = new Ports(List.of(), List.of());
+
+        /** @return true if {@code auto} follows some ports */
+        public boolean auto() {
+            return !scans.isEmpty();
+        }
     }
 
     /** Where UDP listeners' datagrams go: the UDP engine. */
@@ -103,7 +126,7 @@ public final class Listeners {
     private final Epoll ep;
     private final Splice splice;
     private final SocketPool nsPool;
-    private final Ports toNs, fromNs;
+    private Ports toNs, fromNs;
     private final boolean freebind;
     /** The UDP engine, for an instance of UDP listeners; null for TCP. */
     private final UdpPath udp;
@@ -114,12 +137,16 @@ public final class Listeners {
     // the listener table, indexed by the epoll index
     private int[] lfd = new int[16], where = new int[16], lport = new int[16], target = new int[16];
     private boolean[] auto = new boolean[16], v6 = new boolean[16];
+    /** What each listener was bound for: a forward asked for again keeps its socket. */
+    private Forward[] fwd = new Forward[16];
     private int listeners;
     /** Ports where we listen, by side: never forward a port back to a listener of our own. */
     private final long[][] bound = {new long[1024], new long[1024]};
     /** Ports listened to by auto listeners, by side. */
     private final long[][] autoBound = {new long[1024], new long[1024]};
     private final long[] seen = new long[1024];
+    /** Ports {@code auto} may forward, by side: the union of that side's scan ranges. */
+    private final long[][] scanMask = {new long[1024], new long[1024]};
 
     private final ByteBuffer sa = Sys.buffer(SOCKADDR_MAX), saLen = Sys.buffer(8), peer = Sys.buffer(SOCKADDR_MAX);
     private final long saAddr = Sys.address(sa), saLenAddr = Sys.address(saLen), peerAddr = Sys.address(peer);
@@ -163,6 +190,8 @@ public final class Listeners {
         this.toNs = toNs;
         this.fromNs = fromNs;
         this.freebind = freebind;
+        mask(HOST, toNs);
+        mask(NS, fromNs);
         this.nsPool = new SocketPool((fam6, count, out) -> nsd.sockets(fam6 ? Linux.AF_INET6 : Linux.AF_INET,
                 sockType, 0, count, 0, 0, null, out));
     }
@@ -225,19 +254,135 @@ public final class Listeners {
                 throw new IOException("Failed to bind any port for '" + e.getKey() + "', exiting");
             }
         }
+        if (toNs.auto() || fromNs.auto()) {
+            startScans();
+            scan();
+        }
+    }
+
+    /** Opens what the {@code auto} ranges need and has not got yet: listening-port queries and the timer. */
+    private void startScans() throws IOException {
         int proto = udp == null ? Linux.IPPROTO_TCP : Linux.IPPROTO_UDP;
-        if (toNs.auto()) {
+        if (toNs.auto() && nsDiag == null) {
             int fd = nsd.netlink(SockDiag.NETLINK_SOCK_DIAG);
             nsDiag = new SockDiag(fd, proto);
         }
-        if (fromNs.auto()) {
+        if (fromNs.auto() && hostDiag == null) {
             hostDiag = SockDiag.open(proto);
         }
-        if (toNs.auto() || fromNs.auto()) {
-            scan();
+        if ((toNs.auto() || fromNs.auto()) && timerFd < 0) {
             timerFd = (int) Errno.check("timerfd_create", Sys.timerfdCreate());
             Errno.check("timerfd_settime", Sys.timerfdSet(timerFd, SCAN_INTERVAL_NS, SCAN_INTERVAL_NS));
             Errno.check("epoll_ctl", ep.add(timerFd, Linux.EPOLLIN, Epoll.T_AUTO_SCAN, scanIndex()));
+        }
+    }
+
+    /**
+     * Replaces the TCP forwards of one side while running (pesto, issue 16): closes the listeners no longer asked
+     * for, binds the new ones at once (the namespace's through nsd), keeps those asked for again, and has
+     * {@code auto} follow the new ranges from now on. Connections already accepted are not touched. Ports that
+     * cannot be bound are logged and skipped.
+     *
+     * @param ns true for the namespace's listeners ({@code -T}), false for the host's ({@code -t})
+     */
+    public void replace(boolean ns, Ports ports) {
+        int side = ns ? NS : HOST;
+        if (ns) {
+            fromNs = ports;
+        } else {
+            toNs = ports;
+        }
+        mask(side, ports);
+        Map<Forward, Forward> wanted = new LinkedHashMap<>(); // socket key -> forward
+        for (Forward f : ports.forwards()) {
+            wanted.putIfAbsent(key(f), f);
+        }
+        Set<Forward> kept = new HashSet<>();
+        for (int i = 0; i < listeners; i++) {
+            if (lfd[i] < 0 || where[i] != side) {
+                continue;
+            }
+            Forward k = key(fwd[i]);
+            if (auto[i] ? !k.equals(scanKey(side, lport[i])) : !wanted.containsKey(k)) {
+                close(i);
+                if (auto[i]) {
+                    autoBound[side][lport[i] >>> 6] &= ~(1L << lport[i]);
+                }
+            } else if (!auto[i]) {
+                kept.add(k);
+            }
+        }
+        rebound(side);
+        if (stopped) {
+            return;
+        }
+        for (Map.Entry<Forward, Forward> e : wanted.entrySet()) {
+            if (kept.contains(e.getKey())) {
+                continue;
+            }
+            Forward f = e.getValue();
+            int n;
+            try {
+                n = side == HOST ? bindHost(f, false) : bindNs(f, false);
+            } catch (IOException ex) {
+                n = 0;
+            }
+            if (n == 0 && f.explicit()) {
+                Log.warn("Listen failed for " + (ns ? "SPLICE" : "HOST") + (udp == null ? " TCP" : " UDP") + " port "
+                        + (f.bindAddr() == null ? "*" : Log.addr(f.bindAddr()))
+                        + (f.bindIf() == null ? "" : "%" + f.bindIf()) + "/" + f.port());
+            }
+        }
+        try {
+            startScans();
+        } catch (IOException e) {
+            Log.warn("auto: " + e.getMessage());
+        }
+        scan();
+        if (side == HOST && (!ports.forwards().isEmpty() || ports.auto())) {
+            nsPool.refillIfLow();
+        }
+    }
+
+    /** @return {@code f} reduced to what its socket depends on: address, interface, port and target */
+    private static Forward key(Forward f) {
+        return new Forward(f.bindAddr(), f.bindIf(), f.port(), f.targetPort(), false, "");
+    }
+
+    /** @return the key of the forward {@code auto} makes for {@code port} on {@code side}, null if none */
+    private Forward scanKey(int side, int port) {
+        Forward f = scanForward(side, port);
+        return f == null ? null : key(f);
+    }
+
+    /** @return the forward {@code auto} makes for {@code port} on {@code side}: from the first range with it */
+    private Forward scanForward(int side, int port) {
+        for (Scan s : (side == HOST ? toNs : fromNs).scans()) {
+            if (port >= s.first() && port <= s.last()) {
+                return s.forward(port);
+            }
+        }
+        return null;
+    }
+
+    /** Sets the ports {@code auto} may forward on {@code side} from the ranges of {@code ports}. */
+    private void mask(int side, Ports ports) {
+        long[] m = scanMask[side];
+        Arrays.fill(m, 0);
+        for (Scan s : ports.scans()) {
+            for (int p = s.first(); p <= s.last(); p++) {
+                m[p >>> 6] |= 1L << p;
+            }
+        }
+    }
+
+    /** Recomputes the ports where {@code side} listens from its open listeners. */
+    private void rebound(int side) {
+        Arrays.fill(bound[side], 0);
+        for (int i = 0; i < listeners; i++) {
+            if (lfd[i] >= 0 && where[i] == side) {
+                bound[side][lport[i] >>> 6] |= 1L << lport[i];
+            }
         }
     }
 
@@ -372,9 +517,9 @@ public final class Listeners {
                     + Errno.text(-rc));
             return;
         }
-        long[] ours = bound[other], mine = autoBound[side];
+        long[] ours = bound[other], mine = autoBound[side], allowed = scanMask[side];
         for (int w = 0; w < seen.length; w++) {
-            long want = seen[w] & ~ours[w];
+            long want = seen[w] & ~ours[w] & allowed[w];
             long have = mine[w];
             long add = want & ~have & ~bound[side][w], remove = have & ~want;
             for (long b = add; b != 0; b &= b - 1) {
@@ -382,7 +527,10 @@ public final class Listeners {
                 if (port == 0) {
                     continue;
                 }
-                Forward f = new Forward(null, null, port, port, false, "auto");
+                Forward f = scanForward(side, port);
+                if (f == null) {
+                    continue;
+                }
                 int n;
                 try {
                     n = side == HOST ? bindHost(f, true) : bindNs(f, true);
@@ -507,6 +655,7 @@ public final class Listeners {
             target = Arrays.copyOf(target, n);
             auto = Arrays.copyOf(auto, n);
             v6 = Arrays.copyOf(v6, n);
+            fwd = Arrays.copyOf(fwd, n);
         }
         lfd[i] = fd;
         where[i] = side;
@@ -514,6 +663,7 @@ public final class Listeners {
         target[i] = f.targetPort();
         auto[i] = isAuto;
         v6[i] = fam6;
+        fwd[i] = f;
         listeners = Math.max(listeners, i + 1);
         bound[side][f.port() >>> 6] |= 1L << f.port();
         int rc = ep.add(fd, Linux.EPOLLIN, udp == null ? Epoll.T_SPLICE_LISTEN : Epoll.T_UDP_LISTEN, i);

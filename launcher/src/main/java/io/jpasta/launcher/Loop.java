@@ -1,5 +1,6 @@
 package io.jpasta.launcher;
 
+import io.jpasta.launcher.control.UnixServer;
 import io.jpasta.netns.Nsd;
 import io.jpasta.netns.NsQuit;
 import io.jpasta.netns.log.Counters;
@@ -117,6 +118,19 @@ final class Loop {
                 l.stopAccepting();
             }
         });
+    }
+
+    // control sockets (pesto's -c, issue 16): events of T_CONTROL carry the server's number in their index
+    private final List<UnixServer> servers = new ArrayList<>();
+
+    /** @return the number the next control socket served by {@link #serve} gets */
+    int nextServerId() {
+        return servers.size();
+    }
+
+    /** Serves {@code s}, made with number {@link #nextServerId()}, from the loop. */
+    void serve(UnixServer s) {
+        servers.add(s);
     }
 
     private int statsFd = -1;
@@ -323,6 +337,9 @@ final class Loop {
                 return -1;
             case Epoll.T_UDP:
                 tap.udpEvent(Epoll.index(data), Epoll.fd(data), ev, now);
+                return -1;
+            case Epoll.T_CONTROL:
+                servers.get(UnixServer.server(Epoll.index(data))).onEvent(Epoll.index(data), Epoll.fd(data), ev);
                 return -1;
             default:
                 return -1;

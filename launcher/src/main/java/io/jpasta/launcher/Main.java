@@ -1,5 +1,11 @@
 package io.jpasta.launcher;
 
+import io.jpasta.launcher.control.CommandLineRules;
+import io.jpasta.launcher.control.FwdRule;
+import io.jpasta.launcher.control.FwdTable;
+import io.jpasta.launcher.control.PestoSession;
+import io.jpasta.launcher.control.RuleSet;
+import io.jpasta.launcher.control.UnixServer;
 import io.jpasta.netns.HostState;
 import io.jpasta.netns.IfConfig;
 import io.jpasta.netns.NetlinkLink;
@@ -16,7 +22,6 @@ import io.jpasta.tap.TapConf;
 import io.jpasta.tap.fwd.AddrMap;
 import io.jpasta.tcp.SysTcpSocks;
 import io.jpasta.tcp.Tcp;
-import io.jpasta.tap.fwd.PortRules;
 import io.jpasta.tap.wire.MacAddr;
 import io.jpasta.splice.NativeSpliceIo;
 import io.jpasta.splice.Splice;
@@ -41,7 +46,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -59,6 +63,8 @@ public final class Main {
      * ({@code JPASTA_JAVA_OPTS=-Djpasta.udp.idleSeconds=N} through the starter).
      */
     static final String UDP_IDLE_PROPERTY = "jpasta.udp.idleSeconds";
+    /** A pesto client that moves no byte for this long is closed ({@code -Djpasta.control.idleMs} changes it). */
+    static final long CONTROL_IDLE_MS = 10_000;
 
     /** Namespace configuration without a tap ({@code --splice-only}): loopback up, nothing else. */
     private static final IfConfig LO_ONLY = new IfConfig("lo", IfConfig.KEEP_MTU, IfConfig.KEEP_MAC, List.of(),
@@ -176,10 +182,17 @@ public final class Main {
         }
         Log.debug("loop ready");
 
-        // -t/-T listeners and their spliced connections, bound before the command starts (issue 6)
+        // the forwarding tables of the command line as pesto shows them (issue 16), and the -t/-T listeners that
+        // carry them out with their spliced connections, bound before the command starts (issue 6)
+        CommandLineRules rules = CommandLineRules.build(opt.portSpecs(), caps(opt),
+                CommandLineRules.ephemeralRange());
+        if (Log.debug) {
+            logRules(rules.rules());
+        }
         Splice splice = new Splice(new NativeSpliceIo(loop.epoll()), Flows::table);
-        Listeners listeners = new Listeners(nsd, loop.epoll(), splice, ports(opt.tcpPorts(), "-t"),
-                ports(opt.tcpNs(), "-T"), opt.freebind());
+        Listeners listeners = new Listeners(nsd, loop.epoll(), splice,
+                Forwarding.ports(rules.rules(), false, FwdRule.TCP, rules::origin),
+                Forwarding.ports(rules.rules(), true, FwdRule.TCP, rules::origin), opt.freebind());
         // non-loopback clients of -t ports take the tap path, with their source address preserved (issue 5)
         if (!tapless) {
             listeners.tapPath((fd, peer, port) -> tap.tcpAccepted(fd, peer, port, Sys.monotonicNs()));
@@ -189,13 +202,33 @@ public final class Main {
         }
         listeners.start();
         loop.splice(listeners, splice);
-        if (!opt.noUdp()) {
-            udp(opt, conf, nsd, loop, tap, tapless ? null : tapIo, l2, addrMap);
-        }
+        Listeners udpListeners = opt.noUdp() ? null
+                : udp(opt, conf, nsd, loop, tap, tapless ? null : tapIo, l2, addrMap, rules);
 
         if (pidFd >= 0) {
             writePidFile(pidFd);
         }
+        Forwarding forwarding = new Forwarding(rules.rules(), listeners, udpListeners);
+        // -c: pesto's control socket, there before the command runs or the caller is told we are ready
+        UnixServer control = null;
+        if (opt.confPath() != null) {
+            control = UnixServer.open(opt.confPath(), loop.nextServerId(), loop.epoll(),
+                    () -> new PestoSession(forwarding), Long.getLong("jpasta.control.idleMs", CONTROL_IDLE_MS)
+                    * 1_000_000L);
+            loop.serve(control);
+        }
+        try {
+            return runLoop(opt, nsd, loop, listeners, tap, commandMode);
+        } finally {
+            if (control != null) {
+                control.close();
+            }
+        }
+    }
+
+    /** Releases the command or detaches, then runs the loop. @return pasta's exit status */
+    private static int runLoop(Options opt, Nsd nsd, Loop loop, Listeners listeners, TapEngines tap,
+                               boolean commandMode) throws IOException {
         if (commandMode) {
             nsd.go();
         } else {
@@ -217,8 +250,8 @@ public final class Main {
      * UDP: the engine (built on the first datagram from the guest or a listener) and the {@code -u}/{@code -U}
      * listeners, whose loopback peers are spliced with sockets of the namespace from the listeners' pool.
      */
-    private static void udp(Options opt, Conf conf, Nsd nsd, Loop loop, TapEngines tap, TapIo tapIo,
-                            L2Services l2, AddrMap addrMap) throws IOException {
+    private static Listeners udp(Options opt, Conf conf, Nsd nsd, Loop loop, TapEngines tap, TapIo tapIo,
+                                 L2Services l2, AddrMap addrMap, CommandLineRules rules) throws IOException {
         Listeners.UdpPath path = new Listeners.UdpPath() {
             @Override
             public void datagrams(int fd, boolean inNs, boolean v6, int port, int target) {
@@ -233,8 +266,9 @@ public final class Main {
                 }
             }
         };
-        Listeners listeners = Listeners.udp(nsd, loop.epoll(), path, ports(opt.udpPorts(), "-u"),
-                ports(opt.udpNs(), "-U"), opt.freebind());
+        Listeners listeners = Listeners.udp(nsd, loop.epoll(), path,
+                Forwarding.ports(rules.rules(), false, FwdRule.UDP, rules::origin),
+                Forwarding.ports(rules.rules(), true, FwdRule.UDP, rules::origin), opt.freebind());
         TapConf tapConf = conf.tap();
         tap.udp(() -> {
             Udp u = new Udp(tapConf, Flows::table, new SysUdpSocks(loop.epoll(), addrMap), tapIo, addrMap,
@@ -251,6 +285,7 @@ public final class Main {
         listeners.start();
         loop.udpListeners(listeners);
         loop.whenIdle(listeners::fillPools);
+        return listeners;
     }
 
     /**
@@ -350,18 +385,22 @@ public final class Main {
         Sys.close(openForWriting(file, what));
     }
 
-    /** @return the forwards of one direction as the listeners take them; unset means pasta's default, auto */
-    static Listeners.Ports ports(PortRules rules, String option) {
-        if (rules.isUnset() || rules.isAuto()) {
-            return new Listeners.Ports(List.of(), true);
+    /** @return the capabilities of the forwarding tables: the families and protocols enabled, auto, interfaces */
+    static int caps(Options o) {
+        return (o.ipv6Only() ? 0 : FwdTable.CAP_IPV4) | (o.ipv4Only() ? 0 : FwdTable.CAP_IPV6)
+                | (o.noTcp() ? 0 : FwdTable.CAP_TCP) | (o.noUdp() ? 0 : FwdTable.CAP_UDP) | FwdTable.CAP_SCAN
+                | FwdTable.CAP_IFNAME;
+    }
+
+    /** Logs the forwarding tables as pasta does at start. */
+    private static void logRules(RuleSet set) {
+        for (FwdTable t : set.tables()) {
+            Log.debug((t.pif() == RuleSet.PIF_HOST ? "Inbound" : "Outbound") + " forwarding rules (" + t.name()
+                    + "):");
+            for (FwdRule r : t.rules()) {
+                Log.debug("    " + r.text());
+            }
         }
-        List<Listeners.Forward> fwd = new ArrayList<>();
-        String spec = option + " " + rules;
-        rules.forEachForwarded(p -> {
-            PortRules.Bind b = rules.bind(p);
-            fwd.add(new Listeners.Forward(b.address(), b.iface(), p, rules.target(p), rules.isExplicit(p), spec));
-        });
-        return new Listeners.Ports(fwd, false);
     }
 
     /**

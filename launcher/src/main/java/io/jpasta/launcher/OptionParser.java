@@ -1,11 +1,13 @@
 package io.jpasta.launcher;
 
+import io.jpasta.launcher.control.UnixServer;
 import io.jpasta.tap.fwd.IpLiteral;
 import io.jpasta.tap.fwd.PortRules;
 import io.jpasta.tap.fwd.PortSpecException;
 
 import java.net.Inet4Address;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -28,7 +30,7 @@ final class OptionParser {
     /** Program name in getopt messages when the starter does not pass argv[0]. */
     static final String PROG = "pasta";
     /** pasta's short option string ({@code +}: stop at the first operand). */
-    static final String SHORT_OPTS = "+dqfel:hF:I:p:P:m:a:n:M:g:i:o:D:S:H:46t:u:T:U:1s:";
+    static final String SHORT_OPTS = "+dqfel:hc:F:I:p:P:m:a:n:M:g:i:o:D:S:H:46t:u:T:U:1s:";
 
     static final int ETH_MIN_MTU = 68;
     /** The largest MTU pasta takes: 65535 less the Ethernet header, rounded down to a multiple of 4 plus 1. */
@@ -126,6 +128,7 @@ final class OptionParser {
             opt("dns-host", REQ, O_DNS_HOST),
             opt("fqdn", REQ, O_FQDN),
             opt("stats", REQ, O_STATS),
+            opt("conf-path", REQ, 'c'),
             opt("splice-only", NO, O_SPLICE_ONLY),
         });
     }
@@ -154,7 +157,7 @@ final class OptionParser {
     static final class State {
         boolean debug, trace, quiet;
         String logFile, runas, pcapFile, pidFile, nsIfname, iface, outboundIf4, outboundIf6, userns, netns;
-        String socketPath, hostname, fqdn;
+        String socketPath, hostname, fqdn, confPath;
         long logSize = -1;
         int fd = -1, mtu = -1, netmask = -1, stats = -1;
         byte[] macAddr, nsMacAddr;
@@ -214,7 +217,7 @@ final class OptionParser {
             case O_VERSION -> throw new ExitRequest(0, Usage.VERSION_TEXT, true);
             case 'd', 'q', O_TRACE, 'f', 'e', 'l', O_LOG_SIZE, O_RUNAS, O_STATS -> logging(s, c, arg);
             case O_SOCKET, 's', O_ONE_OFF, '1', O_NO_DHCP_DNS, O_NO_DHCP_SEARCH -> passtOnly(s, c, arg);
-            case 'F', 'I', 'p', 'P', 'm', 'M', O_NS_MAC, 'H', O_FQDN -> device(s, c, arg);
+            case 'F', 'I', 'p', 'P', 'c', 'm', 'M', O_NS_MAC, 'H', O_FQDN -> device(s, c, arg);
             case 'a' -> perFamily(s, FamilyOption.ADDRESS, arg);
             case 'g' -> perFamily(s, FamilyOption.GATEWAY, arg);
             case 'o' -> perFamily(s, FamilyOption.OUTBOUND, arg);
@@ -335,6 +338,13 @@ final class OptionParser {
             case 'p' -> {
                 once(s.pcapFile != null, "pcap");
                 s.pcapFile = checked(arg, 1, PATH_MAX, "Invalid pcap path: ");
+            }
+            case 'c' -> {
+                // pesto's control socket (issue 16): the path must fit a sockaddr_un; the last one given counts
+                if (arg.isEmpty() || arg.getBytes(StandardCharsets.UTF_8).length >= UnixServer.PATH_MAX) {
+                    throw ExitRequest.die("Invalid configuration path: " + arg);
+                }
+                s.confPath = arg;
             }
             case 'P' -> {
                 once(s.pidFile != null, "pid");

@@ -118,6 +118,8 @@ public final class Usage {
                   --no-copy-addrs     With --config-net, copy no addresses from the host
                   --ns-mac-addr ADDR  MAC address of the tap interface in the namespace
                   --stats DELAY       Log statistics every DELAY seconds
+              -c, --conf-path PATH    Let pesto show and change the forwarding rules through
+                                      the unix socket PATH (mode 0600, removed at exit)
             """;
 
     private Usage() {

@@ -126,7 +126,10 @@ class OptionsTest {
         usageError("pasta: option '--mtu' requires an argument", "--mtu");
         usageError("pasta: option '--netns' requires an argument", "--netns");
         usageError("pasta: option '--debug' doesn't allow an argument", "--debug=1");
-        usageError("pasta: option '--config-net' doesn't allow an argument", "--conf=1");
+        usageError("pasta: option '--config-net' doesn't allow an argument", "--config=1");
+        usageError("pasta: option '--conf' is ambiguous; possibilities: '--config-net' '--conf-path'", "--conf");
+        usageError("pasta: option '--conf-path' requires an argument", "--conf-p");
+        usageError("pasta: option requires an argument -- 'c'", "-c");
         usageError("pasta: option '--ipv' is ambiguous; possibilities: '--ipv4-only' '--ipv6-only'", "--ipv");
         usageError("pasta: option '--o' is ambiguous; possibilities: '--outbound' '--one-off' '--outbound-if4' "
                 + "'--outbound-if6'", "--o");
@@ -136,8 +139,25 @@ class OptionsTest {
     }
 
     @Test
+    void confPathIsPestosSocketAndMustFitASockaddr() throws Exception {
+        assertEquals("/run/user/1000/pesto.sock", ok("-c", "/run/user/1000/pesto.sock").confPath());
+        assertEquals("b", ok("--conf-path", "a", "-c", "b").confPath(), "the last one counts");
+        assertNull(ok().confPath());
+        dies("Invalid configuration path: ", "-c", "");
+        String longest = "/" + "x".repeat(106);
+        assertEquals(longest, ok("-c", longest).confPath());
+        dies("Invalid configuration path: " + longest + "x", "-c", longest + "x");
+    }
+
+    @Test
+    void portOptionsAreKeptInCommandLineOrder() throws Exception {
+        assertEquals(List.of("u", "53", "t", "22", "T", "auto", "t", "80"),
+                ok("-u", "53", "-t", "22", "-T", "auto", "--tcp-ports=80").portSpecs());
+    }
+
+    @Test
     void uniquePrefixesSelectLongOptions() throws Exception {
-        assertTrue(ok("--conf").configNet());
+        assertTrue(ok("--config").configNet());
         assertEquals(OptionalInt.of(1500), ok("--mt=1500").mtu());
         assertTrue(ok("--fore").foreground());
     }

@@ -50,6 +50,9 @@ public final class Sys {
 
     public static native int listen(int fd, int backlog);
 
+    /** fchmod(2); on a unix socket before bind(2), the mode its file is created with (umask still applies). */
+    public static native int fchmod(int fd, int mode);
+
     public static native int accept4(int fd, long addr, long lenAddr, int flags);
 
     public static native int close(int fd);
