@@ -43,13 +43,15 @@ class PestoIT {
     private static final Duration START = Duration.ofSeconds(20);
     private static final Duration SHORT = Duration.ofSeconds(15);
     private static final long IDLE_MS = 1500;
-    /** Servers in pasta's namespace: each answers with "ns" and its port; 18070 echoes. */
-    private static final int P1 = 18080, P2 = 18081, AUTO_PORT = 18090, ECHO = 18070, HOST_PORT = 18100;
+    /** Servers in pasta's namespace: each answers with "ns" and its port; 18070 echoes; UDP 18075 answers "udp". */
+    private static final int P1 = 18080, P2 = 18081, AUTO_PORT = 18090, ECHO = 18070, HOST_PORT = 18100,
+            UDP_PORT = 18075;
     private static final String NS_SCRIPT = """
             for p in %1$d %2$d %3$d; do
                 socat TCP6-LISTEN:$p,ipv6only=0,reuseaddr,fork SYSTEM:"echo ns$p" &
             done
             socat TCP6-LISTEN:%4$d,ipv6only=0,reuseaddr,fork SYSTEM:cat &
+            socat UDP6-RECVFROM:%7$d,ipv6only=0,reuseaddr,fork SYSTEM:"echo udp%7$d" &
             # through -T, once a rule lets it: the host's server on %5$d (bounded: 30 s), if the test wants it
             [ -e %6$s/want-T ] && (for i in $(seq 600); do r=$(socat -u TCP:127.0.0.1:%5$d - 2>/dev/null) && [ -n "$r" ] \
                 && { echo "$r" > %6$s/got-T; break; }; sleep 0.05; done) &
@@ -136,6 +138,31 @@ class PestoIT {
         assertEquals(show("  HOST", "    TCP [*]:" + P1 + "  =>  " + P1 + " ", "    TCP [*]:" + (P2 + 1000) + "  =>  "
                 + (P2 + 1000) + " ", "    TCP [*]:" + (P2 + 2000) + "  =>  " + (P2 + 2000) + " ", "    TCP [*]:"
                 + (P2 + 3000) + "  =>  " + (P2 + 3000) + " ", "  SPLICE"), pesto().out());
+    }
+
+    @Test
+    void addedUdpPortAnswersOnBothPathsAndDeletedPortGoesQuiet() throws Exception {
+        start("-t", "none", "-u", "none", "-T", "none", "-U", "none");
+        assertEquals("", datagram(true, UDP_PORT), "no -u rule yet");
+        assertEquals(0, pesto("-A", "-u", "" + UDP_PORT).exit());
+        assertEquals("udp" + UDP_PORT, datagram(true, UDP_PORT), "spliced");
+        assertEquals("udp" + UDP_PORT, datagram(false, UDP_PORT), "through the tap");
+        assertEquals(0, pesto("-D", "-u", "" + UDP_PORT).exit());
+        assertEquals("", datagram(true, UDP_PORT), "the listener is gone");
+        assertEquals("", datagram(false, UDP_PORT));
+    }
+
+    /**
+     * Sends one datagram to {@code port} (over the host's loopback, or from the remote namespace to 198.51.100.2),
+     * up to 5 times 0.3 s apart until one is answered. @return the answer, or "" if none came
+     */
+    private String datagram(boolean loopback, int port) {
+        String script = "for i in 1 2 3 4 5; do r=$(echo x | socat -T 0.3 - UDP:" + (loopback ? "127.0.0.1"
+                : "198.51.100.2") + ":" + port + " 2>/dev/null); [ -n \"$r\" ] && break; done; echo \"$r\"";
+        Proc.Result r = loopback ? sb.user(SHORT, "udp", "sh", "-c", script)
+                : sb.root(SHORT, "udp", sb.asRoot("remote", "sh", "-c", script));
+        assertEquals(0, r.exit(), r.describe());
+        return r.out().strip();
     }
 
     @Test
@@ -263,7 +290,7 @@ class PestoIT {
         Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
         sock = sb.userDir("ctl").resolve("pesto.sock");
         Path script = shared.resolve("ns.sh");
-        Files.writeString(script, NS_SCRIPT.formatted(P1, P2, AUTO_PORT, ECHO, HOST_PORT, shared));
+        Files.writeString(script, NS_SCRIPT.formatted(P1, P2, AUTO_PORT, ECHO, HOST_PORT, shared, UDP_PORT));
         List<String> argv = new ArrayList<>(List.of("env", "JPASTA_JAVA_OPTS=-Djpasta.control.idleMs=" + IDLE_MS,
                 pasta, "--config-net", "-c", sock.toString()));
         argv.addAll(List.of(opts));
