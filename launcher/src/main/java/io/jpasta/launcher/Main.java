@@ -131,13 +131,14 @@ public final class Main {
         Log.debug("namespace helper started");
         Conf conf;
         Resolv resolv;
+        HostState host;
         try (Netlink hostNl = Netlink.open()) {
             for (String ifname : new String[] {opt.iface(), opt.outboundIf4(), opt.outboundIf6()}) {
                 if (ifname != null && hostNl.linkIndex(ifname) < 0) {
                     throw new ExitRequest(1, "Invalid interface name " + ifname + ": No such device\n", false);
                 }
             }
-            HostState host = HostState.read(hostNl, opt.iface(), !opt.ipv6Only(), !opt.ipv4Only());
+            host = HostState.read(hostNl, opt.iface(), !opt.ipv6Only(), !opt.ipv4Only());
             resolv = Resolv.read(Resolv.RESOLV_CONF);
             conf = Conf.of(input(opt), host, resolv);
         }
@@ -148,8 +149,15 @@ public final class Main {
         // --splice-only: no tap at all, only loopback port forwarding (and lo up in the namespace)
         boolean tapless = opt.spliceOnly();
         Nsd.TapDevice tapDev = tapless ? null : nsd.tap(conf.tapName());
-        try (Netlink nsNl = new Netlink(nsd.netlink(Linux.NETLINK_ROUTE))) {
+        // following the host (issue 18, ours): with --config-net the namespace's netlink socket stays open for it
+        boolean follow = !opt.noFollowHost() && !tapless;
+        Netlink nsNl = new Netlink(nsd.netlink(Linux.NETLINK_ROUTE));
+        try {
             NsNetConfig.apply(nsNl, tapless ? LO_ONLY : conf.ifConfig());
+        } finally {
+            if (!follow || !opt.configNet()) {
+                nsNl.close();
+            }
         }
         int tapFd = tapless ? -1 : tapDev.fd();
         Log.debug(tapless ? "no tap (--splice-only)" : "tap " + tapDev.name() + " index " + tapDev.ifindex()
@@ -158,7 +166,7 @@ public final class Main {
         Pcap pcap = opt.pcapFile() != null ? openPcap(opt.pcapFile()) : null;
         L2Services l2 = new L2Services(conf.tap(), new SplittableRandom(), Sys.monotonicNs(), Sys.realtimeNs());
         TapIo tapIo = new TapIo(tapFd, pcap);
-        TapEngines tap = new TapEngines(tapIo, l2);
+        TapEngines tap = new TapEngines(tapIo, l2, conf.tap());
         Loop loop = new Loop(nsd, tapFd, quit, tap, commandMode);
         // the documented address translations, shared by TCP and ICMP echo through the tap
         AddrMap addrMap = addrMap(opt, conf.tap(), resolv);
@@ -172,9 +180,11 @@ public final class Main {
         if (!opt.noTcp() && !tapless) {
             // TCP over the tap: built on the first TCP frame
             long tcpSecret = new SplittableRandom().nextLong();
-            TapConf tapConf = conf.tap();
-            tap.tcp(() -> new Tcp(tapConf, Flows.table(), new SysTcpSocks(loop.epoll(), addrMap), tapIo, addrMap,
+            tap.tcp(() -> new Tcp(tap.conf(), Flows.table(), new SysTcpSocks(loop.epoll(), addrMap), tapIo, addrMap,
                     tcpSecret));
+        }
+        if (follow) {
+            FollowHost.start(opt, loop, tap, addrMap, conf, host, resolv, opt.configNet() ? nsNl : null);
         }
         loop.addDrain(tap::busy);
         if (opt.stats() >= 0) {
@@ -269,9 +279,8 @@ public final class Main {
         Listeners listeners = Listeners.udp(nsd, loop.epoll(), path,
                 Forwarding.ports(rules.rules(), false, FwdRule.UDP, rules::origin),
                 Forwarding.ports(rules.rules(), true, FwdRule.UDP, rules::origin), opt.freebind());
-        TapConf tapConf = conf.tap();
         tap.udp(() -> {
-            Udp u = new Udp(tapConf, Flows::table, new SysUdpSocks(loop.epoll(), addrMap), tapIo, addrMap,
+            Udp u = new Udp(tap.conf(), Flows::table, new SysUdpSocks(loop.epoll(), addrMap), tapIo, addrMap,
                     listeners::nsSocket, l2::guestMac);
             if (opt.noSplice()) {
                 u.noSplice();

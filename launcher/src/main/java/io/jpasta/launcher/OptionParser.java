@@ -130,6 +130,7 @@ final class OptionParser {
             opt("stats", REQ, O_STATS),
             opt("conf-path", REQ, 'c'),
             opt("splice-only", NO, O_SPLICE_ONLY),
+            flag("no-follow-host", Options.Switch.NO_FOLLOW_HOST),
         });
     }
 

@@ -120,6 +120,8 @@ public final class Usage {
                   --stats DELAY       Log statistics every DELAY seconds
               -c, --conf-path PATH    Let pesto show and change the forwarding rules through
                                       the unix socket PATH (mode 0600, removed at exit)
+                  --no-follow-host    (jpasta) Copy the host's addresses, routes and resolvers
+                                      once at start, as pasta does, instead of following them
             """;
 
     private Usage() {

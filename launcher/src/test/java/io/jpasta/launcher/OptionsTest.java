@@ -135,7 +135,8 @@ class OptionsTest {
                 + "'--outbound-if6'", "--o");
         usageError("pasta: option '--no' is ambiguous; possibilities: '--no-tcp' '--no-udp' '--no-icmp' "
                 + "'--no-dhcp' '--no-dhcpv6' '--no-ndp' '--no-ra' '--no-splice' '--no-map-gw' '--no-dhcp-dns' "
-                + "'--no-dhcp-search' '--no-netns-quit' '--no-copy-routes' '--no-copy-addrs'", "--no");
+                + "'--no-dhcp-search' '--no-netns-quit' '--no-copy-routes' '--no-copy-addrs' '--no-follow-host'",
+                "--no");
     }
 
     @Test
@@ -373,6 +374,8 @@ class OptionsTest {
                 || none.ipv4Only() || none.ipv6Only() || none.debug() || none.quiet() || none.foreground());
         assertTrue(ok("--ipv6-only", "-6").ipv6Only());
         assertTrue(ok("--splice-only").spliceOnly());
+        assertTrue(ok("--no-follow-host").noFollowHost());
+        assertFalse(ok("--config-net").noFollowHost());
         assertTrue(ok("-44").ipv4Only());
     }
 

@@ -91,8 +91,8 @@ public final class Tcp implements TapHandler {
     private final long secret;
     private final AddrMap map;
     private final int mtu;
-    private final int v4Guest;
-    private final long v6GuestHi, v6GuestLo;
+    private int v4Guest;
+    private long v6GuestHi, v6GuestLo;
 
     private final EthHeader eth = new EthHeader();
     private final Ipv4Header ip4 = new Ipv4Header();
@@ -146,10 +146,44 @@ public final class Tcp implements TapHandler {
         this.active = new int[c.capacity()];
         this.activePos = new int[c.capacity()];
         this.guestMac = conf.guestMac();
+        guestAddrs(conf);
+    }
+
+    private void guestAddrs(TapConf conf) {
         v4Guest = conf.addr4() == null ? 0 : ByteBuffer.wrap(conf.addr4().getAddress()).getInt();
         long[] g = halves(conf.addr6());
         v6GuestHi = g[0];
         v6GuestLo = g[1];
+    }
+
+    /**
+     * The host changed (the launcher follows it): new inbound connections go to the guest's address of
+     * {@code next}, and every flow whose host socket is bound to an address of {@code gone} is reset, toward the
+     * guest (RST) and its peer: the host lost that address, so the connection could only hang until it timed out.
+     * Flows on other addresses (loopback included) go on as they were.
+     *
+     * @param gone the addresses the host lost, as {@code Inany} halves
+     * @return how many flows were reset
+     */
+    public int hostChanged(TapConf next, java.util.Set<AddrMap.Addr> gone) {
+        guestAddrs(next);
+        if (gone.isEmpty()) {
+            return 0;
+        }
+        long[] local = new long[2];
+        int reset = 0;
+        for (int i = activeCount - 1; i >= 0; i--) { // rst() moves the last active flow into a freed slot
+            int f = active[i];
+            int fd = c.fd.v[f];
+            if (fd >= 0 && socks.localAddress(fd, local) == 0 && gone.contains(new AddrMap.Addr(local[0], local[1]))) {
+                if (Log.debug) {
+                    Log.debug("TCP: flow " + f + ": host address " + Log.addr(local[0], local[1]) + " gone, reset");
+                }
+                rst(f);
+                reset++;
+            }
+        }
+        return reset;
     }
 
     private static long[] halves(Inet6Address a) {
