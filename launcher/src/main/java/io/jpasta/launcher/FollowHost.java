@@ -176,6 +176,13 @@ final class FollowHost {
                 Log.debug("Host resolvers now " + r.nameservers() + ", search " + r.search());
             }
         }
+        // engines first: the resets of flows on a lost address reach the guest while it still has that address
+        // (the kernel drops a segment to an address it no longer has, and the guest's socket would hang)
+        Set<InetAddress> gone = gone(host, h);
+        if (!gone.isEmpty()) {
+            Log.debug("Host addresses gone: " + gone + ": resetting the flows bound to them");
+        }
+        target.engines(c.tap(), r, gone, nowNs);
         if (configNet && !c.ifConfig().equals(conf.ifConfig())) {
             IfDiff d = IfDiff.of(conf.ifConfig(), c.ifConfig());
             Log.debug("Namespace " + c.ifConfig().name() + ": " + d);
@@ -185,11 +192,6 @@ final class FollowHost {
                 Log.warn("Following the host: " + e.getMessage());
             }
         }
-        Set<InetAddress> gone = gone(host, h);
-        if (!gone.isEmpty()) {
-            Log.debug("Host addresses gone: " + gone + ": resetting the flows bound to them");
-        }
-        target.engines(c.tap(), r, gone, nowNs);
         host = h;
         resolv = r;
         conf = c;
@@ -254,7 +256,7 @@ final class FollowHost {
 
     /**
      * Starts following the host for the loop: the watches, a netlink socket of our own to read the host again, a
-     * timer.
+     * timer; and reads the host once more after the quiet time, for what changed since {@code host} was read.
      *
      * @param nsNl the namespace's netlink socket with {@code --config-net} (kept open for the changes), else null
      */
@@ -297,6 +299,7 @@ final class FollowHost {
                 source, target, timerfd(timerFd), new Debounce(Debounce.QUIET_NS, Debounce.MAX_NS), watch);
         loop.follow(f, watch.netlinkFd(), watch.inotifyFd(), timerFd);
         Log.debug("Following the host's addresses, routes and resolvers");
+        f.changed(Sys.monotonicNs()); // what changed between the first read and the watches: read once more
         return f;
     }
 

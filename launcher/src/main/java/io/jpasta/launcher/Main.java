@@ -184,7 +184,11 @@ public final class Main {
                     tcpSecret));
         }
         if (follow) {
-            FollowHost.start(opt, loop, tap, addrMap, conf, host, resolv, opt.configNet() ? nsNl : null);
+            // off the way to "ready": the first quiet moment opens the watches, then reads the host once more
+            Conf c = conf;
+            HostState h = host;
+            Resolv r = resolv;
+            loop.whenIdle(() -> FollowHost.start(opt, loop, tap, addrMap, c, h, r, opt.configNet() ? nsNl : null));
         }
         loop.addDrain(tap::busy);
         if (opt.stats() >= 0) {
