@@ -64,7 +64,14 @@ class FollowHostIT {
 
     /** Starts pasta running {@code sleep} in its namespace; waits until the command runs there. */
     private void start(String... options) {
-        List<String> argv = new ArrayList<>(List.of(Pasta.underTest(), "--config-net", "-d", "-l", log.toString()));
+        startWith(true, options);
+    }
+
+    private void startWith(boolean configNet, String... options) {
+        List<String> argv = new ArrayList<>(List.of(Pasta.underTest(), "-d", "-l", log.toString()));
+        if (configNet) {
+            argv.add("--config-net");
+        }
         argv.addAll(Arrays.asList(options));
         argv.addAll(List.of("--", "sleep", "300"));
         pasta = sb.startUser("pasta", argv.toArray(String[]::new));
@@ -208,12 +215,7 @@ class FollowHostIT {
         assertNotNull(Poll.until(SHORT, () -> !sb.root(SHORT, "ss-est", sb.asRoot("host", "ss", "-Htn",
                 "state", "established", "sport = :5413")).out().isBlank()), "the spliced connection is established");
 
-        change("host", "ip", "addr", "add", "198.51.100.6/30", "dev", "up0");
-        change("host", "ip", "addr", "del", "198.51.100.2/30", "dev", "up0");
-        change("host", "ip", "route", "replace", "default", "via", "198.51.100.5");
-        change("host", "ip", "addr", "add", "2001:db8:3::2/64", "dev", "up0", "nodad");
-        change("host", "ip", "addr", "del", "2001:db8:1::2/64", "dev", "up0");
-        change("host", "ip", "-6", "route", "replace", "default", "via", "2001:db8:3::1");
+        renumber();
         Duration took = await(FOLLOW, "the new addresses and gateways", s -> s.contains("198.51.100.6/30")
                 && s.contains("2001:db8:3::2/64") && s.contains("default via 198.51.100.5")
                 && s.contains("default via 2001:db8:3::1") && !s.contains("198.51.100.2/")
@@ -233,6 +235,40 @@ class FollowHostIT {
         assertEquals("new4", r4.out().strip(), r4.describe());
         Proc.Result r6 = client("TCP6:[2001:db8:2::10]:5414");
         assertEquals("new6", r6.out().strip(), r6.describe());
+    }
+
+    /** Renumbers the sandbox's host: 198.51.100.6/30 via .5, 2001:db8:3::2/64 via 2001:db8:3::1. */
+    private void renumber() {
+        change("host", "ip", "addr", "add", "198.51.100.6/30", "dev", "up0");
+        change("host", "ip", "addr", "del", "198.51.100.2/30", "dev", "up0");
+        change("host", "ip", "route", "replace", "default", "via", "198.51.100.5");
+        change("host", "ip", "addr", "add", "2001:db8:3::2/64", "dev", "up0", "nodad");
+        change("host", "ip", "addr", "del", "2001:db8:1::2/64", "dev", "up0");
+        change("host", "ip", "-6", "route", "replace", "default", "via", "2001:db8:3::1");
+    }
+
+    @Test
+    void withoutConfigNetRouterAdvertisementsAndDhcpAnswerWithTheRenumberedHost() throws IOException {
+        Sandbox.require(Files.isExecutable(Path.of("/usr/bin/busybox")), "busybox (udhcpc) is missing");
+        change("remote", "ip", "addr", "add", "198.51.100.5/30", "dev", "dn0");
+        change("remote", "ip", "addr", "add", "2001:db8:3::1/64", "dev", "dn0", "nodad");
+        startWith(false);
+        // the guest configures itself: SLAAC from our router advertisements, DHCP with udhcpc
+        assertEquals(0, ns("link-up", "ip", "link", "set", "up0", "up").exit());
+        await(SHORT, "a SLAAC address in the host's prefix", s -> s.contains("inet6 2001:db8:1:"));
+        Path script = sb.work().resolve("udhcpc.sh");
+        Files.writeString(script, "#!/bin/sh\n[ \"$1\" = bound ] && echo \"lease ip=$ip router=$router\"\nexit 0\n");
+        Files.setPosixFilePermissions(script, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        String[] udhcpc = {"timeout", "20", "busybox", "udhcpc", "-i", "up0", "-f", "-q", "-n", "-t", "5", "-T", "1",
+            "-s", script.toString()};
+        Proc.Result before = ns("udhcpc", udhcpc);
+        assertTrue(before.out().contains("lease ip=198.51.100.2 router=198.51.100.1"), before.describe());
+
+        renumber();
+        Duration took = await(FOLLOW, "a SLAAC address in the new prefix", s -> s.contains("inet6 2001:db8:3:"));
+        System.out.println("FollowHostIT: new prefix advertised and taken in " + measured(took));
+        Proc.Result after = ns("udhcpc", udhcpc);
+        assertTrue(after.out().contains("lease ip=198.51.100.6 router=198.51.100.5"), after.describe());
     }
 
     @Test
