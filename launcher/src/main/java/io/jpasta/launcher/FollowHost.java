@@ -173,7 +173,12 @@ final class FollowHost {
             logChange("IPv4", host.v4(), h.v4());
             logChange("IPv6", host.v6(), h.v6());
             if (!r.equals(resolv)) {
-                Log.debug("Host resolvers now " + r.nameservers() + ", search " + r.search());
+                StringBuilder sb = new StringBuilder("Host resolvers now");
+                for (InetAddress a : r.nameservers()) {
+                    sb.append(' ').append(Log.addr(a));
+                }
+                Log.debug(sb.append(r.nameservers().isEmpty() ? " none" : "").append(", search ")
+                        .append(r.search().isEmpty() ? "none" : String.join(" ", r.search())).toString());
             }
         }
         // engines first: the resets of flows on a lost address reach the guest while it still has that address
