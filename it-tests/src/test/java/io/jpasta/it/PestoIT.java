@@ -172,10 +172,12 @@ class PestoIT {
             if (!loopback) {
                 pesto("-A", "-t", "" + ECHO);
             }
-            String client = "{ echo one; sleep 1; echo two; } | socat -t 5 - TCP:" + (loopback ? "127.0.0.1"
+            String client = "{ echo one; sleep 2; echo two; } | socat -t 5 - TCP:" + (loopback ? "127.0.0.1"
                     : "198.51.100.2") + ":" + ECHO;
-            String script = "(" + client + ") > /tmp/echo-$$ & c=$!; sleep 0.3; " + pestoCmd(!loopback) + " -D -t "
-                    + ECHO + " " + sock + "; wait $c; cat /tmp/echo-$$; rm -f /tmp/echo-$$";
+            // the rule goes once the connection carried "one" (bounded: 5 s), while "two" is still to come
+            String script = "(" + client + ") > /tmp/echo-$$ & c=$!; i=0; while [ $i -lt 100 ] && ! grep -q one "
+                    + "/tmp/echo-$$; do sleep 0.05; i=$((i + 1)); done; " + pestoCmd(!loopback) + " -D -t " + ECHO
+                    + " " + sock + "; wait $c; cat /tmp/echo-$$; rm -f /tmp/echo-$$";
             Proc.Result r = loopback ? sb.user(SHORT, "echo", "sh", "-c", script)
                     : sb.root(SHORT, "echo", sb.asRoot("remote", "sh", "-c", script));
             assertEquals("one\ntwo\n", r.out(), (loopback ? "spliced" : "tap") + r.describe());

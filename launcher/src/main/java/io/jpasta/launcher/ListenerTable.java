@@ -43,6 +43,8 @@ final class ListenerTable {
     /** What each listener was bound for: a forward asked for again keeps its socket. */
     private Forward[] fwd = new Forward[16];
     private int count;
+    /** errno of the last socket that could not be bound, for the message naming the port */
+    private int lastError;
     private final long[][] bound = {new long[1024], new long[1024]};
 
     private final ByteBuffer sa = Sys.buffer(SockAddrs.SOCKADDR_MAX), ifname = Sys.buffer(32);
@@ -103,6 +105,11 @@ final class ListenerTable {
         return fwd[i];
     }
 
+    /** @return errno of the last socket that could not be bound or listen */
+    int lastError() {
+        return lastError;
+    }
+
     /** @return the ports where {@code side} listens, as a bitmap of 65536 bits (live: callers may clear bits) */
     long[] bound(int side) {
         return bound[side];
@@ -124,10 +131,14 @@ final class ListenerTable {
             boolean fam6 = f.bindAddr() instanceof Inet6Address;
             return add(HOST, listenHost(fam6, f.bindAddr().getAddress(), false, f), fam6, f, isAuto);
         }
-        // any address: one dual-stack socket; if that fails (one family busy or missing) each family alone
+        // any address: one dual-stack socket; if that fails because IPv6 is missing, each family alone. A port
+        // in use on either family fails an explicit forward, as in pasta; auto takes what it can get.
         int fd = listenHost(true, null, false, f);
         if (fd >= 0) {
             return add(HOST, fd, true, f, isAuto);
+        }
+        if (f.explicit() && (fd == -Errno.EADDRINUSE || fd == -Errno.EACCES)) {
+            return 0;
         }
         int n = add(HOST, listenHost(false, null, false, f), false, f, isAuto);
         return n + add(HOST, listenHost(true, null, true, f), true, f, isAuto);
@@ -149,6 +160,7 @@ final class ListenerTable {
     private int listenHost(boolean fam6, byte[] addr, boolean v6only, Forward f) {
         int fd = Sys.socket(fam6 ? Linux.AF_INET6 : Linux.AF_INET, sockType, 0);
         if (fd < 0) {
+            lastError = -fd;
             return fd;
         }
         Sys.setsockoptInt(fd, Linux.SOL_SOCKET, Linux.SO_REUSEADDR, 1);
@@ -176,6 +188,7 @@ final class ListenerTable {
         if (rc < 0) {
             Sys.close(fd);
             Log.debug("bind/listen port " + f.port() + (fam6 ? " (IPv6)" : " (IPv4)") + ": " + Errno.text(-rc));
+            lastError = -rc;
             return rc;
         }
         return fd;
@@ -192,6 +205,7 @@ final class ListenerTable {
                 bytes, out);
         if (rc < 0) {
             Log.debug("bind/listen port " + f.port() + " in namespace: " + Errno.text(-rc));
+            lastError = -rc;
             return rc;
         }
         return out[0];

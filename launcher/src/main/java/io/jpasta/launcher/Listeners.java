@@ -50,12 +50,10 @@ public final class Listeners {
      * @param bindIf     interface to bind to (SO_BINDTODEVICE), or null
      * @param port       listening port
      * @param targetPort port connected on the other side
-     * @param explicit   true for ports named in the spec: if none of a spec's explicit ports can be bound, pasta
-     *                   fails; ports from {@code all} or exclude-only specs are best effort
-     * @param spec       the option as the user gave it ({@code "-t 22"}), for the error message
+     * @param explicit   true for ports named in the spec: if one cannot be bound, pasta fails at start (and
+     *                   pesto's change logs it); ports of {@code auto} and of exclude-only specs are best effort
      */
-    public record Forward(InetAddress bindAddr, String bindIf, int port, int targetPort, boolean explicit,
-                          String spec) {
+    public record Forward(InetAddress bindAddr, String bindIf, int port, int targetPort, boolean explicit) {
     }
 
     /**
@@ -70,7 +68,7 @@ public final class Listeners {
      */
     public record Scan(int first, int last, InetAddress bindAddr, String bindIf, int to) {
         Forward forward(int port) {
-            return new Forward(bindAddr, bindIf, port, to + port - first, false, "auto");
+            return new Forward(bindAddr, bindIf, port, to + port - first, false);
         }
     }
 
@@ -205,25 +203,18 @@ public final class Listeners {
     /**
      * Binds every configured listener and, for {@code auto}, starts the scans.
      *
-     * @throws IOException "Failed to bind any port for '-t 22', exiting" when no port of a spec with explicit ports
-     *                     could be bound (pasta's message; the caller exits 1), or when the set-up itself fails
+     * @throws IOException {@code Couldn't listen on requested ports} when an explicitly given port cannot be bound,
+     *                     after logging which, as pasta does ({@code Listen failed for HOST TCP port * /22: Address
+     *                     already in use}; the caller exits 1), or when the set-up itself fails
      */
     public void start() throws IOException {
         reserveFd = reserve();
-        Map<String, int[]> specs = new LinkedHashMap<>(); // spec -> {explicit ports, bound sockets}
         for (int side = HOST; side <= NS; side++) {
             for (Forward f : (side == HOST ? toNs : fromNs).forwards()) {
-                int n = table.bind(side, f, false);
-                if (f.explicit()) {
-                    int[] s = specs.computeIfAbsent(f.spec(), k -> new int[2]);
-                    s[0]++;
-                    s[1] += n;
+                if (table.bind(side, f, false) == 0 && f.explicit()) {
+                    Log.err(listenFailed(side, f));
+                    throw new IOException("Couldn't listen on requested ports");
                 }
-            }
-        }
-        for (Map.Entry<String, int[]> e : specs.entrySet()) {
-            if (e.getValue()[1] == 0) {
-                throw new IOException("Failed to bind any port for '" + e.getKey() + "', exiting");
             }
         }
         if (toNs.auto() || fromNs.auto()) {
@@ -308,15 +299,20 @@ public final class Listeners {
             n = 0;
         }
         if (n == 0 && f.explicit()) {
-            Log.warn("Listen failed for " + (side == NS ? "SPLICE" : "HOST") + (udp == null ? " TCP" : " UDP")
-                    + " port " + (f.bindAddr() == null ? "*" : Log.addr(f.bindAddr()))
-                    + (f.bindIf() == null ? "" : "%" + f.bindIf()) + "/" + f.port());
+            Log.warn(listenFailed(side, f));
         }
+    }
+
+    /** @return pasta's line for a port that cannot be bound: {@code Listen failed for HOST TCP port *%eth0/22: ...} */
+    private String listenFailed(int side, Forward f) {
+        return "Listen failed for " + (side == NS ? "SPLICE" : "HOST") + (udp == null ? " TCP" : " UDP") + " port "
+                + (f.bindAddr() == null ? "*" : Log.addr(f.bindAddr())) + (f.bindIf() == null ? "" : "%" + f.bindIf())
+                + "/" + f.port() + ": " + Errno.text(table.lastError());
     }
 
     /** @return {@code f} reduced to what its socket depends on: address, interface, port and target */
     private static Forward key(Forward f) {
-        return new Forward(f.bindAddr(), f.bindIf(), f.port(), f.targetPort(), false, "");
+        return new Forward(f.bindAddr(), f.bindIf(), f.port(), f.targetPort(), false);
     }
 
     /** Closes every listener and stops the scans: connections already spliced go on. */

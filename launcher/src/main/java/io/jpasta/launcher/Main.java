@@ -191,8 +191,8 @@ public final class Main {
         }
         Splice splice = new Splice(new NativeSpliceIo(loop.epoll()), Flows::table);
         Listeners listeners = new Listeners(nsd, loop.epoll(), splice,
-                Forwarding.ports(rules.rules(), false, FwdRule.TCP, rules::origin),
-                Forwarding.ports(rules.rules(), true, FwdRule.TCP, rules::origin), opt.freebind());
+                Forwarding.ports(rules.rules(), false, FwdRule.TCP),
+                Forwarding.ports(rules.rules(), true, FwdRule.TCP), opt.freebind());
         // non-loopback clients of -t ports take the tap path, with their source address preserved (issue 5)
         if (!tapless) {
             listeners.tapPath((fd, peer, port) -> tap.tcpAccepted(fd, peer, port, Sys.monotonicNs()));
@@ -267,8 +267,8 @@ public final class Main {
             }
         };
         Listeners listeners = Listeners.udp(nsd, loop.epoll(), path,
-                Forwarding.ports(rules.rules(), false, FwdRule.UDP, rules::origin),
-                Forwarding.ports(rules.rules(), true, FwdRule.UDP, rules::origin), opt.freebind());
+                Forwarding.ports(rules.rules(), false, FwdRule.UDP),
+                Forwarding.ports(rules.rules(), true, FwdRule.UDP), opt.freebind());
         TapConf tapConf = conf.tap();
         tap.udp(() -> {
             Udp u = new Udp(tapConf, Flows::table, new SysUdpSocks(loop.epoll(), addrMap), tapIo, addrMap,
