@@ -285,8 +285,8 @@ public final class FlowTable {
         return (int) (h ^ (h >>> 32));
     }
 
-    // 64-bit finaliser with good avalanche (the MurmurHash3 fmix64 constants).
-    private static long mix(long h) {
+    /** @return {@code h} mixed by a 64-bit finaliser with good avalanche (the MurmurHash3 fmix64 constants) */
+    public static long mix(long h) {
         h ^= h >>> 33;
         h *= 0xff51afd7ed558ccdL;
         h ^= h >>> 33;
