@@ -152,7 +152,7 @@ public final class Icmp implements TapHandler {
         if (icmp6.type() != Icmpv6Header.ICMPV6_ECHO_REQUEST || icmp6.code() != 0) {
             return drop(IcmpStats.UNSUPPORTED);
         }
-        if (l4Len < Icmpv6Header.LEN) {
+        if (!Icmpv6Header.fitsBody(frame, l4, l4Len)) {
             return drop(IcmpStats.MALFORMED);
         }
         if (!icmp6.checksumOk(f.ip6().pseudo(), l4Len)) {
