@@ -13,9 +13,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -28,6 +28,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class HostFaultsIT {
+    @RegisterExtension
+    static final SandboxExtension SANDBOX = new SandboxExtension();
+
     private static final Duration TIMEOUT = Duration.ofSeconds(20);
     private static final String UPSTREAM = System.getProperty("jpasta.upstream",
             "/work/shared/ref/pasta-2026-07/pasta");
@@ -37,20 +40,13 @@ class HostFaultsIT {
 
     @BeforeAll
     void setUp() throws IOException {
-        sb = Sandbox.create(getClass().getSimpleName());
+        sb = SANDBOX.get();
         Path script = sb.userDir("faults").resolve("userns-off.sh");
         try (InputStream in = HostFaultsIT.class.getResourceAsStream("/it/userns-off.sh")) {
             Files.copy(in, script, StandardCopyOption.REPLACE_EXISTING);
         }
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
         usernsOff = script.toString();
-    }
-
-    @AfterAll
-    void tearDown() {
-        if (sb != null) {
-            sb.close();
-        }
     }
 
     static Stream<Arguments> faults() {

@@ -19,11 +19,11 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code -c, --conf-path}: upstream's unchanged {@code pesto} (commit 06fedeb, in {@code ../shared/ref/pasta-2026-07}
@@ -40,6 +40,9 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class PestoIT {
+    @RegisterExtension
+    static final SandboxExtension SANDBOX = new SandboxExtension();
+
     private static final Duration START = Duration.ofSeconds(20);
     private static final Duration SHORT = Duration.ofSeconds(15);
     private static final long IDLE_MS = 1500;
@@ -76,14 +79,7 @@ class PestoIT {
         String ref = Sandbox.repo().resolve(System.getProperty("jpasta.ref2026", "../shared/ref/pasta-2026-07/pasta"))
                 .normalize().toString();
         reference = Files.isExecutable(Path.of(ref)) ? Optional.of(ref) : Optional.empty();
-        sb = Sandbox.create("PestoIT");
-    }
-
-    @AfterAll
-    static void down() {
-        if (sb != null) {
-            sb.close();
-        }
+        sb = SANDBOX.get();
     }
 
     @AfterEach
