@@ -68,7 +68,7 @@ public final class Main {
 
     /** Namespace configuration without a tap ({@code --splice-only}): loopback up, nothing else. */
     private static final IfConfig LO_ONLY = new IfConfig("lo", IfConfig.KEEP_MTU, IfConfig.KEEP_MAC, List.of(),
-            List.of(), true, false);
+            List.of(), IfConfig.LO_UP);
 
     public static void main(String[] args) {
         Thread.ofPlatform().daemon().name("warm-up").start(Main::warmUp);
