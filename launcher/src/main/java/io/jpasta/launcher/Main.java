@@ -96,37 +96,10 @@ public final class Main {
         Options opt = Options.parse(args);
         Log.configure(opt.debug(), opt.trace(), opt.quiet());
         Sys.load();
-        // files named on the command line are opened first, as pasta does: a bad path fails before any set-up
-        if (opt.logFile() != null) {
-            checkWritable(opt.logFile(), "log file");
-            Log.toFile(opt.logFile(), opt.logSize());
-        }
-        int pidFd = opt.pidFile() != null ? openForWriting(opt.pidFile(), "PID file") : -1;
-        if (opt.runas() != null) {
-            RunAs.check(opt.runas());
-        }
-
-        String home = System.getProperty("jpasta.home", ".");
-        String nsdPath = home + "/lib/jpasta-nsd";
+        int pidFd = openFiles(opt);
         boolean commandMode = opt.netns() == null && opt.pid().isEmpty();
-
-        Nsd nsd;
-        NsQuit quit = null;
-        if (commandMode) {
-            nsd = spawn(nsdPath, opt);
-        } else if (opt.netns() != null) {
-            nsd = Nsd.joinNetns(nsdPath, opt.netns(), opt.userns() != null ? opt.userns() : "none");
-            if (!opt.noNetnsQuit()) {
-                quit = NsQuit.watchPath(opt.netns());
-            }
-        } else {
-            int pid = opt.pid().getAsInt();
-            String userns = opt.userns() != null ? opt.userns() : opt.netnsOnly() ? "none" : "auto";
-            nsd = Nsd.joinPid(nsdPath, pid, userns);
-            if (!opt.noNetnsQuit()) {
-                quit = NsQuit.watchPid(pid);
-            }
-        }
+        Namespaces ns = startNamespaces(opt, commandMode);
+        Nsd nsd = ns.nsd();
         // the kernel builds the namespaces in nsd meanwhile
         Log.debug("namespace helper started");
         Conf conf;
@@ -144,37 +117,20 @@ public final class Main {
         Log.debug("host state read");
         nsd.awaitReady();
         Log.debug("namespace ready, helper pid " + nsd.pid());
-
-        // --splice-only: no tap at all, only loopback port forwarding (and lo up in the namespace)
-        boolean tapless = opt.spliceOnly();
-        Nsd.TapDevice tapDev = tapless ? null : nsd.tap(conf.tapName());
-        try (Netlink nsNl = new Netlink(nsd.netlink(Linux.NETLINK_ROUTE))) {
-            NsNetConfig.apply(nsNl, tapless ? LO_ONLY : conf.ifConfig());
-        }
-        int tapFd = tapless ? -1 : tapDev.fd();
-        Log.debug(tapless ? "no tap (--splice-only)" : "tap " + tapDev.name() + " index " + tapDev.ifindex()
-                + " configured");
+        int tapFd = configureNamespace(opt, nsd, conf);
 
         Pcap pcap = opt.pcapFile() != null ? openPcap(opt.pcapFile()) : null;
         L2Services l2 = new L2Services(conf.tap(), new SplittableRandom(), Sys.monotonicNs(), Sys.realtimeNs());
         TapIo tapIo = new TapIo(tapFd, pcap);
         TapEngines tap = new TapEngines(tapIo, l2);
-        Loop loop = new Loop(nsd, tapFd, quit, tap, commandMode);
-        // the documented address translations, shared by TCP and ICMP echo through the tap
+        Loop loop = new Loop(nsd, tapFd, ns.quit(), tap, commandMode);
+        // the documented address translations, shared by TCP, UDP and ICMP echo through the tap
         AddrMap addrMap = addrMap(opt, conf.tap(), resolv);
         if (Log.debug) {
             Log.debug(addrMap.describe());
         }
-        // ICMP echo through ping sockets (udp module); the flow table is built on the first ICMP frame
-        if (!tapless) {
-            tap.icmp(new Icmp(conf.tap(), Flows::table, new SysPingSockets(loop.epoll(), addrMap), addrMap));
-        }
-        if (!opt.noTcp() && !tapless) {
-            // TCP over the tap: built on the first TCP frame
-            long tcpSecret = new SplittableRandom().nextLong();
-            TapConf tapConf = conf.tap();
-            tap.tcp(() -> new Tcp(tapConf, Flows.table(), new SysTcpSocks(loop.epoll(), addrMap), tapIo, addrMap,
-                    tcpSecret));
+        if (tapFd >= 0) {
+            tapEngines(opt, conf, loop, tap, tapIo, addrMap);
         }
         loop.addDrain(tap::busy);
         if (opt.stats() >= 0) {
@@ -182,29 +138,16 @@ public final class Main {
         }
         Log.debug("loop ready");
 
-        // the forwarding tables of the command line as pesto shows them (issue 16), and the -t/-T listeners that
-        // carry them out with their spliced connections, bound before the command starts (issue 6)
+        // the forwarding tables of the command line as pesto shows them (issue 16), and the listeners that carry
+        // them out, bound before the command starts (issue 6)
         CommandLineRules rules = CommandLineRules.build(opt.portSpecs(), caps(opt),
                 CommandLineRules.ephemeralRange());
         if (Log.debug) {
             logRules(rules.rules());
         }
-        Splice splice = new Splice(new NativeSpliceIo(loop.epoll()), Flows::table);
-        Listeners listeners = new Listeners(nsd, loop.epoll(), splice,
-                Forwarding.ports(rules.rules(), false, FwdRule.TCP),
-                Forwarding.ports(rules.rules(), true, FwdRule.TCP), opt.freebind());
-        // non-loopback clients of -t ports take the tap path, with their source address preserved (issue 5)
-        if (!tapless) {
-            listeners.tapPath((fd, peer, port) -> tap.tcpAccepted(fd, peer, port, Sys.monotonicNs()));
-        }
-        if (opt.noSplice()) {
-            listeners.noSplice();
-        }
-        listeners.start();
-        loop.splice(listeners, splice);
+        Listeners listeners = tcpListeners(opt, nsd, loop, tap, tapFd >= 0, rules);
         Listeners udpListeners = opt.noUdp() ? null
-                : udp(opt, conf, nsd, loop, tap, tapless ? null : tapIo, l2, addrMap, rules);
-
+                : udp(opt, conf, nsd, loop, tap, tapFd >= 0 ? tapIo : null, l2, addrMap, rules);
         if (pidFd >= 0) {
             writePidFile(pidFd);
         }
@@ -224,6 +167,93 @@ public final class Main {
                 control.close();
             }
         }
+    }
+
+    /**
+     * Opens the files named on the command line first, as pasta does: a bad path fails before any set-up.
+     *
+     * @return the PID file's descriptor, or -1 without {@code -P}
+     */
+    private static int openFiles(Options opt) throws ExitRequest, IOException {
+        if (opt.logFile() != null) {
+            checkWritable(opt.logFile(), "log file");
+            Log.toFile(opt.logFile(), opt.logSize());
+        }
+        int pidFd = opt.pidFile() != null ? openForWriting(opt.pidFile(), "PID file") : -1;
+        if (opt.runas() != null) {
+            RunAs.check(opt.runas());
+        }
+        return pidFd;
+    }
+
+    /** The namespace helper, and what ends a daemon when the namespace goes (null in command mode). */
+    private record Namespaces(Nsd nsd, NsQuit quit) {
+    }
+
+    /** Starts nsd: it creates the namespaces and the command (command mode) or joins PID's or {@code --netns}'s. */
+    private static Namespaces startNamespaces(Options opt, boolean commandMode) throws IOException {
+        String nsdPath = System.getProperty("jpasta.home", ".") + "/lib/jpasta-nsd";
+        if (commandMode) {
+            return new Namespaces(spawn(nsdPath, opt), null);
+        }
+        if (opt.netns() != null) {
+            Nsd nsd = Nsd.joinNetns(nsdPath, opt.netns(), opt.userns() != null ? opt.userns() : "none");
+            return new Namespaces(nsd, opt.noNetnsQuit() ? null : NsQuit.watchPath(opt.netns()));
+        }
+        int pid = opt.pid().getAsInt();
+        String userns = opt.userns() != null ? opt.userns() : opt.netnsOnly() ? "none" : "auto";
+        Nsd nsd = Nsd.joinPid(nsdPath, pid, userns);
+        return new Namespaces(nsd, opt.noNetnsQuit() ? null : NsQuit.watchPid(pid));
+    }
+
+    /**
+     * Makes the tap in the namespace and configures it (addresses, routes, MTU, lo up); with {@code --splice-only}
+     * no tap at all, only lo up.
+     *
+     * @return the tap's descriptor, or -1 without a tap
+     */
+    private static int configureNamespace(Options opt, Nsd nsd, Conf conf) throws IOException {
+        boolean tapless = opt.spliceOnly();
+        Nsd.TapDevice tapDev = tapless ? null : nsd.tap(conf.tapName());
+        try (Netlink nsNl = new Netlink(nsd.netlink(Linux.NETLINK_ROUTE))) {
+            NsNetConfig.apply(nsNl, tapless ? LO_ONLY : conf.ifConfig());
+        }
+        Log.debug(tapless ? "no tap (--splice-only)" : "tap " + tapDev.name() + " index " + tapDev.ifindex()
+                + " configured");
+        return tapless ? -1 : tapDev.fd();
+    }
+
+    /** ICMP echo and TCP through the tap, each engine built on the first frame of its protocol. */
+    private static void tapEngines(Options opt, Conf conf, Loop loop, TapEngines tap, TapIo tapIo,
+                                   AddrMap addrMap) {
+        tap.icmp(new Icmp(conf.tap(), Flows::table, new SysPingSockets(loop.epoll(), addrMap), addrMap));
+        if (!opt.noTcp()) {
+            long tcpSecret = new SplittableRandom().nextLong();
+            TapConf tapConf = conf.tap();
+            tap.tcp(() -> new Tcp(tapConf, Flows.table(), new SysTcpSocks(loop.epoll(), addrMap), tapIo, addrMap,
+                    tcpSecret));
+        }
+    }
+
+    /**
+     * The {@code -t}/{@code -T} listeners and their spliced connections; non-loopback clients of {@code -t} ports
+     * take the tap path with their source address kept (issue 5), loopback ones too with {@code --no-splice}.
+     */
+    private static Listeners tcpListeners(Options opt, Nsd nsd, Loop loop, TapEngines tap, boolean hasTap,
+                                          CommandLineRules rules) throws IOException {
+        Splice splice = new Splice(new NativeSpliceIo(loop.epoll()), Flows::table);
+        Listeners listeners = new Listeners(nsd, loop.epoll(), splice,
+                Forwarding.ports(rules.rules(), false, FwdRule.TCP),
+                Forwarding.ports(rules.rules(), true, FwdRule.TCP), opt.freebind());
+        if (hasTap) {
+            listeners.tapPath((fd, peer, port) -> tap.tcpAccepted(fd, peer, port, Sys.monotonicNs()));
+        }
+        if (opt.noSplice()) {
+            listeners.noSplice();
+        }
+        listeners.start();
+        loop.splice(listeners, splice);
+        return listeners;
     }
 
     /** Releases the command or detaches, then runs the loop. @return pasta's exit status */
