@@ -78,6 +78,7 @@ class BadCommandLineIT {
                 line("Invalid port specifier '99999'", "--tcp-ns", "99999", "--", "true"),
                 line("Invalid port specifier '1-2-3'", "-T", "1-2-3", "--", "true"),
                 line("Invalid port specifier '65536'", "-U", "65536", "--", "true"),
+                line("Forwarding rule attempts to map from port 0", "-t", "0", "--", "true"),
                 line("Invalid --log-size: 1", "--log-size", "1", "--", "true"),
                 line("Invalid --runas option: nosuchuser-jpasta", "--runas", "nosuchuser-jpasta", "--", "true"),
                 line("Both --netns and PID or command given", "--netns", "/nonexistent/jpasta-ns", "--", "true"),

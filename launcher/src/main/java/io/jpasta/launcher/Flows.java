@@ -1,5 +1,6 @@
 package io.jpasta.launcher;
 
+import io.jpasta.netns.sys.Sys;
 import io.jpasta.tap.flow.FlowTable;
 
 import java.util.SplittableRandom;
@@ -27,6 +28,7 @@ final class Flows {
             int capacity = Integer.getInteger(CAPACITY_PROPERTY, FlowTable.CAPACITY);
             capacity = Math.clamp(capacity, 1, FlowTable.CAPACITY);
             table = new FlowTable(capacity, new SplittableRandom().nextLong());
+            table.clock(Sys::monotonicNs);
         }
         return table;
     }

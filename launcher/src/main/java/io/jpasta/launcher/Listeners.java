@@ -322,6 +322,11 @@ public final class Listeners {
         scan.stop();
     }
 
+    /** @return the splice engine of TCP listeners (null for UDP) */
+    public Splice splice() {
+        return splice;
+    }
+
     /** @return true while spliced connections still have data to move or closes to finish (UDP: never) */
     public boolean busy() {
         return splice != null && splice.busy();

@@ -1,5 +1,7 @@
 package io.jpasta.launcher;
 
+import io.jpasta.launcher.control.Api;
+import io.jpasta.launcher.control.ApiServer;
 import io.jpasta.launcher.control.CommandLineRules;
 import io.jpasta.launcher.control.FwdRule;
 import io.jpasta.launcher.control.FwdTable;
@@ -160,11 +162,21 @@ public final class Main {
                     * 1_000_000L);
             loop.serve(control);
         }
+        // --api (ours): the JSON control API; its protocol and JSON library load at its first request
+        ApiServer api = null;
+        if (opt.apiPath() != null) {
+            ApiSources sources = new ApiSources(tap, listeners.splice(), forwarding, caps(opt));
+            api = ApiServer.open(opt.apiPath(), loop.nextServerId(), loop.epoll(), () -> new Api(sources));
+            loop.serve(api);
+        }
         try {
             return runLoop(opt, nsd, loop, listeners, tap, commandMode);
         } finally {
             if (control != null) {
                 control.close();
+            }
+            if (api != null) {
+                api.close();
             }
         }
     }

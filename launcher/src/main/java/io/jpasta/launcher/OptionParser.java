@@ -51,7 +51,7 @@ final class OptionParser {
             O_NO_DHCP_SEARCH = 262, O_DNS_FORWARD = 263, O_TRACE = 265, O_RUNAS = 266, O_LOG_SIZE = 267,
             O_VERSION = 268, O_OUT_IF4 = 269, O_OUT_IF6 = 270, O_NETNS_ONLY = 274, O_MAP_HOST_LO = 275,
             O_MAP_GUEST = 276, O_DNS_HOST = 278, O_FQDN = 279, O_STATS = 280, O_SOCKET = 281, O_ONE_OFF = 282,
-            O_NO_SPLICE = 290, O_SPLICE_ONLY = 293, SWITCH = 512;
+            O_NO_SPLICE = 290, O_SPLICE_ONLY = 293, O_API = 400, SWITCH = 512;
 
     private static final int NO = Getopt.NO_ARGUMENT, REQ = Getopt.REQUIRED_ARGUMENT;
     private static final Options.Switch[] SWITCHES = Options.Switch.values();
@@ -130,6 +130,7 @@ final class OptionParser {
             opt("stats", REQ, O_STATS),
             opt("conf-path", REQ, 'c'),
             opt("splice-only", NO, O_SPLICE_ONLY),
+            opt("api", REQ, O_API), // ours: the JSON control API
         });
     }
 
@@ -157,7 +158,7 @@ final class OptionParser {
     static final class State {
         boolean debug, trace, quiet;
         String logFile, runas, pcapFile, pidFile, nsIfname, iface, outboundIf4, outboundIf6, userns, netns;
-        String socketPath, hostname, fqdn, confPath;
+        String socketPath, hostname, fqdn, confPath, apiPath;
         long logSize = -1;
         int fd = -1, mtu = -1, netmask = -1, stats = -1;
         byte[] macAddr, nsMacAddr;
@@ -217,7 +218,7 @@ final class OptionParser {
             case O_VERSION -> throw new ExitRequest(0, Usage.VERSION_TEXT, true);
             case 'd', 'q', O_TRACE, 'f', 'e', 'l', O_LOG_SIZE, O_RUNAS, O_STATS -> logging(s, c, arg);
             case O_SOCKET, 's', O_ONE_OFF, '1', O_NO_DHCP_DNS, O_NO_DHCP_SEARCH -> passtOnly(s, c, arg);
-            case 'F', 'I', 'p', 'P', 'c', 'm', 'M', O_NS_MAC, 'H', O_FQDN -> device(s, c, arg);
+            case 'F', 'I', 'p', 'P', 'c', O_API, 'm', 'M', O_NS_MAC, 'H', O_FQDN -> device(s, c, arg);
             case 'a' -> perFamily(s, FamilyOption.ADDRESS, arg);
             case 'g' -> perFamily(s, FamilyOption.GATEWAY, arg);
             case 'o' -> perFamily(s, FamilyOption.OUTBOUND, arg);
@@ -345,6 +346,12 @@ final class OptionParser {
                     throw ExitRequest.die("Invalid configuration path: " + arg);
                 }
                 s.confPath = arg;
+            }
+            case O_API -> {
+                if (arg.isEmpty() || arg.getBytes(StandardCharsets.UTF_8).length >= UnixServer.PATH_MAX) {
+                    throw ExitRequest.die("Invalid API socket path: " + arg);
+                }
+                s.apiPath = arg;
             }
             case 'P' -> {
                 once(s.pidFile != null, "pid");

@@ -73,6 +73,7 @@ public final class Options {
     private final int pid;
     private final List<String> command;
     private final String confPath;
+    private final String apiPath;
     private final List<String> portSpecs;
 
     /** Takes what {@link OptionParser} collected. */
@@ -121,6 +122,7 @@ public final class Options {
         pid = s.pid;
         command = List.copyOf(s.command);
         confPath = s.confPath;
+        apiPath = s.apiPath;
         portSpecs = List.copyOf(s.portSpecs);
     }
 
@@ -204,6 +206,11 @@ public final class Options {
     /** @return {@code -c/--conf-path PATH}: pesto's control socket, or null */
     public String confPath() {
         return confPath;
+    }
+
+    /** @return {@code --api PATH} (ours): the JSON control API's socket, or null */
+    public String apiPath() {
+        return apiPath;
     }
 
     /** @return the port options in command line order: option letter ({@code t u T U}), then its specification */

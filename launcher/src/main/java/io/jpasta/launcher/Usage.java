@@ -120,6 +120,8 @@ public final class Usage {
                   --stats DELAY       Log statistics every DELAY seconds
               -c, --conf-path PATH    Let pesto show and change the forwarding rules through
                                       the unix socket PATH (mode 0600, removed at exit)
+                  --api PATH          jpasta's own: the JSON control API on the unix socket
+                                      PATH (flows, stats, forwards; see jpasta-ctl)
             """;
 
     private Usage() {

@@ -305,6 +305,12 @@ public final class Tcp implements TapHandler {
         return flow < c.capacity() ? c.events.v[flow] : 0;
     }
 
+    /** @return the events of {@code flow} in words ("ESTABLISHED TAP_FIN_RCVD ..."), "closed" if closed */
+    public String state(int flow) {
+        int e = events(flow);
+        return e == 0 ? "closed" : TcpConn.eventNames(e);
+    }
+
     /** @return data from the guest held for the socket of {@code flow} */
     public int held(int flow) {
         return flow < c.capacity() ? c.pendLen.v[flow] : 0;

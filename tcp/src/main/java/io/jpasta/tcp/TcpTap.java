@@ -188,7 +188,7 @@ final class TcpTap {
             }
         }
         if (dlen > 0 || (fl & TcpHeader.FIN) != 0) {
-            dataFromTap(f, frame, th.payload(), seq, dlen, (fl & TcpHeader.FIN) != 0);
+            dataFromTap(f, frame, th.payload(), seq, dlen, (fl & TcpHeader.FIN) != 0, now);
         }
         if (c.events.v[f] != 0 && c.flagged(f, TcpConn.STALLED)) {
             due(f, TcpConn.SEND_DUE); // the window may have opened: send at the end of the burst, once
@@ -323,7 +323,7 @@ final class TcpTap {
     }
 
     /** In-sequence data (and FIN) from the guest goes to the flow's buffer; the rest is answered with an ACK. */
-    private void dataFromTap(int f, MemorySegment frame, long payload, int seq, int dlen, boolean fin) {
+    private void dataFromTap(int f, MemorySegment frame, long payload, int seq, int dlen, boolean fin, long now) {
         int exp = c.seqFromTap.v[f];
         if (c.has(f, TcpConn.TAP_FIN_RCVD) || Seq.gt(seq, exp)) {
             if (Seq.gt(seq, exp)) {
@@ -345,6 +345,7 @@ final class TcpTap {
             return;
         }
         c.seqFromTap.v[f] = exp + got;
+        flows.count(FlowTable.sidx(f, Tcp.TAPSIDE), got, 1, now);
         if (fin && got == take) {
             c.seqFromTap.v[f]++;
             c.event(f, TcpConn.TAP_FIN_RCVD);

@@ -193,6 +193,7 @@ public final class Icmp implements TapHandler {
             return DROPPED;      // counted by open
         }
         lastNs[flow] = nowNs;
+        flows.count(FlowTable.sidx(flow, 0), l4Len, 1, nowNs);
         // The kernel replaces the identifier with the socket's and computes the checksum itself.
         long n = socks.sendTo(sock[flow], v6, frame, l4, l4Len, targetHi, targetLo);
         if (n < 0) {
@@ -284,6 +285,7 @@ public final class Icmp implements TapHandler {
                 return;
             }
             lastNs[flow] = nowNs;
+            flows.count(FlowTable.sidx(flow, 1), n, 1, nowNs);
             reply(flow, v6, (int) n, guestMac, out);
         }
     }

@@ -64,6 +64,21 @@ public final class CommandLineRules {
         return b;
     }
 
+    /**
+     * The rules of the given port options only (no {@code auto} default for the others), as an API client adds or
+     * deletes them.
+     *
+     * @throws IOException with the option's message if a specification is bad or a rule does not fit its table
+     */
+    public static CommandLineRules of(List<String> specs, int caps) throws IOException {
+        int[] ephemeral = ephemeralRange();
+        CommandLineRules b = new CommandLineRules(RuleSet.pasta(caps), ephemeral[0], ephemeral[1]);
+        for (int i = 0; i + 1 < specs.size(); i += 2) {
+            b.spec(specs.get(i).charAt(0), specs.get(i + 1));
+        }
+        return b;
+    }
+
     /** @return the tables built */
     public RuleSet rules() {
         return set;
@@ -137,6 +152,9 @@ public final class CommandLineRules {
             PortRules one = parse(opt, prefix + item + excludes);
             long[] ports = new long[PortRules.NUM_PORTS / 64];
             one.forEachForwarded(p -> ports[p >>> 6] |= 1L << p);
+            if ((ports[0] & 1) != 0) {
+                throw new IOException("Forwarding rule attempts to map from port 0");
+            }
             runs(table, ports, one, proto, addr, ifname, flags);
         }
     }
