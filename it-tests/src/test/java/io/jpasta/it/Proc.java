@@ -125,6 +125,11 @@ public final class Proc implements AutoCloseable {
         }
     }
 
+    /** @return the file that collects the process's stdout, readable while it runs */
+    public Path outFile() {
+        return Path.of(log + ".out");
+    }
+
     /** @return the pid of the process, which is also its process group and session id */
     public long pid() {
         return process.pid();

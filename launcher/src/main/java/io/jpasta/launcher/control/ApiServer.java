@@ -214,8 +214,8 @@ public final class ApiServer implements ControlServer {
             }
         }
 
-        /** @return false if the client was dropped */
-        boolean flush() {
+        /** Writes what is queued, as far as the socket takes it. @return false if the client was dropped */
+        boolean write() {
             while (outEnd > outStart) {
                 long n = Sys.sendto(fd, outAddr + outStart, outEnd - outStart, Linux.MSG_NOSIGNAL, 0, 0);
                 if (n == -Errno.EAGAIN) {
@@ -228,6 +228,14 @@ public final class ApiServer implements ControlServer {
                 outStart += (int) n;
             }
             outStart = outEnd = 0;
+            return true;
+        }
+
+        /** On EPOLLOUT: writes, and once all is written tells the handler. @return false if the client was dropped */
+        boolean flush() {
+            if (!write() || outEnd > outStart) {
+                return clients[slot] == this;
+            }
             if (closing) {
                 drop();
                 return false;
@@ -261,6 +269,9 @@ public final class ApiServer implements ControlServer {
             }
             out.put(outEnd, b);
             outEnd += b.length;
+            if (write() && clients[slot] == this) {
+                interest(); // what the socket did not take goes on EPOLLOUT
+            }
             return true;
         }
 
