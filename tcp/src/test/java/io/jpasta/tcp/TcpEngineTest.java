@@ -39,6 +39,20 @@ class TcpEngineTest {
     }
 
     @Test
+    void dataHalfTheSequenceSpaceAwayIsOldNotACrash() {
+        tap.send(seg().syn().seq(1000).mss(1400));
+        tap.sockEvent(TcpSocks.EPOLLOUT);
+        tap.expect(tcp().flags(SYN | ACK).ack(1001));
+        tap.send(seg().seq(1001).ack(5001));
+        // seq - expected == Integer.MIN_VALUE: neither after nor before in serial arithmetic (found by TcpFuzzTest)
+        tap.send(seg().seq(1001 + Integer.MIN_VALUE).ack(5001).flags(ACK | PSH).data(new byte[300]));
+        tap.expect(tcp().flags(ACK).ack(1001));
+        assertEquals(0, tap.tcp.held(tap.flow()), "nothing taken from it");
+        tap.send(seg().seq(1001).ack(5001).flags(ACK | PSH).data(new byte[10]));
+        assertEquals(TcpConn.ESTABLISHED, tap.tcp.events(tap.flow()), "the connection goes on");
+    }
+
+    @Test
     void synWithoutWindowScaleGetsNoneBack() {
         tap.send(seg().syn().seq(1000).mss(1460));
         tap.sockEvent(TcpSocks.EPOLLOUT);
