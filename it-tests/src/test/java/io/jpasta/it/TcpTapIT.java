@@ -27,6 +27,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * copy into its namespace, so clients there reach them through the tap and every byte crosses the TCP engine.
  * Contents are compared by SHA-256.
  */
+@SuppressWarnings("try") // servers are try-with-resources for their cleanup
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class TcpTapIT {
     @RegisterExtension
