@@ -166,7 +166,11 @@ class PestoIT {
         start("-t", "" + ECHO, "-u", "none", "-T", "none", "-U", "none");
         for (boolean loopback : new boolean[] {true, false}) {
             if (!loopback) {
-                pesto("-A", "-t", "" + ECHO);
+                Proc.Result added = pesto("-A", "-t", "" + ECHO);
+                assertEquals(0, added.exit(), added.describe());
+                Proc.Result hi = sb.root(SHORT, "echo-check", sb.asRoot("remote", "sh", "-c",
+                        "echo hi | socat -t 2 - TCP:198.51.100.2:" + ECHO));
+                assertEquals("hi\n", hi.out(), "the rule added back answers on the tap path:" + hi.describe());
             }
             String client = "{ echo one; sleep 2; echo two; } | socat -t 5 - TCP:" + (loopback ? "127.0.0.1"
                     : "198.51.100.2") + ":" + ECHO;

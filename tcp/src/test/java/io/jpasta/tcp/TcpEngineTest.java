@@ -39,6 +39,23 @@ class TcpEngineTest {
     }
 
     @Test
+    void aFullFlowTableRefusesTheNextSynWithARstAndServiceResumesAsFlowsEnd() {
+        TapDsl small = new TapDsl(1500, c -> io.jpasta.tap.fwd.AddrMap.defaults(c, true), 2);
+        small.send(seg().sport(40001).syn().seq(1000));
+        small.send(seg().sport(40002).syn().seq(1000));
+        assertEquals(2, small.tcp.connections());
+        small.send(seg().sport(40003).syn().seq(1000));
+        small.expect(tcp().flags(RST | ACK).ack(1001));
+        assertEquals(1, small.tcp.stats().drops(Tcp.TABLE_FULL), "counted under its reason");
+        assertEquals(2, small.socks.opened.size(), "no socket for the refused SYN");
+        small.send(seg().sport(40001).flags(RST).seq(1001)); // one connection ends
+        small.flows.reap();
+        small.send(seg().sport(40003).syn().seq(1000));
+        assertEquals(2, small.tcp.connections(), "the freed place is taken");
+        assertEquals(3, small.socks.opened.size());
+    }
+
+    @Test
     void dataHalfTheSequenceSpaceAwayIsOldNotACrash() {
         tap.send(seg().syn().seq(1000).mss(1400));
         tap.sockEvent(TcpSocks.EPOLLOUT);
