@@ -233,6 +233,7 @@ final class Loop {
                 runIdleTask();
             }
             long now = Sys.monotonicNs();
+            Flows.tick(now);
             for (int i = 0; i < n; i++) {
                 int status = dispatch(ep.data(i), ep.events(i), now);
                 if (status >= 0) {

@@ -76,7 +76,7 @@ class ApiTest {
     });
 
     ApiTest() throws IOException {
-        table.clock(() -> now);
+        table.tick(now);
     }
 
     private static int caps() {

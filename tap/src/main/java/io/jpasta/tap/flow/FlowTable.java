@@ -1,7 +1,6 @@
 package io.jpasta.tap.flow;
 
 import java.util.Arrays;
-import java.util.function.LongSupplier;
 
 /**
  * Table of flows up to a fixed capacity, index-addressed, with a hash index from side keys to flow sides.
@@ -66,7 +65,8 @@ public final class FlowTable {
 
     /** Per side: payload bytes and packets that side sent. Per flow: opened and last active (monotonic ns). */
     private long[] bytes, packets, openedNs, activeNs;
-    private LongSupplier clock = () -> 0;
+    /** The loop's clock as of its current batch of events ({@link #tick}). */
+    private long tickNs;
     private Watcher watcher;
     /** Allocated since the last {@link #reap}, for the watcher. */
     private int[] born = new int[16];
@@ -189,7 +189,7 @@ public final class FlowTable {
             hashed[s] = false;
             bytes[s] = packets[s] = 0;
         }
-        openedNs[flow] = activeNs[flow] = clock.getAsLong();
+        openedNs[flow] = activeNs[flow] = tickNs;
         if (watcher != null) {
             if (bornCount == born.length) {
                 born = Arrays.copyOf(born, bornCount * 2);
@@ -258,9 +258,9 @@ public final class FlowTable {
         activeNs[sidx >>> 1] = nowNs;
     }
 
-    /** Like {@link #count(int, long, int, long)}, stamped with the table's clock: for engines without a clock. */
+    /** Like {@link #count(int, long, int, long)}, stamped with the time of {@link #tick}: for engines without a clock. */
     public void count(int sidx, long n, int pkts) {
-        count(sidx, n, pkts, clock.getAsLong());
+        count(sidx, n, pkts, tickNs);
     }
 
     /** @return payload bytes side {@code sidx} sent */
@@ -273,7 +273,7 @@ public final class FlowTable {
         return packets[sidx];
     }
 
-    /** @return when {@code flow} was opened, by the table's clock */
+    /** @return when {@code flow} was opened, by the loop's clock ({@link #tick}) */
     public long openedNs(int flow) {
         return openedNs[flow];
     }
@@ -283,9 +283,12 @@ public final class FlowTable {
         return activeNs[flow];
     }
 
-    /** Sets the clock that stamps new flows (monotonic ns; without one they are stamped 0). */
-    public void clock(LongSupplier nowNs) {
-        this.clock = nowNs;
+    /**
+     * Sets the time, monotonic ns, that stamps the flows opened and the packets counted from now on without a time
+     * of their own: the loop calls it once per batch of events, which costs no clock read per packet.
+     */
+    public void tick(long nowNs) {
+        this.tickNs = nowNs;
     }
 
     /** Sets, or with null removes, the {@link Watcher}. */
