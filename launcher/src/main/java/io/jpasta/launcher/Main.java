@@ -278,6 +278,9 @@ public final class Main {
                 Daemon.detach();
             }
         }
+        if (!opt.noConfine()) {
+            confine();
+        }
         // after the command started or the caller was told we are ready, and after the first events: a client
         // that was quick takes a socket from nsd directly (13-24 ms measured before the loop ran otherwise)
         loop.whenIdle(listeners::fillPools);
@@ -286,6 +289,26 @@ public final class Main {
         tap.flush();
         nsd.close();
         return status;
+    }
+
+    /**
+     * Once ready, jpasta runs no program, enters no namespace and mounts nothing: the kernel is told so (no new
+     * privileges, a seccomp filter refusing those calls with EPERM), so that code running in the JVM by mistake or
+     * by an attacker's doing cannot either. Test builds check it with {@code -Djpasta.test.tryExec=PATH}.
+     */
+    private static void confine() {
+        int rc = Sys.confine();
+        if (rc < 0) {
+            Log.warn("Couldn't confine the process: " + Errno.text(-rc));
+            return;
+        }
+        Log.debug("confined: no new privileges, seccomp filter");
+        String exec = System.getProperty("jpasta.test.tryExec");
+        if (exec != null) {
+            java.nio.ByteBuffer path = Sys.buffer(exec.length() + 1);
+            path.put(0, exec.getBytes(StandardCharsets.UTF_8)).put(exec.length(), (byte) 0);
+            Log.info("test: execve " + exec + ": " + Errno.text(-Sys.tryExec(Sys.address(path))));
+        }
     }
 
     /**

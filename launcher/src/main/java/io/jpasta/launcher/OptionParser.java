@@ -51,7 +51,7 @@ final class OptionParser {
             O_NO_DHCP_SEARCH = 262, O_DNS_FORWARD = 263, O_TRACE = 265, O_RUNAS = 266, O_LOG_SIZE = 267,
             O_VERSION = 268, O_OUT_IF4 = 269, O_OUT_IF6 = 270, O_NETNS_ONLY = 274, O_MAP_HOST_LO = 275,
             O_MAP_GUEST = 276, O_DNS_HOST = 278, O_FQDN = 279, O_STATS = 280, O_SOCKET = 281, O_ONE_OFF = 282,
-            O_NO_SPLICE = 290, O_SPLICE_ONLY = 293, O_API = 400, SWITCH = 512;
+            O_NO_SPLICE = 290, O_SPLICE_ONLY = 293, O_API = 400, O_NO_CONFINE = 401, SWITCH = 512;
 
     private static final int NO = Getopt.NO_ARGUMENT, REQ = Getopt.REQUIRED_ARGUMENT;
     private static final Options.Switch[] SWITCHES = Options.Switch.values();
@@ -63,8 +63,11 @@ final class OptionParser {
      * The long option table, in pasta's order (it decides the order of candidates in ambiguity messages); options
      * newer than Debian's pasta are placed where upstream puts them, those of ours at the end.
      */
+    /** How many options of our own end the table. */
+    private static final int OWN_OPTIONS = 2;
+
     static LongOptionTable table() {
-        return new LongOptionTable(new Getopt.LongOption[] {
+        Getopt.LongOption[] all = {
             opt("debug", NO, 'd'),
             opt("quiet", NO, 'q'),
             opt("foreground", NO, 'f'),
@@ -131,7 +134,9 @@ final class OptionParser {
             opt("conf-path", REQ, 'c'),
             opt("splice-only", NO, O_SPLICE_ONLY),
             opt("api", REQ, O_API), // ours: the JSON control API
-        });
+            opt("no-confine", NO, O_NO_CONFINE), // ours: no seccomp filter and no-new-privs after ready
+        };
+        return new LongOptionTable(all, all.length - OWN_OPTIONS);
     }
 
     private static Getopt.LongOption opt(String name, int hasArg, int val) {
@@ -143,8 +148,12 @@ final class OptionParser {
         return new Getopt.LongOption(name, NO, SWITCH + s.ordinal());
     }
 
-    /** Wrapper so tests can read the table without exposing a mutable array. */
-    record LongOptionTable(Getopt.LongOption[] options) {
+    /**
+     * Wrapper so tests can read the table without exposing a mutable array.
+     *
+     * @param ours index of the first option of jpasta's own (they come last)
+     */
+    record LongOptionTable(Getopt.LongOption[] options, int ours) {
         List<String> names() {
             List<String> n = new ArrayList<>(options.length);
             for (Getopt.LongOption o : options) {
@@ -159,6 +168,7 @@ final class OptionParser {
         boolean debug, trace, quiet;
         String logFile, runas, pcapFile, pidFile, nsIfname, iface, outboundIf4, outboundIf6, userns, netns;
         String socketPath, hostname, fqdn, confPath, apiPath;
+        boolean noConfine;
         long logSize = -1;
         int fd = -1, mtu = -1, netmask = -1, stats = -1;
         byte[] macAddr, nsMacAddr;
@@ -201,7 +211,8 @@ final class OptionParser {
      */
     static Options parse(String prog, String[] argv) throws ExitRequest {
         State s = new State();
-        Getopt g = new Getopt(prog, SHORT_OPTS, table().options(), argv);
+        LongOptionTable t = table();
+        Getopt g = new Getopt(prog, SHORT_OPTS, t.options(), t.ours(), argv);
         for (int c = g.next(); c != Getopt.END; c = g.next()) {
             option(s, c, g.optarg(), prog, g);
         }
@@ -218,6 +229,7 @@ final class OptionParser {
             case O_VERSION -> throw new ExitRequest(0, Usage.VERSION_TEXT, true);
             case 'd', 'q', O_TRACE, 'f', 'e', 'l', O_LOG_SIZE, O_RUNAS, O_STATS -> logging(s, c, arg);
             case O_SOCKET, 's', O_ONE_OFF, '1', O_NO_DHCP_DNS, O_NO_DHCP_SEARCH -> passtOnly(s, c, arg);
+            case O_NO_CONFINE -> s.noConfine = true;
             case 'F', 'I', 'p', 'P', 'c', O_API, 'm', 'M', O_NS_MAC, 'H', O_FQDN -> device(s, c, arg);
             case 'a' -> perFamily(s, FamilyOption.ADDRESS, arg);
             case 'g' -> perFamily(s, FamilyOption.GATEWAY, arg);

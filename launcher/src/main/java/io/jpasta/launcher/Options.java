@@ -74,6 +74,7 @@ public final class Options {
     private final List<String> command;
     private final String confPath;
     private final String apiPath;
+    private final boolean noConfine;
     private final List<String> portSpecs;
 
     /** Takes what {@link OptionParser} collected. */
@@ -123,6 +124,7 @@ public final class Options {
         command = List.copyOf(s.command);
         confPath = s.confPath;
         apiPath = s.apiPath;
+        noConfine = s.noConfine;
         portSpecs = List.copyOf(s.portSpecs);
     }
 
@@ -206,6 +208,11 @@ public final class Options {
     /** @return {@code -c/--conf-path PATH}: pesto's control socket, or null */
     public String confPath() {
         return confPath;
+    }
+
+    /** @return {@code --no-confine} (ours): no seccomp filter and no no-new-privs once ready */
+    public boolean noConfine() {
+        return noConfine;
     }
 
     /** @return {@code --api PATH} (ours): the JSON control API's socket, or null */

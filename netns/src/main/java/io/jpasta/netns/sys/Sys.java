@@ -199,4 +199,16 @@ public final class Sys {
      * replacing the JVM's own handler. @return 0 or -errno
      */
     public static native int signalToPipe(int sig, int fd);
+
+    /**
+     * Confines the process once it is ready: no new privileges, and a seccomp filter (on every thread) that refuses
+     * with EPERM execve, ptrace, mount, unshare/setns, bpf, module and kexec loading, keyrings, perf events,
+     * userfaultfd and the like.
+     *
+     * @return 0, or -errno (-ENOSYS on an architecture the filter does not know)
+     */
+    public static native int confine();
+
+    /** Test hook only: tries execve({@code path}) and returns -errno; the process is replaced if it succeeds. */
+    public static native int tryExec(long path);
 }
