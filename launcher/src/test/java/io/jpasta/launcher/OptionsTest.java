@@ -164,7 +164,7 @@ class OptionsTest {
 
     @Test
     void tableKeepsDebianOrderForOldOptions() {
-        List<String> names = OptionParser.table().names();
+        List<String> names = OptionTable.table().names();
         String[] debian = {"debug", "quiet", "foreground", "stderr", "log-file", "help", "socket", "fd",
             "ns-ifname", "pcap", "pid", "mtu", "address", "netmask", "mac-addr", "gateway", "interface", "outbound",
             "dns", "search", "no-tcp", "no-udp", "no-icmp", "no-dhcp", "no-dhcpv6", "no-ndp", "no-ra", "no-map-gw",
