@@ -178,7 +178,8 @@ final class TcpSock {
                 done += n;
             }
             t.stats().add(Tcp.BYTES_TO_TAP, r);
-            flows.count(FlowTable.sidx(f, Tcp.SOCKSIDE), r, (int) ((r + mss - 1) / mss), now);
+            // frames now; bytes when the guest acknowledges them (TcpTap.ackFromTap): resent data counts once
+            flows.count(FlowTable.sidx(f, Tcp.SOCKSIDE), 0, (int) ((r + mss - 1) / mss), now);
             c.seqAckToTap.v[f] = ack;
             c.seqToTap.v[f] = seq + (int) r;
             dataSent(f, now);

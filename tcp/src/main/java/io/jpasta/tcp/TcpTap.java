@@ -264,9 +264,12 @@ final class TcpTap {
         c.wndFromTap.v[f] = wnd;
         int una = c.seqAckFromTap.v[f];
         if (Seq.gt(ack, una)) {
-            if (c.has(f, TcpConn.TAP_FIN_SENT) && ack == c.seqToTap.v[f]) {
+            boolean finAcked = c.has(f, TcpConn.TAP_FIN_SENT) && ack == c.seqToTap.v[f];
+            if (finAcked) {
                 c.event(f, TcpConn.TAP_FIN_ACKED);
             }
+            // the socket's bytes the guest now has, counted once however often they were sent (our FIN is no byte)
+            flows.count(FlowTable.sidx(f, Tcp.SOCKSIDE), Seq.diff(ack, una) - (finAcked ? 1 : 0), 0, now);
             c.seqAckFromTap.v[f] = ack;
             due(f, TcpConn.CONSUME_DUE);
             c.retrans.v[f] = 0;

@@ -279,6 +279,35 @@ class TcpEngineTest {
     }
 
     @Test
+    void eachSideCountsTheBytesItSentOnceThoughSomeWereSentTwice() {
+        tap.establish(1000, 1000, 10000);
+        FakeSocks.Sock s = tap.socks.last();
+        int guest = io.jpasta.tap.flow.FlowTable.sidx(tap.flow(), Tcp.TAPSIDE);
+        int peer = io.jpasta.tap.flow.FlowTable.sidx(tap.flow(), Tcp.SOCKSIDE);
+        s.peerSends(bytes(2000, 3));
+        tap.sockEvent(TcpSocks.EPOLLIN);
+        tap.expect(tcp().seq(5001).len(1000));
+        tap.expect(tcp().seq(6001).len(1000));
+        tap.send(seg().seq(1001).ack(6001).win(10000));
+        assertEquals(1000, tap.flows.bytes(peer), "counted as the guest acknowledges them");
+        tap.advanceMs(201);
+        tap.expect(tcp().seq(6001).len(1000)); // sent again
+        tap.send(seg().seq(1001).ack(7001).win(10000));
+        assertEquals(2000, tap.flows.bytes(peer), "resent bytes count once");
+        assertEquals(3, tap.flows.packets(peer), "frames: two, and one sent again");
+        s.eof = true;
+        tap.sockEvent(TcpSocks.EPOLLIN | TcpSocks.EPOLLRDHUP);
+        tap.expect(tcp().flags(FIN | ACK).seq(7001));
+        tap.send(seg().seq(1001).ack(7002).win(10000));
+        assertEquals(2000, tap.flows.bytes(peer), "our FIN is no byte");
+        byte[] up = bytes(2000, 5);
+        tap.send(seg().seq(1001).ack(7002).data(Arrays.copyOfRange(up, 0, 1000)));
+        tap.send(seg().seq(1501).ack(7002).data(Arrays.copyOfRange(up, 500, 2000))); // overlaps what we have
+        assertArrayEquals(up, s.written.toByteArray());
+        assertEquals(2000, tap.flows.bytes(guest), "the guest's bytes, the overlap once");
+    }
+
+    @Test
     void threeDuplicateAcksTriggerFastRetransmit() {
         tap.establish(1000, 1000, 10000);
         FakeSocks.Sock s = tap.socks.last();

@@ -132,6 +132,12 @@ public final class Api implements ApiServer.Handler, FlowTable.Watcher {
     }
 
     @Override
+    public boolean busy(ApiServer.Client c) {
+        State s = (State) c.state();
+        return s != null && s.listing;
+    }
+
+    @Override
     public void drained(ApiServer.Client c) {
         State s = (State) c.state();
         if (s != null && s.listing) {

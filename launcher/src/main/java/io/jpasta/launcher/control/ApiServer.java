@@ -37,6 +37,14 @@ public final class ApiServer implements ControlServer {
 
         /** {@code c} is gone. */
         void closed(Client c);
+
+        /**
+         * @return true while a reply to {@code c} is still being written (a long listing): its next requests wait,
+         *         unread, until this turns false, so that replies never interleave and none is lost
+         */
+        default boolean busy(Client c) {
+            return false;
+        }
     }
 
     /** One client, as the handler sees it. */
@@ -61,7 +69,6 @@ public final class ApiServer implements ControlServer {
     private final Conn[] clients = new Conn[MAX_CLIENTS];
     private final ByteBuffer in = Sys.buffer(READ_MAX);
     private final long inAddr = Sys.address(in);
-    private final byte[] chunk = new byte[READ_MAX];
     /** Counters, for tests and logs. */
     public long accepted, refused;
 
@@ -178,6 +185,9 @@ public final class ApiServer implements ControlServer {
         int outStart, outEnd, events = Linux.EPOLLIN | Linux.EPOLLRDHUP;
         final byte[] line = new byte[LINE_MAX];
         int lineLen;
+        /** Bytes read but not parsed yet: what came after a request whose reply is still being written. */
+        final byte[] unparsed = new byte[READ_MAX];
+        int unparsedAt, unparsedEnd;
         boolean closing;
         Object state;
 
@@ -186,8 +196,14 @@ public final class ApiServer implements ControlServer {
             this.fd = fd;
         }
 
+        /** @return true while this client's requests are to be read and handled */
+        boolean reading() {
+            return !closing && clients[slot] == this && (handler == null || !handler.busy(this));
+        }
+
         void read() {
-            for (int i = 0; i < READS_PER_EVENT && !closing && clients[slot] == this; i++) {
+            parse();
+            for (int i = 0; i < READS_PER_EVENT && reading() && unparsedAt == unparsedEnd; i++) {
                 long n = Sys.read(fd, inAddr, READ_MAX);
                 if (n == -Errno.EAGAIN) {
                     return;
@@ -196,20 +212,27 @@ public final class ApiServer implements ControlServer {
                     drop();
                     return;
                 }
-                in.get(0, chunk, 0, (int) n);
-                for (int k = 0; k < n && !closing && clients[slot] == this; k++) {
-                    byte b = chunk[k];
-                    if (b == '\n') {
-                        int len = lineLen;
-                        lineLen = 0;
-                        handler().request(this, line, len);
-                    } else if (lineLen == LINE_MAX) {
-                        send("{\"error\":\"request longer than 4096 bytes\"}\n"
-                                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-                        close();
-                    } else {
-                        line[lineLen++] = b;
-                    }
+                in.get(0, unparsed, 0, (int) n);
+                unparsedAt = 0;
+                unparsedEnd = (int) n;
+                parse();
+            }
+        }
+
+        /** Handles the complete request lines read so far, stopping while a reply is still being written. */
+        void parse() {
+            while (unparsedAt < unparsedEnd && reading()) {
+                byte b = unparsed[unparsedAt++];
+                if (b == '\n') {
+                    int len = lineLen;
+                    lineLen = 0;
+                    handler().request(this, line, len);
+                } else if (lineLen == LINE_MAX) {
+                    send("{\"error\":\"request longer than 4096 bytes\"}\n"
+                            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    close();
+                } else {
+                    line[lineLen++] = b;
                 }
             }
         }
@@ -241,11 +264,14 @@ public final class ApiServer implements ControlServer {
                 return false;
             }
             handler().drained(this);
+            parse(); // requests that waited for the reply just finished
             return clients[slot] == this;
         }
 
         void interest() {
-            int want = (closing ? 0 : Linux.EPOLLIN | Linux.EPOLLRDHUP) | (outEnd > outStart ? Linux.EPOLLOUT : 0);
+            // no input while requests already read wait for a reply to finish: the kernel's buffer holds the rest
+            int want = (reading() && unparsedAt == unparsedEnd ? Linux.EPOLLIN | Linux.EPOLLRDHUP : 0)
+                    | (outEnd > outStart ? Linux.EPOLLOUT : 0);
             if (want != events) {
                 events = want;
                 ep.modify(fd, want, Epoll.T_CONTROL, ControlServer.index(id, ROLE_CLIENT, slot));

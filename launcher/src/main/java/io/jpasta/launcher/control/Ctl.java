@@ -104,6 +104,8 @@ public final class Ctl {
             }
             if (raw) {
                 out.println(line);
+            } else if (cmd.equals("forwards")) {
+                printForwards(line);
             } else {
                 print(cmd, m);
             }
@@ -127,10 +129,58 @@ public final class Ctl {
                     out.println(m.get("event") + " " + flowLine(m));
                 }
             }
-            case "forwards" -> out.println(m.get("forwards").replace("{table=", "").replace(", rules=", ":")
-                    .replace("}", "").replace("\n  \n", "\n").strip());
-            case "stats" -> m.forEach((k, v) -> out.println(k.substring(k.indexOf('.') + 1) + " " + v));
+            case "stats" -> printStats(m);
             default -> out.println(m.containsKey("ok") ? "ok" : m.toString());
+        }
+    }
+
+    /**
+     * Prints the counters as {@code --stats} logs them, one line per module ({@code tcp     segs-from-tap 12 ...,
+     * drop no flow 1}, drops that are zero left out), then the flow table's use.
+     */
+    private void printStats(Map<String, String> m) {
+        StringBuilder sb = new StringBuilder();
+        String module = null;
+        for (Map.Entry<String, String> e : m.entrySet()) {
+            String[] k = e.getKey().split("\\.", 4);
+            if (k.length < 3 || !k[0].equals("stats")) {
+                continue;
+            }
+            if (!k[1].equals(module)) {
+                if (module != null) {
+                    out.println(sb);
+                }
+                module = k[1];
+                sb.setLength(0);
+                sb.append(String.format("%-7s", module));
+            }
+            if (k[2].equals("drops")) {
+                if (k.length == 4 && !e.getValue().equals("0")) {
+                    sb.append(", drop ").append(k[3]).append(' ').append(e.getValue());
+                }
+            } else {
+                sb.append(' ').append(k[2]).append(' ').append(e.getValue());
+            }
+        }
+        if (module != null) {
+            out.println(sb);
+        }
+        out.printf("flows   %s in use of %s, refused (table full) %s%n", m.get("flows.in_use"),
+                m.get("flows.capacity"), m.get("flows.refused"));
+    }
+
+    /** Prints each forwarding table's name, then its rules as pasta and pesto write them, indented. */
+    private void printForwards(String line) throws IOException {
+        try (JsonParser p = json.createParser(line)) {
+            for (JsonToken t = p.nextToken(); t != null; t = p.nextToken()) {
+                if (t == JsonToken.FIELD_NAME && p.currentName().equals("table")) {
+                    p.nextToken();
+                    out.println(p.getText() + ":");
+                } else if (t == JsonToken.VALUE_STRING && "rules".equals(p.getParsingContext().getParent()
+                        .getCurrentName())) {
+                    out.println("    " + p.getText());
+                }
+            }
         }
     }
 

@@ -93,7 +93,9 @@
  * stalls only itself: a listing waits for it to drain, an event that does not fit is dropped for it and counted,
  * a plain reply that does not fit closes it. {@link io.jpasta.launcher.control.Api} speaks the protocol with
  * jackson-core's streaming parser and generator (no object mapping, no reflection); neither it nor the library is
- * loaded until the first request arrives. Requests are one JSON object per line; every reply is one line:
+ * loaded until the first request arrives. Requests are one JSON object per line, answered in order: those sent
+ * while a listing is still being written wait, unread, until it ends, so replies never interleave (only
+ * {@code watch} events come between the lines of a listing). Every reply is one line:
  * <pre>
  * {"cmd":"flows"}     one line per flow, then {"end":"flows","count":N}:
  *                     {"flow":12,"proto":"tcp","path":"tap","state":"ESTABLISHED ...",
@@ -102,7 +104,11 @@
  *                      "peer":{"pif":"HOST","addr":"203.0.113.9","port":80},      the other side's endpoint
  *                      "bytes_out":120,"bytes_in":56000,"packets_out":3,"packets_in":40,
  *                      "age_ms":5012,"idle_ms":12}
- *                     proto tcp, udp, icmp, icmpv6; path tap, splice or ping; bytes are payload bytes
+ *                     proto tcp, udp, icmp, icmpv6; path tap, splice or ping; bytes are payload bytes, each
+ *                     counted once: TCP through the tap counts the guest's bytes as they arrive in order and
+ *                     the socket's as the guest acknowledges them (data sent again is not counted again), its
+ *                     packets are segments with data (resent ones included); splice counts splice(2) moves as
+ *                     packets; UDP datagrams; ICMP echo requests and replies
  * {"cmd":"stats"}     {"stats":{"tcp":{"segs-from-tap":N,...,"drops":{"no flow":N,...}},...},
  *                      "flows":{"in_use":N,"capacity":131071,"refused":N}}
  * {"cmd":"forwards"}  {"forwards":[{"table":"HOST","rules":["TCP [*]:8080  =>  8080",...]},...]}
