@@ -120,7 +120,7 @@ final class Loop {
         });
     }
 
-    // control sockets (pesto's -c, issue 16): events of T_CONTROL carry the server's number in their index
+    // control sockets (pesto's -c, the JSON API's --api): events of T_CONTROL carry the server's number in their index
     private final List<ControlServer> servers = new ArrayList<>();
 
     /** @return the number the next control socket served by {@link #serve} gets */

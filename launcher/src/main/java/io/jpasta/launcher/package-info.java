@@ -19,6 +19,11 @@
  * same batch may still name a closed socket's flow). Work that must not delay a first connection (filling the
  * splice socket and pipe pools) waits for a poll that finds nothing to do ({@code Loop.whenIdle}).
  *
+ * <p>Once ready, the process confines itself ({@code Main.confine}, unless {@code --no-confine}): no new privileges,
+ * and a seccomp filter on every thread refusing execve, ptrace, mount, namespaces, bpf, module loading and the like,
+ * none of which jpasta needs after set-up. The control sockets ({@code control}: pesto's {@code -c}, our
+ * {@code --api}) are served from the same loop.
+ *
  * <p>Startup is a product feature: the path to "ready" avoids reflection, regular expressions and MemorySegment
  * access forms (spun at first use, ~20-35 ms here): setup structs are direct ByteBuffers, and a warm-up thread
  * prepares the off-heap access paths of the data path while the kernel builds the namespaces.
