@@ -362,6 +362,9 @@ final class OptionParser {
     /** {@code -a ADDR/LEN}: the IPv4 prefix length as {@code -n} gives it (never both); IPv6's is read, unused. */
     private static void addressPrefix(State s, InetAddress a, String arg, int slash) throws ExitRequest {
         long len = OptionValues.strtol(arg.substring(slash + 1), 10);
+        if (len == OptionValues.INVALID) {
+            throw ExitRequest.die(FamilyOption.ADDRESS.message + arg);
+        }
         if (len < 0 || len > (a instanceof Inet4Address ? 32 : 128)) {
             throw ExitRequest.die("Invalid prefix length: " + arg);
         }
