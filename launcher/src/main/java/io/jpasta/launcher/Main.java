@@ -109,10 +109,9 @@ public final class Main {
         Conf conf;
         Resolv resolv;
         try (Netlink hostNl = Netlink.open()) {
-            for (String ifname : new String[] {opt.iface(), opt.outboundIf4(), opt.outboundIf6()}) {
-                if (ifname != null && hostNl.linkIndex(ifname) < 0) {
-                    throw new ExitRequest(1, "Invalid interface name " + ifname + ": No such device\n", false);
-                }
+            // pasta checks -i only: an --outbound-if4/6 that does not exist fails each outbound socket instead
+            if (opt.iface() != null && hostNl.linkIndex(opt.iface()) < 0) {
+                throw new ExitRequest(1, "Invalid interface name " + opt.iface() + ": No such device\n", false);
             }
             HostState host = HostState.read(hostNl, opt.iface(), !opt.ipv6Only(), !opt.ipv4Only());
             resolv = Resolv.read(Resolv.RESOLV_CONF);

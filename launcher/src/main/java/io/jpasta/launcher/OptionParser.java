@@ -5,7 +5,6 @@ import static io.jpasta.launcher.OptionTable.*;
 import io.jpasta.launcher.control.UnixServer;
 import io.jpasta.tap.fwd.IpLiteral;
 import io.jpasta.tap.fwd.PortRules;
-import io.jpasta.tap.fwd.PortSpecException;
 
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -61,6 +60,7 @@ final class OptionParser {
         boolean noConfine;
         long logSize = -1;
         int fd = -1, mtu = -1, netmask = -1, stats = -1;
+        boolean prefixInAddress;
         byte[] macAddr, nsMacAddr;
         InetAddress dnsHost;
         final AddrPair[] perFamily = new AddrPair[FamilyOption.values().length];
@@ -110,7 +110,7 @@ final class OptionParser {
                 option(s, c, g.optarg(), prog, g);
             }
             afterAll(s);
-            s.rules = portRules(s);
+            s.rules = PortOptions.rules(s.portSpecs, PortOptions.caps(s));
             s.command = operands(s, argv, g.optind());
         } catch (ExitRequest e) {
             if (s.warnings.isEmpty() || e.toStdout()) {
@@ -148,8 +148,13 @@ final class OptionParser {
             case O_VERSION -> throw new ExitRequest(0, Usage.VERSION_TEXT, true);
             case 'd', 'q', O_TRACE, 'f', 'e', 'l', O_LOG_SIZE, O_RUNAS, O_STATS -> logging(s, c, arg);
             case O_SOCKET, 's', O_ONE_OFF, '1', O_NO_DHCP_DNS, O_NO_DHCP_SEARCH, O_REPAIR_PATH, O_MIGRATE_EXIT,
-                 O_MIGRATE_NO_LINGER -> passtOnly(c);
+                 O_MIGRATE_NO_LINGER, O_VHOST_USER -> passtOnly(c);
             case O_NO_CONFINE -> s.noConfine = true;
+            // vhost-user's capabilities, as pasta prints them (a network back end), then exit
+            case O_PRINT_CAPS -> throw new ExitRequest(0, "{\n  \"type\": \"net\"\n}\n", true);
+            case O_CHROOT_FALLBACK -> {
+                // pasta: go on without the chroot(2) if it fails; jpasta does not chroot at all
+            }
             case 'F', 'I', 'p', 'P', 'c', O_API, 'm', 'M', O_NS_MAC, 'H', O_FQDN -> device(s, c, arg);
             case 'a' -> perFamily(s, FamilyOption.ADDRESS, arg);
             case 'g' -> perFamily(s, FamilyOption.GATEWAY, arg);
@@ -157,7 +162,12 @@ final class OptionParser {
             case O_DNS_FORWARD -> perFamily(s, FamilyOption.DNS_FORWARD, arg);
             case O_MAP_HOST_LO -> perFamily(s, FamilyOption.MAP_HOST_LOOPBACK, arg);
             case O_MAP_GUEST -> perFamily(s, FamilyOption.MAP_GUEST_ADDR, arg);
-            case 'n' -> s.netmask = OptionValues.netmask(arg);
+            case 'n' -> {
+                if (s.prefixInAddress) {
+                    throw ExitRequest.die("Redundant prefix length specification");
+                }
+                s.netmask = OptionValues.netmask(arg);
+            }
             case 'i', O_OUT_IF4, O_OUT_IF6 -> host(s, c, arg);
             case 'D' -> dns(s, arg);
             case 'S' -> search(s, arg);
@@ -207,7 +217,6 @@ final class OptionParser {
                 s.warnings.add("--stderr will be dropped soon");
             }
             case 'l' -> {
-                once(s.logFile != null, "log-file");
                 if (arg.length() >= PATH_MAX) {
                     throw ExitRequest.die("Invalid log file path: " + arg);
                 }
@@ -222,9 +231,10 @@ final class OptionParser {
                 s.logSize = v < 0 ? Long.MAX_VALUE : v;
             }
             case O_RUNAS -> {
-                once(s.runas != null, "runas");
                 if (arg.isEmpty() || arg.startsWith(":") || arg.endsWith(":")) {
-                    throw ExitRequest.die("Invalid --runas option: " + arg);
+                    // pasta names the user part only
+                    int colon = arg.indexOf(':');
+                    throw ExitRequest.die("Invalid --runas option: " + (colon < 0 ? arg : arg.substring(0, colon)));
                 }
                 s.runas = arg;
             }
@@ -247,7 +257,9 @@ final class OptionParser {
             case O_NO_DHCP_SEARCH -> "--no-dhcp-search is for passt mode only";
             case O_REPAIR_PATH -> "--repair-path is for vhost-user mode only";
             case O_MIGRATE_EXIT -> "--migrate-exit is for vhost-user mode only";
-            default -> "--migrate-no-linger is for vhost-user mode only";
+            case O_MIGRATE_NO_LINGER -> "--migrate-no-linger is for vhost-user mode only";
+            // pasta turns into passt's vhost-user mode: not ours to offer, so refused (words of our own)
+            default -> "--vhost-user is for passt mode only";
         });
     }
 
@@ -289,8 +301,16 @@ final class OptionParser {
             }
             case 'M' -> s.macAddr = OptionValues.mac(arg);
             case O_NS_MAC -> s.nsMacAddr = OptionValues.mac(arg);
-            case 'H' -> s.hostname = checked(arg, 1, HOST_NAME_MAX + 1, "Invalid hostname: ");
-            default -> s.fqdn = checked(arg, 1, FQDN_MAX + 1, "Invalid FQDN: ");
+            case 'H' -> {
+                // pasta takes an empty name, and one too long for sethostname(2) with a warning, and goes on
+                if (arg.length() > HOST_NAME_MAX) {
+                    s.warnings.add("Unable to set configured hostname");
+                    s.hostname = null;
+                } else {
+                    s.hostname = arg.isEmpty() ? null : arg;
+                }
+            }
+            default -> s.fqdn = arg.isEmpty() ? null : checked(arg, 0, FQDN_MAX + 1, "Invalid FQDN: ");
         }
     }
 
@@ -320,19 +340,41 @@ final class OptionParser {
     /** One address per IP version ({@link FamilyOption}): checks {@code arg} and keeps it, or dies. */
     private static void perFamily(State s, FamilyOption which, String arg) throws ExitRequest {
         int i = which.ordinal();
-        if (which.replaces && arg.equals("none")) {
+        if (which.takesNone && arg.equals("none")) {
             none(s, which, true);
             s.perFamily[i] = AddrPair.NONE;
             return;
         }
-        InetAddress a = IpLiteral.parse(arg);
-        if (a == null || which.refuses(a) || (!which.replaces && s.perFamily[i].sameFamily(a) != null)) {
+        int slash = which == FamilyOption.ADDRESS ? arg.indexOf('/') : -1;
+        InetAddress a = IpLiteral.parse(slash < 0 ? arg : arg.substring(0, slash));
+        if (a == null || which.refuses(a)) {
             throw ExitRequest.die(which.message + arg);
         }
-        if (which.replaces) {
+        if (slash >= 0) {
+            addressPrefix(s, a, arg, slash);
+        }
+        if (which.takesNone) {
             none(s, which, false);
         }
         s.perFamily[i] = s.perFamily[i].with(a);
+    }
+
+    /** {@code -a ADDR/LEN}: the IPv4 prefix length as {@code -n} gives it (never both); IPv6's is read, unused. */
+    private static void addressPrefix(State s, InetAddress a, String arg, int slash) throws ExitRequest {
+        long len = OptionValues.strtol(arg.substring(slash + 1), 10);
+        if (len == OptionValues.INVALID) {
+            throw ExitRequest.die(FamilyOption.ADDRESS.message + arg);
+        }
+        if (len < 0 || len > (a instanceof Inet4Address ? 32 : 128)) {
+            throw ExitRequest.die("Invalid prefix length: " + arg);
+        }
+        if (a instanceof Inet4Address) {
+            if (s.netmask >= 0) {
+                throw ExitRequest.die("Redundant prefix length specification");
+            }
+            s.netmask = (int) len;
+            s.prefixInAddress = true;
+        }
     }
 
     private static void none(State s, FamilyOption which, boolean none) {
@@ -346,17 +388,11 @@ final class OptionParser {
     /** {@code -i --outbound-if4 --outbound-if6}: interfaces of the host. */
     private static void host(State s, int c, String arg) throws ExitRequest {
         if (c == 'i') {
-            if (s.iface != null) {
-                throw ExitRequest.die("Redundant interface: " + arg);
-            }
             if (arg.isEmpty() || arg.length() >= IFNAMSIZ) {
                 throw ExitRequest.die("Invalid interface name " + arg + ": No such device");
             }
             s.iface = arg;
             return;
-        }
-        if ((c == O_OUT_IF4 ? s.outboundIf4 : s.outboundIf6) != null) {
-            throw ExitRequest.die("Redundant outbound interface: " + arg);
         }
         String name = checked(arg, 1, IFNAMSIZ, "Invalid interface name: ");
         if (c == O_OUT_IF4) {
@@ -441,7 +477,6 @@ final class OptionParser {
             return;
         }
         s.searchNone = false;
-        int before = s.search.size();
         for (int i = 0; i < arg.length(); ) {
             int end = arg.indexOf(' ', i);
             if (end < 0) {
@@ -452,8 +487,8 @@ final class OptionParser {
             }
             i = end + 1;
         }
-        if (s.search.size() == before) {
-            throw ExitRequest.die("Cannot use DNS search domain " + arg);
+        if (arg.isEmpty()) {
+            throw ExitRequest.die("Cannot use DNS search domain " + arg); // pasta: "" is refused, " " is not
         }
     }
 
@@ -467,30 +502,6 @@ final class OptionParser {
             throw ExitRequest.die("Network namespace name or path too long: " + arg);
         }
         return path;
-    }
-
-    /** Port specifications are checked after every other option, in command line order, as pasta does. */
-    private static PortRules[] portRules(State s) throws ExitRequest {
-        PortRules.Builder t = null, u = null, tNs = null, uNs = null;
-        for (int i = 0; i < s.portSpecs.size(); i += 2) {
-            String spec = s.portSpecs.get(i + 1);
-            PortRules.Builder b = switch (s.portSpecs.get(i).charAt(0)) {
-                case 't' -> t = t != null ? t : new PortRules.Builder(true, "-t");
-                case 'u' -> u = u != null ? u : new PortRules.Builder(true, "-u");
-                case 'T' -> tNs = tNs != null ? tNs : new PortRules.Builder(true, "-T");
-                default -> uNs = uNs != null ? uNs : new PortRules.Builder(true, "-U");
-            };
-            try {
-                b.add(spec);
-            } catch (PortSpecException e) {
-                throw ExitRequest.die(e.getMessage());
-            }
-        }
-        return new PortRules[] {built(t), built(u), built(tNs), built(uNs)};
-    }
-
-    private static PortRules built(PortRules.Builder b) {
-        return b == null ? PortRules.unset() : b.build();
     }
 
     /** Operands: a lone unsigned integer is the PID of the namespaces to join, anything else a command. */

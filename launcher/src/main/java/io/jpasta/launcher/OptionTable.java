@@ -14,7 +14,7 @@ final class OptionTable {
             O_VERSION = 268, O_OUT_IF4 = 269, O_OUT_IF6 = 270, O_NETNS_ONLY = 274, O_MAP_HOST_LO = 275,
             O_MAP_GUEST = 276, O_DNS_HOST = 278, O_FQDN = 279, O_STATS = 280, O_SOCKET = 281, O_ONE_OFF = 282,
             O_NO_SPLICE = 290, O_SPLICE_ONLY = 293, O_REPAIR_PATH = 294, O_MIGRATE_EXIT = 295,
-            O_MIGRATE_NO_LINGER = 296, O_API = 400, O_NO_CONFINE = 401, SWITCH = 512;
+            O_MIGRATE_NO_LINGER = 296, O_VHOST_USER = 297, O_PRINT_CAPS = 298, O_CHROOT_FALLBACK = 299, O_API = 400, O_NO_CONFINE = 401, SWITCH = 512;
 
     private static final int NO = Getopt.NO_ARGUMENT, REQ = Getopt.REQUIRED_ARGUMENT;
 
@@ -59,6 +59,7 @@ final class OptionTable {
             flag("no-ndp", Options.Switch.NO_NDP),
             flag("no-ra", Options.Switch.NO_RA),
             opt("no-splice", NO, O_NO_SPLICE),
+            opt("splice-only", NO, O_SPLICE_ONLY),
             flag("freebind", Options.Switch.FREEBIND),
             flag("no-map-gw", Options.Switch.NO_MAP_GW),
             opt("ipv4-only", NO, '4'),
@@ -70,8 +71,6 @@ final class OptionTable {
             opt("udp-ns", REQ, 'U'),
             opt("userns", REQ, O_USERNS),
             opt("netns", REQ, O_NETNS),
-            opt("netns-only", NO, O_NETNS_ONLY),
-            flag("config-net", Options.Switch.CONFIG_NET),
             opt("ns-mac-addr", REQ, O_NS_MAC),
             flag("dhcp-dns", Options.Switch.DHCP_DNS),
             opt("no-dhcp-dns", NO, O_NO_DHCP_DNS),
@@ -85,20 +84,24 @@ final class OptionTable {
             opt("version", NO, O_VERSION),
             opt("outbound-if4", REQ, O_OUT_IF4),
             opt("outbound-if6", REQ, O_OUT_IF6),
+            flag("config-net", Options.Switch.CONFIG_NET),
             flag("no-copy-routes", Options.Switch.NO_COPY_ROUTES),
             flag("no-copy-addrs", Options.Switch.NO_COPY_ADDRS),
+            opt("netns-only", NO, O_NETNS_ONLY),
             opt("map-host-loopback", REQ, O_MAP_HOST_LO),
             opt("map-guest-addr", REQ, O_MAP_GUEST),
             flag("host-lo-to-ns-lo", Options.Switch.HOST_LO_TO_NS_LO),
             opt("dns-host", REQ, O_DNS_HOST),
-            opt("fqdn", REQ, O_FQDN),
-            opt("stats", REQ, O_STATS),
-            opt("conf-path", REQ, 'c'),
-            opt("splice-only", NO, O_SPLICE_ONLY),
+            opt("vhost-user", NO, O_VHOST_USER),
+            opt("print-capabilities", NO, O_PRINT_CAPS),
             opt("socket-path", REQ, 's'),
+            opt("fqdn", REQ, O_FQDN),
             opt("repair-path", REQ, O_REPAIR_PATH),
             opt("migrate-exit", NO, O_MIGRATE_EXIT),
             opt("migrate-no-linger", NO, O_MIGRATE_NO_LINGER),
+            opt("stats", REQ, O_STATS),
+            opt("conf-path", REQ, 'c'),
+            opt("chroot-fallback", NO, O_CHROOT_FALLBACK),
             opt("api", REQ, O_API), // ours: the JSON control API
             opt("no-confine", NO, O_NO_CONFINE), // ours: no seccomp filter and no-new-privs after ready
         };
