@@ -7,9 +7,11 @@ import io.jpasta.netns.IfDiff;
 import io.jpasta.netns.Netlink;
 import io.jpasta.netns.NetlinkAddr;
 import io.jpasta.netns.NsNetConfig;
+import io.jpasta.netns.Nsd;
 import io.jpasta.netns.Resolv;
 import io.jpasta.netns.log.Log;
 import io.jpasta.netns.sys.Errno;
+import io.jpasta.netns.sys.Linux;
 import io.jpasta.netns.sys.Sys;
 import io.jpasta.tap.TapConf;
 import io.jpasta.tap.fwd.AddrMap;
@@ -263,10 +265,11 @@ final class FollowHost {
      * Starts following the host for the loop: the watches, a netlink socket of our own to read the host again, a
      * timer; and reads the host once more after the quiet time, for what changed since {@code host} was read.
      *
-     * @param nsNl the namespace's netlink socket with {@code --config-net} (kept open for the changes), else null
+     * @param nsd gives, with {@code --config-net}, a netlink socket in the namespace for the changes
      */
     static FollowHost start(Options opt, Loop loop, TapEngines tap, AddrMap addrMap, Conf conf, HostState host,
-                            Resolv resolv, Netlink nsNl) throws IOException {
+                            Resolv resolv, Nsd nsd) throws IOException {
+        Netlink nsNl = opt.configNet() ? new Netlink(nsd.netlink(Linux.NETLINK_ROUTE)) : null;
         HostWatch watch = HostWatch.open(Resolv.RESOLV_CONF.toString());
         Netlink hostNl = Netlink.open();
         int timerFd = (int) Errno.check("timerfd_create", Sys.timerfdCreate());

@@ -120,8 +120,13 @@ public final class Usage {
                   --stats DELAY       Log statistics every DELAY seconds
               -c, --conf-path PATH    Let pesto show and change the forwarding rules through
                                       the unix socket PATH (mode 0600, removed at exit)
-                  --no-follow-host    (jpasta) Copy the host's addresses, routes and resolvers
-                                      once at start, as pasta does, instead of following them
+                  --api PATH          jpasta's own: the JSON control API on the unix socket
+                                      PATH (flows, stats, forwards; see jpasta-ctl)
+                  --no-confine        jpasta's own: once ready, do not refuse execve, ptrace,
+                                      mount, namespaces, bpf, ... (seccomp) nor set no-new-privs
+                  --no-follow-host    jpasta's own: copy the host's addresses, routes and
+                                      resolvers once at start, as pasta does, instead of
+                                      following them
             """;
 
     private Usage() {

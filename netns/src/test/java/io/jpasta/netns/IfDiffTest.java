@@ -25,7 +25,7 @@ class IfDiffTest {
     }
 
     private static IfConfig cfg(int mtu, List<IfConfig.Addr> addrs, List<IfConfig.Route> routes) {
-        return new IfConfig("up0", mtu, IfConfig.KEEP_MAC, addrs, routes, true, true);
+        return new IfConfig("up0", mtu, IfConfig.KEEP_MAC, addrs, routes, IfConfig.LO_UP | IfConfig.LINK_LOCAL6);
     }
 
     private static final IfConfig.Addr OLD4 = new IfConfig.Addr(ip("198.51.100.2"), 30);
