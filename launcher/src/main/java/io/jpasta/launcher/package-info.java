@@ -54,9 +54,10 @@
  * once; the guest's address for inbound flows; {@code AddrMap.hostChanged}: gateway mapping and
  * {@code --dns-forward} target; TCP flows bound to an address the host lost are reset toward the guest while it
  * still has that address), then, with {@code --config-net}, to the namespace's interface
- * ({@code NsNetConfig.update} over the netlink socket from nsd, kept open for it). {@code -d} logs each change.
- * The tap's MTU stays pasta's 65520 (or {@code -m}): the host's MTU never reaches the tap, at start or later.
- * Nothing here is static: the follower holds the state it applied, and the engines are told through one call.
+ * ({@code NsNetConfig.update} over a netlink socket in the namespace that nsd hands over when following starts).
+ * {@code -d} logs each change. The tap's MTU stays pasta's 65520 (or {@code -m}): the host's MTU never reaches the
+ * tap, at start or later. Nothing here is static: the follower holds the state it applied, and the engines are
+ * told through one call.
  *
  * <h2>Theory of operation: the command line</h2>
  * {@link io.jpasta.launcher.OptionParser} reads pasta's argv with {@link io.jpasta.launcher.Getopt}, our own
