@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef JPASTA_JAVA_HOME
@@ -48,14 +49,17 @@ static int exists(const char *path)
 int main(int argc, char **argv)
 {
 	char self[PATH_MAX], home[PATH_MAX], jar[PATH_MAX + 32], aot[PATH_MAX + 32], java[PATH_MAX];
-	char prop_home[PATH_MAX + 32], prop_status[48], *prop_argv0, *opts = NULL, *slash;
+	char prop_home[PATH_MAX + 32], prop_status[48], prop_t0[48], *prop_argv0, *opts = NULL, *slash;
 	const char *env_java = getenv("JPASTA_JAVA"), *env_opts = getenv("JPASTA_JAVA_OPTS");
 	struct sigaction sa = { .sa_handler = forward };
 	char **av;
 	int st[2], n = 0, i, status;
+	struct timespec t0;
 	ssize_t len;
 	pid_t pid;
 
+	/* the JVM's log timestamps (-d) count from here, as pasta's count from its start */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (len <= 0) {
 		perror("pasta: readlink /proc/self/exe");
@@ -84,6 +88,7 @@ int main(int argc, char **argv)
 	}
 	snprintf(prop_home, sizeof(prop_home), "-Djpasta.home=%s", home);
 	snprintf(prop_status, sizeof(prop_status), "-Djpasta.status=%d", st[1]);
+	snprintf(prop_t0, sizeof(prop_t0), "-Djpasta.t0=%lld", (long long)t0.tv_sec * 1000000000LL + t0.tv_nsec);
 	/* getopt's messages and the usage text name the program as the caller wrote it, as glibc's do */
 	if (asprintf(&prop_argv0, "-Djpasta.argv0=%s", argc > 0 && argv[0] ? argv[0] : "pasta") < 0)
 		return 1;
@@ -123,6 +128,7 @@ int main(int argc, char **argv)
 	}
 	av[n++] = prop_home;
 	av[n++] = prop_status;
+	av[n++] = prop_t0;
 	av[n++] = prop_argv0;
 	av[n++] = "-cp";
 	av[n++] = jar;

@@ -96,6 +96,7 @@ public final class Main {
         Options opt = Options.parse(args);
         Log.configure(opt.debug(), opt.trace(), opt.quiet());
         Sys.load();
+        Log.debug("options parsed");
         // files named on the command line are opened first, as pasta does: a bad path fails before any set-up
         if (opt.logFile() != null) {
             checkWritable(opt.logFile(), "log file");
@@ -201,6 +202,7 @@ public final class Main {
             listeners.noSplice();
         }
         listeners.start();
+        Log.debug("TCP listeners bound");
         loop.splice(listeners, splice);
         Listeners udpListeners = opt.noUdp() ? null
                 : udp(opt, conf, nsd, loop, tap, tapless ? null : tapIo, l2, addrMap, rules);
@@ -231,6 +233,7 @@ public final class Main {
                                boolean commandMode) throws IOException {
         if (commandMode) {
             nsd.go();
+            Log.debug("command released");
         } else {
             if (!opt.foreground()) {
                 Daemon.detach();

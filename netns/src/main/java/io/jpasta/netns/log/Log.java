@@ -28,7 +28,8 @@ public final class Log {
     private static PrintStream out = System.err;
     private static Path file;
     private static long fileSize, maxSize = 1 << 20;
-    private static final long START = System.nanoTime();
+    /** Timestamps count from the starter's exec ({@code -Djpasta.t0}, CLOCK_MONOTONIC as System.nanoTime reads it). */
+    private static final long START = Long.getLong("jpasta.t0", System.nanoTime());
     private static Consumer<String> sink;
 
     /** Applies {@code -d}, {@code --trace}, {@code -q}. */
