@@ -112,6 +112,12 @@ int main(int argc, char **argv)
 	 */
 	av[n++] = "-Xms96m";
 	av[n++] = "-Xmn64m";
+	/*
+	 * Give back to the system, every 5 s, the native memory the JIT compilers used at start and freed (arena chunks
+	 * that glibc keeps otherwise): 4.6 MiB of an idle instance's RSS. No allocation happens on the data path, so a
+	 * trim there finds nothing to do.
+	 */
+	av[n++] = "-XX:TrimNativeHeapInterval=5000";
 	av[n++] = "-Xlog:disable";
 	av[n++] = "-Xlog:all=error:stderr";
 	av[n++] = "--enable-native-access=ALL-UNNAMED";

@@ -144,7 +144,9 @@ public final class Main {
         }
         Log.debug("host state read");
         nsd.awaitReady();
-        Log.debug("namespace ready, helper pid " + nsd.pid());
+        if (Log.debug) { // String.concat: no call site to link, the -d timeline stays true
+            Log.debug("namespace ready, helper pid ".concat(Integer.toString(nsd.pid())));
+        }
 
         // --splice-only: no tap at all, only loopback port forwarding (and lo up in the namespace)
         boolean tapless = opt.spliceOnly();
@@ -153,8 +155,7 @@ public final class Main {
             NsNetConfig.apply(nsNl, tapless ? LO_ONLY : conf.ifConfig());
         }
         int tapFd = tapless ? -1 : tapDev.fd();
-        Log.debug(tapless ? "no tap (--splice-only)" : "tap " + tapDev.name() + " index " + tapDev.ifindex()
-                + " configured");
+        Log.debug(tapless ? "no tap (--splice-only)" : "tap configured: ".concat(tapDev.name()));
 
         Pcap pcap = opt.pcapFile() != null ? openPcap(opt.pcapFile()) : null;
         L2Services l2 = new L2Services(conf.tap(), new SplittableRandom(), Sys.monotonicNs(), Sys.realtimeNs());

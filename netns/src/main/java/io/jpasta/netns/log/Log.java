@@ -175,7 +175,10 @@ public final class Log {
         if (debug) {
             long us = (System.nanoTime() - START) / 1000;
             String frac = Long.toString(1_000_000 + us % 1_000_000).substring(1, 5);
-            line = us / 1_000_000 + "." + frac + ": " + msg;
+            // no string concatenation: its call sites are linked at first use (milliseconds each without the AOT
+            // cache), which would skew the start-up timeline that -d prints
+            line = new StringBuilder(msg.length() + 16).append(us / 1_000_000).append('.').append(frac).append(": ")
+                    .append(msg).toString();
         } else {
             line = msg;
         }
