@@ -102,6 +102,13 @@ int main(int argc, char **argv)
 	 * here at 134 ms against 145 ms for `--config-net -- true` with full tiered compilation, but at 1.35 against
 	 * 4.86 Gbit/s for a TCP download through the tap: tiered compilation stays.
 	 */
+	/*
+	 * JIT thresholds x10: a start compiled ~30 ms of CPU worth of methods that run a few hundred times and never again
+	 * (options, netlink, set-up); on 2 busy cores those compiler threads took the CPU the main thread needed. The
+	 * data path runs its methods millions of times a second, so they still compile within the first moments of
+	 * traffic (scripts/bench.d/README.md, "Startup timeline").
+	 */
+	av[n++] = "-XX:CompileThresholdScaling=10";
 	av[n++] = "-XX:+UseSerialGC";
 	av[n++] = "-XX:-UsePerfData";
 	av[n++] = "-Xss512k";

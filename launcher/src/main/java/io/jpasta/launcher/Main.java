@@ -242,6 +242,7 @@ public final class Main {
         }
         // after the command started or the caller was told we are ready, and after the first events: a client
         // that was quick takes a socket from nsd directly (13-24 ms measured before the loop ran otherwise)
+        loop.whenIdle(tap::buildTcp);
         loop.whenIdle(listeners::fillPools);
         int status = loop.run();
         loop.logStats();
