@@ -19,11 +19,11 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code -c, --conf-path}: upstream's unchanged {@code pesto} (commit 06fedeb, in {@code ../shared/ref/pasta-2026-07}
@@ -40,6 +40,9 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class PestoIT {
+    @RegisterExtension
+    static final SandboxExtension SANDBOX = new SandboxExtension();
+
     private static final Duration START = Duration.ofSeconds(20);
     private static final Duration SHORT = Duration.ofSeconds(15);
     private static final long IDLE_MS = 1500;
@@ -76,14 +79,7 @@ class PestoIT {
         String ref = Sandbox.repo().resolve(System.getProperty("jpasta.ref2026", "../shared/ref/pasta-2026-07/pasta"))
                 .normalize().toString();
         reference = Files.isExecutable(Path.of(ref)) ? Optional.of(ref) : Optional.empty();
-        sb = Sandbox.create("PestoIT");
-    }
-
-    @AfterAll
-    static void down() {
-        if (sb != null) {
-            sb.close();
-        }
+        sb = SANDBOX.get();
     }
 
     @AfterEach
@@ -170,12 +166,20 @@ class PestoIT {
         start("-t", "" + ECHO, "-u", "none", "-T", "none", "-U", "none");
         for (boolean loopback : new boolean[] {true, false}) {
             if (!loopback) {
-                pesto("-A", "-t", "" + ECHO);
+                Proc.Result added = pesto("-A", "-t", "" + ECHO);
+                assertEquals(0, added.exit(), added.describe());
+                // pesto sends the tables and goes: the server applies them when its loop reads them, within 1 s
+                Proc.Result hi = sb.root(SHORT, "echo-check", sb.asRoot("remote", "sh", "-c", "for i in $(seq 100); do "
+                        + "r=$(echo hi | socat -t 2 - TCP:198.51.100.2:" + ECHO + " 2>/dev/null); [ \"$r\" = hi ] "
+                        + "&& break; sleep 0.01; done; echo \"$r\""));
+                assertEquals("hi\n", hi.out(), "the rule added back answers on the tap path:" + hi.describe());
             }
-            String client = "{ echo one; sleep 1; echo two; } | socat -t 5 - TCP:" + (loopback ? "127.0.0.1"
+            String client = "{ echo one; sleep 2; echo two; } | socat -t 5 - TCP:" + (loopback ? "127.0.0.1"
                     : "198.51.100.2") + ":" + ECHO;
-            String script = "(" + client + ") > /tmp/echo-$$ & c=$!; sleep 0.3; " + pestoCmd(!loopback) + " -D -t "
-                    + ECHO + " " + sock + "; wait $c; cat /tmp/echo-$$; rm -f /tmp/echo-$$";
+            // the rule goes once the connection carried "one" (bounded: 5 s), while "two" is still to come
+            String script = "(" + client + ") > /tmp/echo-$$ & c=$!; i=0; while [ $i -lt 100 ] && ! grep -q one "
+                    + "/tmp/echo-$$; do sleep 0.05; i=$((i + 1)); done; " + pestoCmd(!loopback) + " -D -t " + ECHO
+                    + " " + sock + "; wait $c; cat /tmp/echo-$$; rm -f /tmp/echo-$$";
             Proc.Result r = loopback ? sb.user(SHORT, "echo", "sh", "-c", script)
                     : sb.root(SHORT, "echo", sb.asRoot("remote", "sh", "-c", script));
             assertEquals("one\ntwo\n", r.out(), (loopback ? "spliced" : "tap") + r.describe());

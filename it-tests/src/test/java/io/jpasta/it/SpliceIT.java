@@ -520,12 +520,22 @@ class SpliceIT {
 
     @Test
     void explicitPortThatCannotBeBoundFailsLikePasta() throws Exception {
-        try (ServerSocket busy = new ServerSocket()) {
-            busy.bind(new InetSocketAddress(InetAddress.getByName("::"), 0));
-            int port = busy.getLocalPort();
-            Proc.Result r = pasta("-t", "" + port, "--", "true").await(DEADLINE);
-            assertEquals(1, r.exit(), r.describe());
-            assertTrue(r.err().contains("Failed to bind any port for '-t " + port + "', exiting"), r.describe());
+        // busy on both families, on IPv4 only, and one of two ports: each fails as pasta 2026 fails
+        for (String busyAddr : new String[] {"::", "0.0.0.0"}) {
+            try (ServerSocket busy = new ServerSocket()) {
+                busy.bind(new InetSocketAddress(InetAddress.getByName(busyAddr), 0));
+                int port = busy.getLocalPort();
+                int free; // a port nothing listens on, bound before the busy one
+                try (ServerSocket probe = new ServerSocket(0)) {
+                    free = probe.getLocalPort();
+                }
+                for (String spec : new String[] {"" + port, free + "," + port}) {
+                    Proc.Result r = pasta("-t", spec, "--", "true").await(DEADLINE);
+                    assertEquals(1, r.exit(), busyAddr + " " + spec + r.describe());
+                    assertTrue(r.err().contains("Listen failed for HOST TCP port */" + port
+                            + ": Address already in use\nCouldn't listen on requested ports\n"), r.describe());
+                }
+            }
         }
     }
 

@@ -8,7 +8,6 @@ import io.jpasta.launcher.control.RuleSet;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Function;
 
 /**
  * The forwarding tables jpasta runs with (what pesto shows and replaces) and their translation into the
@@ -41,21 +40,20 @@ final class Forwarding implements PestoSession.Rules {
     @Override
     public void replace(RuleSet next) {
         current = next;
-        tcp.replace(false, ports(next, false, FwdRule.TCP, r -> "pesto"));
-        tcp.replace(true, ports(next, true, FwdRule.TCP, r -> "pesto"));
+        tcp.replace(false, ports(next, false, FwdRule.TCP));
+        tcp.replace(true, ports(next, true, FwdRule.TCP));
         if (udp != null) {
-            udp.replace(false, ports(next, false, FwdRule.UDP, r -> "pesto"));
-            udp.replace(true, ports(next, true, FwdRule.UDP, r -> "pesto"));
+            udp.replace(false, ports(next, false, FwdRule.UDP));
+            udp.replace(true, ports(next, true, FwdRule.UDP));
         }
     }
 
     /**
      * @param ns     true for SPLICE's rules (the namespace's listeners), false for HOST's
      * @param proto  {@link FwdRule#TCP} or {@link FwdRule#UDP}
-     * @param origin the option each rule came from, for messages
      * @return the forwards of the rules of {@code proto}: one per port of each rule, a scan range per scanned rule
      */
-    static Listeners.Ports ports(RuleSet set, boolean ns, int proto, Function<FwdRule, String> origin) {
+    static Listeners.Ports ports(RuleSet set, boolean ns, int proto) {
         FwdTable t = set.table(ns ? RuleSet.PIF_SPLICE : RuleSet.PIF_HOST);
         List<Listeners.Forward> forwards = new ArrayList<>();
         List<Listeners.Scan> scans = new ArrayList<>();
@@ -73,10 +71,8 @@ final class Forwarding implements PestoSession.Rules {
                 scans.add(new Listeners.Scan(r.first(), r.last(), addr, ifname, r.to()));
                 continue;
             }
-            String spec = origin.apply(r);
             for (int p = r.first(); p <= r.last(); p++) {
-                forwards.add(new Listeners.Forward(addr, ifname, p, r.to() + p - r.first(), !r.has(FwdRule.WEAK),
-                        spec));
+                forwards.add(new Listeners.Forward(addr, ifname, p, r.to() + p - r.first(), !r.has(FwdRule.WEAK)));
             }
         }
         return new Listeners.Ports(forwards, scans);

@@ -1,6 +1,6 @@
 package io.jpasta.launcher;
 
-import io.jpasta.launcher.control.UnixServer;
+import io.jpasta.launcher.control.ControlServer;
 import io.jpasta.netns.Nsd;
 import io.jpasta.netns.NsQuit;
 import io.jpasta.netns.log.Counters;
@@ -120,8 +120,8 @@ final class Loop {
         });
     }
 
-    // control sockets (pesto's -c, issue 16): events of T_CONTROL carry the server's number in their index
-    private final List<UnixServer> servers = new ArrayList<>();
+    // control sockets (pesto's -c, the JSON API's --api): events of T_CONTROL carry the server's number in their index
+    private final List<ControlServer> servers = new ArrayList<>();
 
     /** @return the number the next control socket served by {@link #serve} gets */
     int nextServerId() {
@@ -129,7 +129,7 @@ final class Loop {
     }
 
     /** Serves {@code s}, made with number {@link #nextServerId()}, from the loop. */
-    void serve(UnixServer s) {
+    void serve(ControlServer s) {
         servers.add(s);
     }
 
@@ -233,6 +233,7 @@ final class Loop {
                 runIdleTask();
             }
             long now = Sys.monotonicNs();
+            Flows.tick(now);
             for (int i = 0; i < n; i++) {
                 int status = dispatch(ep.data(i), ep.events(i), now);
                 if (status >= 0) {
@@ -339,7 +340,7 @@ final class Loop {
                 tap.udpEvent(Epoll.index(data), Epoll.fd(data), ev, now);
                 return -1;
             case Epoll.T_CONTROL:
-                servers.get(UnixServer.server(Epoll.index(data))).onEvent(Epoll.index(data), Epoll.fd(data), ev);
+                servers.get(ControlServer.server(Epoll.index(data))).onEvent(Epoll.index(data), Epoll.fd(data), ev);
                 return -1;
             default:
                 return -1;

@@ -73,6 +73,8 @@ public final class Options {
     private final int pid;
     private final List<String> command;
     private final String confPath;
+    private final String apiPath;
+    private final boolean noConfine;
     private final List<String> portSpecs;
 
     /** Takes what {@link OptionParser} collected. */
@@ -121,6 +123,8 @@ public final class Options {
         pid = s.pid;
         command = List.copyOf(s.command);
         confPath = s.confPath;
+        apiPath = s.apiPath;
+        noConfine = s.noConfine;
         portSpecs = List.copyOf(s.portSpecs);
     }
 
@@ -204,6 +208,16 @@ public final class Options {
     /** @return {@code -c/--conf-path PATH}: pesto's control socket, or null */
     public String confPath() {
         return confPath;
+    }
+
+    /** @return {@code --no-confine} (ours): no seccomp filter and no no-new-privs once ready */
+    public boolean noConfine() {
+        return noConfine;
+    }
+
+    /** @return {@code --api PATH} (ours): the JSON control API's socket, or null */
+    public String apiPath() {
+        return apiPath;
     }
 
     /** @return the port options in command line order: option letter ({@code t u T U}), then its specification */

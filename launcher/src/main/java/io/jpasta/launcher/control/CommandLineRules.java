@@ -9,9 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The forwarding tables a command line starts with, as pasta 2026 builds them, so that pesto shows the same rules
@@ -35,7 +33,6 @@ public final class CommandLineRules {
 
     private final RuleSet set;
     private final int ephemeralMin, ephemeralMax;
-    private final Map<FwdRule, String> origins = new HashMap<>();
 
     private CommandLineRules(RuleSet set, int ephemeralMin, int ephemeralMax) {
         this.set = set;
@@ -48,7 +45,7 @@ public final class CommandLineRules {
      * @param caps         the tables' capabilities ({@code FwdTable.CAP_*}); rules of a disabled protocol are left
      *                     out (pasta would refuse to start)
      * @param ephemeral    the ephemeral port range, {@code {min, max}}
-     * @return the tables and, through {@link #origin}, the option each rule came from
+     * @return the tables
      * @throws IOException with pasta's message if a rule does not fit its table (e.g. more than 255 of them)
      */
     public static CommandLineRules build(List<String> specs, int caps, int[] ephemeral) throws IOException {
@@ -67,14 +64,24 @@ public final class CommandLineRules {
         return b;
     }
 
+    /**
+     * The rules of the given port options only (no {@code auto} default for the others), as an API client adds or
+     * deletes them.
+     *
+     * @throws IOException with the option's message if a specification is bad or a rule does not fit its table
+     */
+    public static CommandLineRules of(List<String> specs, int caps) throws IOException {
+        int[] ephemeral = ephemeralRange();
+        CommandLineRules b = new CommandLineRules(RuleSet.pasta(caps), ephemeral[0], ephemeral[1]);
+        for (int i = 0; i + 1 < specs.size(); i += 2) {
+            b.spec(specs.get(i).charAt(0), specs.get(i + 1));
+        }
+        return b;
+    }
+
     /** @return the tables built */
     public RuleSet rules() {
         return set;
-    }
-
-    /** @return the option that made {@code r} ({@code "-t 22"}), for messages; null if none did */
-    public String origin(FwdRule r) {
-        return origins.get(r);
     }
 
     /** @return the host's ephemeral port range from {@link #PORT_RANGE_SYSCTL}, or RFC 6335's */
@@ -101,7 +108,6 @@ public final class CommandLineRules {
         if ((caps & (proto == FwdRule.TCP ? FwdTable.CAP_TCP : FwdTable.CAP_UDP)) == 0 || spec.equals("none")) {
             return;
         }
-        String origin = "-" + opt + " " + spec;
         PortRules all = parse(opt, spec);
         PortRules.Bind bind = all.binds().get(0);
         int flags = 0;
@@ -121,7 +127,7 @@ public final class CommandLineRules {
         if (all.isAuto()) {
             long[] ports = rangeBits(1, PortRules.NUM_PORTS - 1);
             clearRange(ports, ephemeralMin, ephemeralMax);
-            runs(table, ports, null, proto, addr, ifname, flags | FwdRule.WEAK | FwdRule.SCAN, origin);
+            runs(table, ports, null, proto, addr, ifname, flags | FwdRule.WEAK | FwdRule.SCAN);
             return;
         }
         int slash = spec.indexOf('/');
@@ -139,14 +145,17 @@ public final class CommandLineRules {
             long[] ports = new long[PortRules.NUM_PORTS / 64];
             all.forEachForwarded(p -> ports[p >>> 6] |= 1L << p);
             clearRange(ports, ephemeralMin, ephemeralMax);
-            runs(table, ports, all, proto, addr, ifname, flags | FwdRule.WEAK, origin);
+            runs(table, ports, all, proto, addr, ifname, flags | FwdRule.WEAK);
             return;
         }
         for (String item : includes) {
             PortRules one = parse(opt, prefix + item + excludes);
             long[] ports = new long[PortRules.NUM_PORTS / 64];
             one.forEachForwarded(p -> ports[p >>> 6] |= 1L << p);
-            runs(table, ports, one, proto, addr, ifname, flags, origin);
+            if ((ports[0] & 1) != 0) {
+                throw new IOException("Forwarding rule attempts to map from port 0");
+            }
+            runs(table, ports, one, proto, addr, ifname, flags);
         }
     }
 
@@ -162,8 +171,8 @@ public final class CommandLineRules {
      * Adds one rule per run of consecutive ports of {@code ports} whose targets in {@code map} (null: themselves)
      * are consecutive too.
      */
-    private void runs(FwdTable table, long[] ports, PortRules map, int proto, byte[] addr, String ifname, int flags,
-                      String origin) throws IOException {
+    private void runs(FwdTable table, long[] ports, PortRules map, int proto, byte[] addr, String ifname, int flags)
+            throws IOException {
         for (int p = next(ports, 1); p > 0; ) {
             int q = p;
             int to = map == null ? p : map.target(p);
@@ -176,7 +185,6 @@ public final class CommandLineRules {
             if (problem != null) {
                 throw new IOException(problem + "\nUnable to add rule " + r.text());
             }
-            origins.putIfAbsent(r, origin);
             p = q + 1 < PortRules.NUM_PORTS ? next(ports, q + 1) : -1;
         }
     }

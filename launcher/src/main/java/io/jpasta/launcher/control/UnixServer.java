@@ -8,11 +8,7 @@ import io.jpasta.netns.sys.Sys;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Objects;
 import java.util.function.Supplier;
 
@@ -31,15 +27,11 @@ import java.util.function.Supplier;
  * buffer of {@link #OUT_MAX} bytes; a client that moves no byte for the idle timeout is closed. A session's bytes
  * left unread when it ends make the kernel reset the client's connection, which is how pasta answers a bad request.
  */
-public final class UnixServer {
-    /** Roles in the low bits of the epoll index. */
-    static final int ROLE_LISTEN = 0, ROLE_CLIENT = 1, ROLE_TIMER = 2;
+public final class UnixServer implements ControlServer {
     static final int READ_MAX = 4096, READS_PER_EVENT = 16;
     static final int OUT_MAX = 64 * 1024;
     /** Longest path a sockaddr_un takes, its NUL included (sun_path). */
-    public static final int PATH_MAX = 108;
-    private static final int SOCKADDR_UN_SIZE = 2 + PATH_MAX;
-    private static final int SOCK_MODE = 0600;
+    public static final int PATH_MAX = SocketFile.PATH_MAX;
     private static final int UCRED_SIZE = 12;
 
     /** One client's conversation. Called on the loop's thread only. */
@@ -76,8 +68,7 @@ public final class UnixServer {
         int pid();
     }
 
-    private final Path path;
-    private final Object fileKey;
+    private final SocketFile file;
     private final int id;
     private final Epoll ep;
     private final Supplier<Session> sessions;
@@ -96,15 +87,13 @@ public final class UnixServer {
     /** Counters, for tests and logs. */
     public long accepted, timedOut;
 
-    private UnixServer(Path path, Object fileKey, int id, Epoll ep, Supplier<Session> sessions, long idleNs,
-                       int listenFd, int timerFd) {
-        this.path = path;
-        this.fileKey = fileKey;
+    private UnixServer(SocketFile file, int id, Epoll ep, Supplier<Session> sessions, long idleNs, int timerFd) {
+        this.file = file;
+        this.listenFd = file.fd();
         this.id = id;
         this.ep = ep;
         this.sessions = sessions;
         this.idleNs = idleNs;
-        this.listenFd = listenFd;
         this.timerFd = timerFd;
     }
 
@@ -119,44 +108,16 @@ public final class UnixServer {
      */
     public static UnixServer open(String path, int id, Epoll ep, Supplier<Session> sessions, long idleNs)
             throws IOException {
-        byte[] p = path.getBytes(StandardCharsets.UTF_8);
-        if (p.length == 0 || p.length >= PATH_MAX) {
-            throw new IOException("Invalid configuration path: " + path);
-        }
-        ByteBuffer sa = Sys.buffer(SOCKADDR_UN_SIZE);
-        sa.putShort(0, (short) Linux.AF_UNIX).put(2, p);
-        int saLen = 2 + p.length + 1;
-        Path file = Path.of(path);
-        if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
-            if (listening(sa, saLen)) {
-                throw new IOException("Socket path " + path + " already in use");
-            }
-            if (!Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isOther()) {
-                // pasta would remove any file there; we remove only a socket left behind
-                throw new IOException("Failed to bind UNIX domain socket: " + path + " exists and is not a socket");
-            }
-            Files.deleteIfExists(file);
-        }
-        int fd = (int) Errno.check("socket", Sys.socket(Linux.AF_UNIX,
-                Linux.SOCK_STREAM | Linux.SOCK_NONBLOCK | Linux.SOCK_CLOEXEC, 0));
+        SocketFile file = SocketFile.listen(path, 0);
         int timer = -1;
         try {
-            // the mode of the socket's inode is the mode bind(2) creates the file with: no window with wider one
-            Errno.check("fchmod", Sys.fchmod(fd, SOCK_MODE));
-            int rc = Sys.bind(fd, Sys.address(sa), saLen);
-            if (rc < 0) {
-                throw new IOException("Failed to bind UNIX domain socket: " + Errno.text(-rc));
-            }
-            Log.info("UNIX domain socket bound at " + path);
-            Object key = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
-            Errno.check("listen", Sys.listen(fd, 0));
             timer = (int) Errno.check("timerfd_create", Sys.timerfdCreate());
-            UnixServer s = new UnixServer(file, key, id, ep, sessions, idleNs, fd, timer);
-            Errno.check("epoll_ctl", ep.add(fd, Linux.EPOLLIN, Epoll.T_CONTROL, s.index(ROLE_LISTEN)));
+            UnixServer s = new UnixServer(file, id, ep, sessions, idleNs, timer);
+            Errno.check("epoll_ctl", ep.add(file.fd(), Linux.EPOLLIN, Epoll.T_CONTROL, s.index(ROLE_LISTEN)));
             Errno.check("epoll_ctl", ep.add(timer, Linux.EPOLLIN, Epoll.T_CONTROL, s.index(ROLE_TIMER)));
             return s;
         } catch (IOException e) {
-            Sys.close(fd);
+            file.close();
             if (timer >= 0) {
                 Sys.close(timer);
             }
@@ -164,29 +125,13 @@ public final class UnixServer {
         }
     }
 
-    /** @return true if something accepts connections on the socket named in {@code sa} */
-    private static boolean listening(ByteBuffer sa, int saLen) {
-        int fd = Sys.socket(Linux.AF_UNIX, Linux.SOCK_STREAM | Linux.SOCK_NONBLOCK | Linux.SOCK_CLOEXEC, 0);
-        if (fd < 0) {
-            return false;
-        }
-        int rc = Sys.connect(fd, Sys.address(sa), saLen);
-        Sys.close(fd);
-        return rc == 0 || rc == -Errno.EAGAIN; // EAGAIN: its queue is full, but it is there
-    }
-
-    /** @return the server number of an epoll index of {@link Epoll#T_CONTROL} */
-    public static int server(int index) {
-        return index >>> 2;
-    }
-
     private int index(int role) {
-        return id << 2 | role;
+        return ControlServer.index(id, role, 0);
     }
 
     /** @return the path of the socket */
     public Path path() {
-        return path;
+        return file.path();
     }
 
     /** @return true while a client is being served */
@@ -194,9 +139,9 @@ public final class UnixServer {
         return session != null;
     }
 
-    /** Handles an event of one of this server's descriptors (epoll index {@code index}, registered {@code fd}). */
+    @Override
     public void onEvent(int index, int fd, int ev) {
-        switch (index & 3) {
+        switch (ControlServer.role(index)) {
             case ROLE_LISTEN -> accept();
             case ROLE_CLIENT -> {
                 if (fd == clientFd && session != null) {
@@ -340,18 +285,11 @@ public final class UnixServer {
     }
 
     /** Closes the client, the socket and the timer, and removes the socket file if it is still ours. */
+    @Override
     public void close() {
         closeClient();
-        Sys.close(listenFd);
+        file.close();
         Sys.close(timerFd);
-        try {
-            BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-            if (Objects.equals(a.fileKey(), fileKey)) {
-                Files.delete(path);
-            }
-        } catch (IOException e) {
-            // gone already, or not ours to remove
-        }
     }
 
     private final class Conn implements Client {

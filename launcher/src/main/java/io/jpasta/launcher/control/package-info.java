@@ -1,6 +1,7 @@
 /**
- * Runtime control: the forwarding tables jpasta runs with, and {@code -c, --conf-path PATH}, the unix socket through
- * which upstream's client {@code pesto} shows and replaces them while jpasta runs.
+ * Runtime control: the forwarding tables jpasta runs with; {@code -c, --conf-path PATH}, the unix socket through
+ * which upstream's client {@code pesto} shows and replaces them while jpasta runs; and {@code --api PATH}, our JSON
+ * control API, which shows every flow and the counters too ({@code jpasta-ctl} is its client).
  *
  * <h2>Theory of operation</h2>
  * <p>The forwarding configuration is a {@link io.jpasta.launcher.control.RuleSet}: one
@@ -84,5 +85,40 @@
  * closed after the idle timeout; unchanged listeners stay open across an update (pasta closes and rebinds all);
  * refusals are logged as warnings also without {@code -d}; the socket file is 0600 and removed at exit; a port that
  * cannot be bound does not stop the other rules from being bound.
+ *
+ * <h2>The JSON control API ({@code --api PATH}, ours)</h2>
+ * {@link io.jpasta.launcher.control.ApiServer} serves the socket from the loop like the pesto socket (same
+ * {@link io.jpasta.launcher.control.SocketFile}: mode 0600, removed at exit), but to up to 16 clients at once, each
+ * with its own bounds: a request line of at most 4 KiB, an output buffer of 256 KiB. A client that does not read
+ * stalls only itself: a listing waits for it to drain, an event that does not fit is dropped for it and counted,
+ * a plain reply that does not fit closes it. {@link io.jpasta.launcher.control.Api} speaks the protocol with
+ * jackson-core's streaming parser and generator (no object mapping, no reflection); neither it nor the library is
+ * loaded until the first request arrives. Requests are one JSON object per line, answered in order: those sent
+ * while a listing is still being written wait, unread, until it ends, so replies never interleave (only
+ * {@code watch} events come between the lines of a listing). Every reply is one line:
+ * <pre>
+ * {"cmd":"flows"}     one line per flow, then {"end":"flows","count":N}:
+ *                     {"flow":12,"proto":"tcp","path":"tap","state":"ESTABLISHED ...",
+ *                      "from":{"pif":"TAP","addr":"198.51.100.2","port":40000},   who opened it
+ *                      "to":{"pif":"TAP","addr":"203.0.113.9","port":80},         where it was opened to
+ *                      "peer":{"pif":"HOST","addr":"203.0.113.9","port":80},      the other side's endpoint
+ *                      "bytes_out":120,"bytes_in":56000,"packets_out":3,"packets_in":40,
+ *                      "age_ms":5012,"idle_ms":12}
+ *                     proto tcp, udp, icmp, icmpv6; path tap, splice or ping; bytes are payload bytes, each
+ *                     counted once: TCP through the tap counts the guest's bytes as they arrive in order and
+ *                     the socket's as the guest acknowledges them (data sent again is not counted again), its
+ *                     packets are segments with data (resent ones included); splice counts splice(2) moves as
+ *                     packets; UDP datagrams; ICMP echo requests and replies
+ * {"cmd":"stats"}     {"stats":{"tcp":{"segs-from-tap":N,...,"drops":{"no flow":N,...}},...},
+ *                      "flows":{"in_use":N,"capacity":131071,"refused":N}}
+ * {"cmd":"forwards"}  {"forwards":[{"table":"HOST","rules":["TCP [*]:8080  =>  8080",...]},...]}
+ * {"cmd":"add","option":"-t","spec":"8081"}     the rules that option would make, added
+ * {"cmd":"delete","option":"-t","spec":"8081"}  those rules removed; both answer {"ok":true}
+ * {"cmd":"watch"}     {"watching":true}, then {"event":"open"|"close", flow fields...} as flows open and close,
+ *                     once per batch of events; "dropped_before":N when N events did not fit before
+ * anything wrong      {"error":"..."} (malformed JSON, unknown command, pasta's message for a bad rule)
+ * </pre>
+ * Counting costs the data path two additions per packet batch: the flow table keeps, per side, the payload bytes and
+ * packets it sent, and per flow when it opened and last moved something.
  */
 package io.jpasta.launcher.control;
