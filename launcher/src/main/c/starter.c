@@ -11,6 +11,9 @@
  * instance is fully set up; we exit 0 at that moment, as pasta's parent does after it forks. Without
  * "ready", we wait for the JVM and exit with its status (128 + N if signal N ended it). SIGINT, SIGTERM
  * SIGHUP and SIGQUIT that reach us are passed on to the JVM.
+ *
+ * -Djpasta.t0 is our CLOCK_MONOTONIC time at start: the JVM's -d timestamps count from it, so that they are the
+ * start-up timeline from this exec on (scripts/bench.d/README.md).
  */
 #define _GNU_SOURCE
 #include <errno.h>
