@@ -171,6 +171,8 @@ class ApiIT {
             Proc.Result r = ctl(sock.toString(), "stats");
             assertEquals(0, r.exit(), r.describe());
             assertTrue(r.out().contains(" in use of "), r.out());
+            assertTrue(r.out().lines().anyMatch(l -> l.startsWith("api ") && l.contains("drop reply did not fit")),
+                    "the client that read no reply was dropped, counted:\n" + r.out());
             assertTrue(System.nanoTime() - start < 5_000_000_000L, "answered while a client hogged its buffers");
         }
     }

@@ -166,7 +166,7 @@ public final class Main {
         ApiServer api = null;
         if (opt.apiPath() != null) {
             ApiSources sources = new ApiSources(tap, listeners.splice(), forwarding, caps(opt));
-            api = ApiServer.open(opt.apiPath(), loop.nextServerId(), loop.epoll(), () -> new Api(sources));
+            api = ApiServer.open(opt.apiPath(), loop.nextServerId(), loop.epoll(), stats -> new Api(sources, stats));
             loop.serve(api);
         }
         try {

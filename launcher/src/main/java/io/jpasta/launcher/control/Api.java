@@ -52,6 +52,7 @@ public final class Api implements ApiServer.Handler, FlowTable.Watcher {
     }
 
     private final Sources src;
+    private final Counters stats;
     private final JsonFactory json = new JsonFactory();
     private final ByteArrayOutputStream buf = new ByteArrayOutputStream(512);
     private final List<ApiServer.Client> watchers = new ArrayList<>();
@@ -64,8 +65,10 @@ public final class Api implements ApiServer.Handler, FlowTable.Watcher {
         long dropped;
     }
 
-    public Api(Sources src) {
+    /** @param stats the API's counters ({@link ApiServer#stats()}): requests, errors, events are counted here */
+    public Api(Sources src, Counters stats) {
         this.src = src;
+        this.stats = stats;
     }
 
     @Override
@@ -73,6 +76,7 @@ public final class Api implements ApiServer.Handler, FlowTable.Watcher {
         if (len == 0) {
             return;
         }
+        stats.count(ApiServer.REQUESTS);
         String cmd, option = null, spec = null;
         try (JsonParser p = json.createParser(line, 0, len)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
@@ -179,8 +183,10 @@ public final class Api implements ApiServer.Handler, FlowTable.Watcher {
                 }
             });
             if (c.send(line)) {
+                stats.count(ApiServer.EVENTS);
                 s.dropped = 0;
             } else {
+                stats.drop(ApiServer.EVENT_DID_NOT_FIT);
                 s.dropped++;
             }
         }
@@ -257,7 +263,9 @@ public final class Api implements ApiServer.Handler, FlowTable.Watcher {
     private byte[] stats() {
         return object(g -> {
             g.writeObjectFieldStart("stats");
-            for (Counters c : src.counters()) {
+            List<Counters> all = new ArrayList<>(src.counters());
+            all.add(stats);
+            for (Counters c : all) {
                 g.writeObjectFieldStart(c.name());
                 for (int i = 0; i < c.counts(); i++) {
                     g.writeNumberField(c.countName(i), c.get(i));
@@ -348,11 +356,13 @@ public final class Api implements ApiServer.Handler, FlowTable.Watcher {
     }
 
     private byte[] error(String message) {
+        stats.count(ApiServer.ERRORS);
         return object(g -> g.writeStringField("error", message));
     }
 
-    private static void reply(ApiServer.Client c, byte[] line) {
+    private void reply(ApiServer.Client c, byte[] line) {
         if (!c.send(line)) {
+            stats.drop(ApiServer.REPLY_DID_NOT_FIT);
             c.close(); // a client that does not read its replies
         }
     }

@@ -1,5 +1,6 @@
 package io.jpasta.launcher.control;
 
+import io.jpasta.netns.log.Counters;
 import io.jpasta.netns.log.Log;
 import io.jpasta.netns.sys.Epoll;
 import io.jpasta.netns.sys.Errno;
@@ -8,7 +9,7 @@ import io.jpasta.netns.sys.Sys;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.function.Supplier;
+import java.util.function.Function;
 
 /**
  * The JSON control API's socket ({@code --api PATH}), served from the loop: several clients at once, each one
@@ -64,15 +65,23 @@ public final class ApiServer implements ControlServer {
     private final SocketFile file;
     private final int id;
     private final Epoll ep;
-    private final Supplier<Handler> handlerInit;
+    private final Function<Counters, Handler> handlerInit;
     private Handler handler;
     private final Conn[] clients = new Conn[MAX_CLIENTS];
     private final ByteBuffer in = Sys.buffer(READ_MAX);
     private final long inAddr = Sys.address(in);
-    /** Counters, for tests and logs. */
-    public long accepted, refused;
+    /** What the API served, and what it dropped by reason: the {@code api} line of its {@code stats} reply. */
+    public static final int CLIENTS = 0, REQUESTS = 1, ERRORS = 2, EVENTS = 3;
+    public static final int TOO_MANY_CLIENTS = 0, REQUEST_TOO_LONG = 1, REPLY_DID_NOT_FIT = 2, EVENT_DID_NOT_FIT = 3;
+    private final Counters stats = counters();
 
-    private ApiServer(SocketFile file, int id, Epoll ep, Supplier<Handler> handler) {
+    /** @return new, zero counters of the API */
+    static Counters counters() {
+        return new Counters("api", new String[] {"clients", "requests", "errors", "events"},
+                new String[] {"too many clients", "request too long", "reply did not fit", "event did not fit"});
+    }
+
+    private ApiServer(SocketFile file, int id, Epoll ep, Function<Counters, Handler> handler) {
         this.file = file;
         this.id = id;
         this.ep = ep;
@@ -82,9 +91,11 @@ public final class ApiServer implements ControlServer {
     /**
      * Creates the socket file {@code path} (mode 0600), as {@link SocketFile#listen} does, and serves it.
      *
-     * @param handler makes the protocol handler at the first request (not before: it loads the JSON library)
+     * @param handler makes the protocol handler at the first request (not before: it loads the JSON library); it
+     *                counts requests, errors and events in the counters it is given
      */
-    public static ApiServer open(String path, int id, Epoll ep, Supplier<Handler> handler) throws IOException {
+    public static ApiServer open(String path, int id, Epoll ep, Function<Counters, Handler> handler)
+            throws IOException {
         SocketFile file = SocketFile.listen(path, 16);
         ApiServer s = new ApiServer(file, id, ep, handler);
         int rc = ep.add(file.fd(), Linux.EPOLLIN, Epoll.T_CONTROL, ControlServer.index(id, ROLE_LISTEN, 0));
@@ -93,6 +104,11 @@ public final class ApiServer implements ControlServer {
             throw Errno.io("epoll_ctl", rc);
         }
         return s;
+    }
+
+    /** @return what the API served and dropped */
+    public Counters stats() {
+        return stats;
     }
 
     /** @return clients connected now */
@@ -140,7 +156,7 @@ public final class ApiServer implements ControlServer {
                 slot++;
             }
             if (slot == MAX_CLIENTS) {
-                refused++;
+                stats.drop(TOO_MANY_CLIENTS);
                 ByteBuffer b = Sys.buffer(64);
                 byte[] msg = "{\"error\":\"too many clients\"}\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
                 b.put(0, msg);
@@ -157,7 +173,7 @@ public final class ApiServer implements ControlServer {
                 continue;
             }
             clients[slot] = c;
-            accepted++;
+            stats.count(CLIENTS);
         }
     }
 
@@ -173,7 +189,7 @@ public final class ApiServer implements ControlServer {
 
     private Handler handler() {
         if (handler == null) {
-            handler = handlerInit.get();
+            handler = handlerInit.apply(stats);
         }
         return handler;
     }
@@ -228,6 +244,7 @@ public final class ApiServer implements ControlServer {
                     lineLen = 0;
                     handler().request(this, line, len);
                 } else if (lineLen == LINE_MAX) {
+                    stats.drop(REQUEST_TOO_LONG);
                     send("{\"error\":\"request longer than 4096 bytes\"}\n"
                             .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
                     close();

@@ -55,11 +55,10 @@ class ApiServerTest {
                     Inany.v4Lo(0xc63364c8), 53);
             table.side(f, 1, Pif.HOST, Inany.V4_HI, Inany.v4Lo(0xc63364c8), 53, 0, 0, 0);
         }
-        Api api = new Api(sources(table));
         Sys.load();
         ep = new Epoll();
         Path sock = dir.resolve("api.sock");
-        server = ApiServer.open(sock.toString(), 0, ep, () -> api);
+        server = ApiServer.open(sock.toString(), 0, ep, stats -> new Api(sources(table), stats));
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(sock)));
         try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(sock))) {
             c.write(ByteBuffer.wrap(("{\"cmd\":\"flows\"}\n{\"cmd\":\"stats\"}\n{\"cmd\":\"flows\"}\n"
