@@ -136,6 +136,11 @@ public final class Api implements ApiServer.Handler, FlowTable.Watcher {
     }
 
     @Override
+    public boolean watching(ApiServer.Client c) {
+        return watchers.contains(c);
+    }
+
+    @Override
     public boolean busy(ApiServer.Client c) {
         State s = (State) c.state();
         return s != null && s.listing;

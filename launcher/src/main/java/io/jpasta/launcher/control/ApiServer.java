@@ -39,6 +39,11 @@ public final class ApiServer implements ControlServer {
         /** {@code c} is gone. */
         void closed(Client c);
 
+        /** @return true if {@code c} waits for events ({@code watch}): it is never closed for being idle */
+        default boolean watching(Client c) {
+            return false;
+        }
+
         /**
          * @return true while a reply to {@code c} is still being written (a long listing): its next requests wait,
          *         unread, until this turns false, so that replies never interleave and none is lost
@@ -72,20 +77,29 @@ public final class ApiServer implements ControlServer {
     private final long inAddr = Sys.address(in);
     /** What the API served, and what it dropped by reason: the {@code api} line of its {@code stats} reply. */
     public static final int CLIENTS = 0, REQUESTS = 1, ERRORS = 2, EVENTS = 3;
-    public static final int TOO_MANY_CLIENTS = 0, REQUEST_TOO_LONG = 1, REPLY_DID_NOT_FIT = 2, EVENT_DID_NOT_FIT = 3;
+    public static final int TOO_MANY_CLIENTS = 0, REQUEST_TOO_LONG = 1, REPLY_DID_NOT_FIT = 2, EVENT_DID_NOT_FIT = 3,
+            IDLE = 4;
     private final Counters stats = counters();
+    /** A client that moves no byte for this long, and does not watch, is closed; checked every quarter of it. */
+    private final long idleNs;
+    private final int timerFd;
+    private boolean timerArmed;
 
     /** @return new, zero counters of the API */
     static Counters counters() {
         return new Counters("api", new String[] {"clients", "requests", "errors", "events"},
-                new String[] {"too many clients", "request too long", "reply did not fit", "event did not fit"});
+                new String[] {"too many clients", "request too long", "reply did not fit", "event did not fit",
+                    "idle"});
     }
 
-    private ApiServer(SocketFile file, int id, Epoll ep, Function<Counters, Handler> handler) {
+    private ApiServer(SocketFile file, int id, Epoll ep, Function<Counters, Handler> handler, long idleNs,
+                      int timerFd) {
         this.file = file;
         this.id = id;
         this.ep = ep;
         this.handlerInit = handler;
+        this.idleNs = idleNs;
+        this.timerFd = timerFd;
     }
 
     /**
@@ -93,14 +107,23 @@ public final class ApiServer implements ControlServer {
      *
      * @param handler makes the protocol handler at the first request (not before: it loads the JSON library); it
      *                counts requests, errors and events in the counters it is given
+     * @param idleNs  a client that moves no byte for this long is closed, unless it watches
      */
-    public static ApiServer open(String path, int id, Epoll ep, Function<Counters, Handler> handler)
+    public static ApiServer open(String path, int id, Epoll ep, Function<Counters, Handler> handler, long idleNs)
             throws IOException {
         SocketFile file = SocketFile.listen(path, 16);
-        ApiServer s = new ApiServer(file, id, ep, handler);
-        int rc = ep.add(file.fd(), Linux.EPOLLIN, Epoll.T_CONTROL, ControlServer.index(id, ROLE_LISTEN, 0));
-        if (rc < 0) {
+        int timer = Sys.timerfdCreate();
+        if (timer < 0) {
             file.close();
+            throw Errno.io("timerfd_create", timer);
+        }
+        ApiServer s = new ApiServer(file, id, ep, handler, idleNs, timer);
+        int rc = ep.add(file.fd(), Linux.EPOLLIN, Epoll.T_CONTROL, ControlServer.index(id, ROLE_LISTEN, 0));
+        if (rc >= 0) {
+            rc = ep.add(timer, Linux.EPOLLIN, Epoll.T_CONTROL, ControlServer.index(id, ROLE_TIMER, 0));
+        }
+        if (rc < 0) {
+            s.close();
             throw Errno.io("epoll_ctl", rc);
         }
         return s;
@@ -124,6 +147,10 @@ public final class ApiServer implements ControlServer {
     public void onEvent(int index, int fd, int ev) {
         if (ControlServer.role(index) == ROLE_LISTEN) {
             accept();
+            return;
+        }
+        if (ControlServer.role(index) == ROLE_TIMER) {
+            closeIdle();
             return;
         }
         int slot = ControlServer.slot(index);
@@ -174,6 +201,34 @@ public final class ApiServer implements ControlServer {
             }
             clients[slot] = c;
             stats.count(CLIENTS);
+            if (!timerArmed) {
+                long every = Math.max(idleNs / 4, 1_000_000L);
+                Sys.timerfdSet(timerFd, every, every);
+                timerArmed = true;
+            }
+        }
+    }
+
+    /** On the timer: closes the clients idle for too long, and stops the timer when no client is left. */
+    private void closeIdle() {
+        Sys.read(timerFd, inAddr, 8);
+        long now = Sys.monotonicNs();
+        int left = 0;
+        for (Conn c : clients) {
+            if (c == null) {
+                continue;
+            }
+            if (now - c.lastNs >= idleNs && (handler == null || !handler.watching(c))) {
+                stats.drop(IDLE);
+                Log.debug("API client idle for " + idleNs / 1_000_000 + " ms, closing");
+                c.drop();
+            } else {
+                left++;
+            }
+        }
+        if (left == 0) {
+            Sys.timerfdSet(timerFd, 0, 0);
+            timerArmed = false;
         }
     }
 
@@ -185,6 +240,7 @@ public final class ApiServer implements ControlServer {
             }
         }
         file.close();
+        Sys.close(timerFd);
     }
 
     private Handler handler() {
@@ -206,6 +262,8 @@ public final class ApiServer implements ControlServer {
         int unparsedAt, unparsedEnd;
         boolean closing;
         Object state;
+        /** When the client last moved a byte either way (monotonic ns). */
+        long lastNs = Sys.monotonicNs();
 
         Conn(int slot, int fd) {
             this.slot = slot;
@@ -229,6 +287,7 @@ public final class ApiServer implements ControlServer {
                     return;
                 }
                 in.get(0, unparsed, 0, (int) n);
+                lastNs = Sys.monotonicNs();
                 unparsedAt = 0;
                 unparsedEnd = (int) n;
                 parse();
@@ -266,6 +325,7 @@ public final class ApiServer implements ControlServer {
                     return false;
                 }
                 outStart += (int) n;
+                lastNs = Sys.monotonicNs();
             }
             outStart = outEnd = 0;
             return true;

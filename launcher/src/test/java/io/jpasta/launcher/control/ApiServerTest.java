@@ -58,7 +58,7 @@ class ApiServerTest {
         Sys.load();
         ep = new Epoll();
         Path sock = dir.resolve("api.sock");
-        server = ApiServer.open(sock.toString(), 0, ep, stats -> new Api(sources(table), stats));
+        server = ApiServer.open(sock.toString(), 0, ep, stats -> new Api(sources(table), stats), 60_000_000_000L);
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(sock)));
         try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(sock))) {
             c.write(ByteBuffer.wrap(("{\"cmd\":\"flows\"}\n{\"cmd\":\"stats\"}\n{\"cmd\":\"flows\"}\n"
@@ -76,12 +76,38 @@ class ApiServerTest {
         }
     }
 
+    @Test
+    void aClientThatSendsNothingIsClosedWhenIdleButAWatcherStays() throws IOException {
+        Sys.load();
+        ep = new Epoll();
+        Path sock = dir.resolve("api.sock");
+        server = ApiServer.open(sock.toString(), 0, ep, stats -> new Api(sources(new FlowTable(10, 3)), stats),
+                300_000_000L);
+        try (SocketChannel idle = SocketChannel.open(UnixDomainSocketAddress.of(sock));
+             SocketChannel watcher = SocketChannel.open(UnixDomainSocketAddress.of(sock))) {
+            watcher.write(ByteBuffer.wrap("{\"cmd\":\"watch\"}\n".getBytes(StandardCharsets.US_ASCII)));
+            watcher.configureBlocking(false);
+            assertEquals(List.of("{\"watching\":true}"), exchange(watcher, 1));
+            idle.configureBlocking(false);
+            long start = System.nanoTime();
+            int got = 0;
+            while (got >= 0 && System.nanoTime() - start < DEADLINE_NS) {
+                exchange(watcher, 0); // a turn of the loop
+                got = idle.read(ByteBuffer.allocate(16));
+            }
+            assertEquals(-1, got, "the idle client was closed");
+            assertTrue(System.nanoTime() - start >= 200_000_000L, "not before it was idle");
+            assertEquals(1, server.clients(), "the watcher stays");
+            assertEquals(1, server.stats().drops(ApiServer.IDLE));
+        }
+    }
+
     /** Runs the loop's part (epoll, the server's events) and reads what the client gets until {@code n} lines. */
     private List<String> exchange(SocketChannel c, int n) throws IOException {
         StringBuilder got = new StringBuilder();
         ByteBuffer b = ByteBuffer.allocate(65536);
         long start = System.nanoTime();
-        while (got.chars().filter(ch -> ch == '\n').count() < n && System.nanoTime() - start < DEADLINE_NS) {
+        do {
             int k = ep.await(10);
             for (int i = 0; i < k; i++) {
                 server.onEvent(Epoll.index(ep.data(i)), Epoll.fd(ep.data(i)), ep.events(i));
@@ -91,7 +117,7 @@ class ApiServerTest {
             if (r > 0) {
                 got.append(new String(b.array(), 0, r, StandardCharsets.UTF_8));
             }
-        }
+        } while (got.chars().filter(ch -> ch == '\n').count() < n && System.nanoTime() - start < DEADLINE_NS);
         return got.toString().lines().toList();
     }
 
