@@ -92,11 +92,12 @@
  * with its own bounds: a request line of at most 4 KiB, an output buffer of 256 KiB. A client that does not read
  * stalls only itself: a listing waits for it to drain, an event that does not fit is dropped for it and counted,
  * a plain reply that does not fit closes it; a client that moves no byte for 60 s ({@code -Djpasta.api.idleMs}) is
- * closed unless it watches, so forgotten connections do not hold the 16 places. {@link io.jpasta.launcher.control.Api} speaks the protocol with
- * jackson-core's streaming parser and generator (no object mapping, no reflection); neither it nor the library is
- * loaded until the first request arrives. Requests are one JSON object per line, answered in order: those sent
- * while a listing is still being written wait, unread, until it ends, so replies never interleave (only
- * {@code watch} events come between the lines of a listing). Every reply is one line:
+ * closed unless it watches, so forgotten connections do not hold the 16 places.
+ * {@link io.jpasta.launcher.control.Api} speaks the protocol with jackson-core's streaming parser and generator (no
+ * object mapping, no reflection); neither it nor the library is loaded until the first request arrives. Requests
+ * are one JSON object per line, answered in order: those sent while a listing is still being written wait, unread,
+ * until it ends, so replies never interleave (only {@code watch} events come between the lines of a listing). Every
+ * reply is one line:
  * <pre>
  * {"cmd":"flows"}     one line per flow, then {"end":"flows","count":N}:
  *                     {"flow":12,"proto":"tcp","path":"tap","state":"ESTABLISHED ...",

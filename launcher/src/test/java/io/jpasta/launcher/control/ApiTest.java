@@ -221,7 +221,8 @@ class ApiTest {
                 "flows.capacity", "1000", "flows.refused", "0"), m);
         assertEquals(Map.of("clients", "0", "requests", "2", "errors", "1", "events", "0",
                 "drops.too many clients", "0", "drops.request too long", "0", "drops.reply did not fit", "0",
-                "drops.event did not fit", "0", "drops.idle", "0"), api, "the API's own line: what it served and dropped");
+                "drops.event did not fit", "0", "drops.idle", "0"), api,
+                "the API's own line: what it served and dropped");
     }
 
     @Test
