@@ -310,7 +310,10 @@ public final class Api implements ApiServer.Handler, FlowTable.Watcher {
         });
     }
 
-    /** {@code add} or {@code delete}: the rules of one port option, added to or taken from the current tables. */
+    /**
+     * {@code add} or {@code delete}: the rules of one port option, added to or taken from the current tables, all or
+     * none (a rule that conflicts, or is not there to delete, changes nothing).
+     */
     private byte[] change(boolean add, String option, String spec) {
         if (option == null || spec == null || !List.of("-t", "-u", "-T", "-U").contains(option)) {
             return error("\"option\" (-t, -u, -T or -U) and \"spec\" are needed");
@@ -324,6 +327,13 @@ public final class Api implements ApiServer.Handler, FlowTable.Watcher {
         RuleSet cur = src.rules().current(), next = cur.emptyCopy();
         for (FwdTable t : cur.tables()) {
             FwdTable g = given.table(t.pif()), n = next.table(t.pif());
+            if (!add && g != null) {
+                for (FwdRule r : g.rules()) {
+                    if (!t.rules().contains(r)) {
+                        return error("No such forwarding rule in " + t.name() + ": " + r.text().strip());
+                    }
+                }
+            }
             for (FwdRule r : t.rules()) {
                 if (add || g == null || !g.rules().contains(r)) {
                     n.add(r);

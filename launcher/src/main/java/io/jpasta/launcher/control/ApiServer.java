@@ -9,6 +9,7 @@ import io.jpasta.netns.sys.Sys;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.function.Function;
 
 /**
@@ -294,6 +295,20 @@ public final class ApiServer implements ControlServer {
             }
         }
 
+        /**
+         * Hands one request line to the handler. A failure of ours (a bug, or the JSON library missing from the
+         * installation) is answered with an error line and logged: it never ends the loop.
+         */
+        void request(int len) {
+            try {
+                handler().request(this, line, len);
+            } catch (RuntimeException | LinkageError e) {
+                stats.count(ERRORS);
+                Log.warn("API request failed: " + e);
+                send("{\"error\":\"internal error, see jpasta's log\"}\n".getBytes(StandardCharsets.US_ASCII));
+            }
+        }
+
         /** Handles the complete request lines read so far, stopping while a reply is still being written. */
         void parse() {
             while (unparsedAt < unparsedEnd && reading()) {
@@ -301,7 +316,7 @@ public final class ApiServer implements ControlServer {
                 if (b == '\n') {
                     int len = lineLen;
                     lineLen = 0;
-                    handler().request(this, line, len);
+                    request(len);
                 } else if (lineLen == LINE_MAX) {
                     stats.drop(REQUEST_TOO_LONG);
                     send("{\"error\":\"request longer than 4096 bytes\"}\n"

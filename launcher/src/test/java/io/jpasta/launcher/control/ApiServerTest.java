@@ -102,6 +102,37 @@ class ApiServerTest {
         }
     }
 
+    @Test
+    void aHandlerThatFailsAnswersAnErrorAndTheServerGoesOn() throws IOException {
+        Sys.load();
+        ep = new Epoll();
+        Path sock = dir.resolve("api.sock");
+        server = ApiServer.open(sock.toString(), 0, ep, stats -> new ApiServer.Handler() {
+            @Override
+            public void request(ApiServer.Client c, byte[] line, int len) {
+                if (len == 4) {
+                    throw new NoClassDefFoundError("com/fasterxml/jackson/core/JsonFactory");
+                }
+                c.send("{\"ok\":true}\n".getBytes(StandardCharsets.US_ASCII));
+            }
+
+            @Override
+            public void drained(ApiServer.Client c) {
+            }
+
+            @Override
+            public void closed(ApiServer.Client c) {
+            }
+        }, 60_000_000_000L);
+        try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(sock))) {
+            c.write(ByteBuffer.wrap("boom\nfine, thanks\n".getBytes(StandardCharsets.US_ASCII)));
+            c.configureBlocking(false);
+            assertEquals(List.of("{\"error\":\"internal error, see jpasta's log\"}", "{\"ok\":true}"),
+                    exchange(c, 2));
+            assertEquals(1, server.stats().get(ApiServer.ERRORS));
+        }
+    }
+
     /** Runs the loop's part (epoll, the server's events) and reads what the client gets until {@code n} lines. */
     private List<String> exchange(SocketChannel c, int n) throws IOException {
         StringBuilder got = new StringBuilder();

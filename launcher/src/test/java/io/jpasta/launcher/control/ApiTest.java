@@ -239,6 +239,10 @@ class ApiTest {
         ask(c, "{\"cmd\":\"add\",\"option\":\"-t\",\"spec\":\"9001\"}");
         assertTrue(fields(c.lines.getLast()).get("error").startsWith("Forwarding configuration conflict"),
                 c.lines.getLast());
+        RuleSet before = rules;
+        ask(c, "{\"cmd\":\"delete\",\"option\":\"-t\",\"spec\":\"9000\"}"); // only 9000-9001 is there
+        assertEquals("No such forwarding rule in HOST: TCP [*]:9000  =>  9000", fields(c.lines.getLast()).get("error"));
+        assertTrue(before == rules, "nothing changed");
     }
 
     @Test
