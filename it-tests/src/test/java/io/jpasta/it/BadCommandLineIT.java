@@ -79,6 +79,13 @@ class BadCommandLineIT {
                 line("Invalid port specifier '1-2-3'", "-T", "1-2-3", "--", "true"),
                 line("Invalid port specifier '65536'", "-U", "65536", "--", "true"),
                 line("Forwarding rule attempts to map from port 0", "-t", "0", "--", "true"),
+                line("--splice-only is incompatible with --no-splice", "--splice-only", "--no-splice", "--", "true"),
+                line("-s is for passt / vhost-user mode only", "--socket", "/tmp/x", "--", "true"),
+                line("-s is for passt / vhost-user mode only", "--socket-path", "/tmp/x", "--", "true"),
+                line("--repair-path is for vhost-user mode only", "--repair-path", "/tmp/x", "--", "true"),
+                line("--migrate-exit is for vhost-user mode only", "--migrate-exit", "--", "true"),
+                line("--migrate-no-linger is for vhost-user mode only", "--migrate-no-linger", "--", "true"),
+                line("--no-copy-routes will be dropped soon", "--no-copy-routes", "--", "true"),
                 line("Invalid --log-size: 1", "--log-size", "1", "--", "true"),
                 line("Invalid --runas option: nosuchuser-jpasta", "--runas", "nosuchuser-jpasta", "--", "true"),
                 line("Both --netns and PID or command given", "--netns", "/nonexistent/jpasta-ns", "--", "true"),
@@ -100,8 +107,8 @@ class BadCommandLineIT {
         assertEquals(1, r.exit(), r.describe());
         assertEquals(message, Pasta.normalise(r.firstErrLine(), Pasta.underTest()), "first message on stderr:"
                 + r.describe());
-        assertTrue(Poll.until(Duration.ofSeconds(2), () -> Podman.jpastaPids().equals(before)) != null,
-                "a jpasta process was left running: " + Podman.jpastaPids() + " before: " + before);
+        assertTrue(Poll.until(Duration.ofSeconds(2), () -> before.containsAll(Podman.jpastaPids())) != null,
+                "a jpasta process was left running: " + Podman.jpastaPids() + " (before: " + before + ")");
         if (Files.isExecutable(Path.of(UPSTREAM))) {
             Proc.Result up = run(UPSTREAM, options);
             assertEquals(1, up.exit(), "upstream pasta accepts this line: not a bad command line" + up.describe());

@@ -168,8 +168,10 @@ class PestoIT {
             if (!loopback) {
                 Proc.Result added = pesto("-A", "-t", "" + ECHO);
                 assertEquals(0, added.exit(), added.describe());
-                Proc.Result hi = sb.root(SHORT, "echo-check", sb.asRoot("remote", "sh", "-c",
-                        "echo hi | socat -t 2 - TCP:198.51.100.2:" + ECHO));
+                // pesto sends the tables and goes: the server applies them when its loop reads them, within 1 s
+                Proc.Result hi = sb.root(SHORT, "echo-check", sb.asRoot("remote", "sh", "-c", "for i in $(seq 100); do "
+                        + "r=$(echo hi | socat -t 2 - TCP:198.51.100.2:" + ECHO + " 2>/dev/null); [ \"$r\" = hi ] "
+                        + "&& break; sleep 0.01; done; echo \"$r\""));
                 assertEquals("hi\n", hi.out(), "the rule added back answers on the tap path:" + hi.describe());
             }
             String client = "{ echo one; sleep 2; echo two; } | socat -t 5 - TCP:" + (loopback ? "127.0.0.1"

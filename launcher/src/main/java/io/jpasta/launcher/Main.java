@@ -3,6 +3,7 @@ package io.jpasta.launcher;
 import io.jpasta.launcher.control.Api;
 import io.jpasta.launcher.control.ApiServer;
 import io.jpasta.launcher.control.CommandLineRules;
+import io.jpasta.launcher.control.ControlServer;
 import io.jpasta.launcher.control.FwdRule;
 import io.jpasta.launcher.control.FwdTable;
 import io.jpasta.launcher.control.PestoSession;
@@ -48,6 +49,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -159,32 +161,41 @@ public final class Main {
             writePidFile(pidFd);
         }
         Forwarding forwarding = new Forwarding(rules.rules(), listeners, udpListeners);
-        // -c: pesto's control socket, there before the command runs or the caller is told we are ready
-        UnixServer control = null;
-        if (opt.confPath() != null) {
-            control = UnixServer.open(opt.confPath(), loop.nextServerId(), loop.epoll(),
-                    () -> new PestoSession(forwarding), Long.getLong("jpasta.control.idleMs", CONTROL_IDLE_MS)
-                    * 1_000_000L);
-            loop.serve(control);
-        }
-        // --api (ours): the JSON control API; its protocol and JSON library load at its first request
-        ApiServer api = null;
-        if (opt.apiPath() != null) {
-            ApiSources sources = new ApiSources(tap, listeners.splice(), forwarding, caps(opt));
-            api = ApiServer.open(opt.apiPath(), loop.nextServerId(), loop.epoll(), stats -> new Api(sources, stats),
-                    Long.getLong("jpasta.api.idleMs", API_IDLE_MS) * 1_000_000L);
-            loop.serve(api);
-        }
+        List<ControlServer> control = controlSockets(opt, loop, forwarding, tap, listeners);
         try {
             return runLoop(opt, nsd, loop, listeners, tap, commandMode);
         } finally {
-            if (control != null) {
-                control.close();
-            }
-            if (api != null) {
-                api.close();
+            control.forEach(ControlServer::close);
+        }
+    }
+
+    /**
+     * {@code -c}: pesto's control socket; {@code --api} (ours): the JSON control API, whose protocol and JSON library
+     * load at its first request. Both are there before the command runs or the caller is told we are ready.
+     */
+    private static List<ControlServer> controlSockets(Options opt, Loop loop, Forwarding forwarding, TapEngines tap,
+                                                      Listeners listeners) throws IOException {
+        List<ControlServer> servers = new ArrayList<>(2);
+        if (opt.confPath() != null) {
+            UnixServer pesto = UnixServer.open(opt.confPath(), loop.nextServerId(), loop.epoll(),
+                    () -> new PestoSession(forwarding), Long.getLong("jpasta.control.idleMs", CONTROL_IDLE_MS)
+                    * 1_000_000L);
+            loop.serve(pesto);
+            servers.add(pesto);
+        }
+        if (opt.apiPath() != null) {
+            ApiSources sources = new ApiSources(tap, listeners.splice(), forwarding, caps(opt));
+            try {
+                ApiServer api = ApiServer.open(opt.apiPath(), loop.nextServerId(), loop.epoll(),
+                        stats -> new Api(sources, stats), Long.getLong("jpasta.api.idleMs", API_IDLE_MS) * 1_000_000L);
+                loop.serve(api);
+                servers.add(api);
+            } catch (IOException e) {
+                servers.forEach(ControlServer::close); // pesto's socket file goes too
+                throw e;
             }
         }
+        return servers;
     }
 
     /**

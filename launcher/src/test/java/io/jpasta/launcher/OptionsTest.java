@@ -164,7 +164,7 @@ class OptionsTest {
 
     @Test
     void tableKeepsDebianOrderForOldOptions() {
-        List<String> names = OptionParser.table().names();
+        List<String> names = OptionTable.table().names();
         String[] debian = {"debug", "quiet", "foreground", "stderr", "log-file", "help", "socket", "fd",
             "ns-ifname", "pcap", "pid", "mtu", "address", "netmask", "mac-addr", "gateway", "interface", "outbound",
             "dns", "search", "no-tcp", "no-udp", "no-icmp", "no-dhcp", "no-dhcpv6", "no-ndp", "no-ra", "no-map-gw",
@@ -257,11 +257,10 @@ class OptionsTest {
 
     @Test
     void fileAndFdOptions() throws Exception {
-        Options o = ok("-p", "/tmp/p.pcap", "-P", "/tmp/pid", "-F", "5", "--socket", "/tmp/s");
+        Options o = ok("-p", "/tmp/p.pcap", "-P", "/tmp/pid", "-F", "5");
         assertEquals("/tmp/p.pcap", o.pcapFile());
         assertEquals("/tmp/pid", o.pidFile());
         assertEquals(5, o.fd());
-        assertEquals("/tmp/s", o.socket());
         assertEquals(-1, ok().fd());
     }
 
@@ -420,7 +419,6 @@ class OptionsTest {
         "-m abc|Invalid MTU: abc",
         "-m 1500x|Invalid MTU: 1500x",
         "-m 65536|MTU 65536 too large (max 65521)",
-        "-m 1500 -m 1400|Multiple --mtu options given",
         "-a abc|Invalid guest address: abc",
         "-a 198.51.100.1 -a 198.51.100.2|Invalid guest address: 198.51.100.2",
         "-a 2001:db8::1 -a 2001:db8::2|Invalid guest address: 2001:db8::2",
@@ -451,37 +449,14 @@ class OptionsTest {
         "-o ::|Invalid or redundant outbound address: ::",
         "-o 224.0.0.1|Invalid or redundant outbound address: 224.0.0.1",
         "-D abc|Cannot use DNS address abc",
-        "-D none -D 198.51.100.1|Conflicting DNS options",
-        "-D 198.51.100.1 -D none|Conflicting DNS options",
-        "-D none -D none|Redundant DNS options",
-        "-S none -S a|Conflicting DNS search options",
-        "-S a -S none|Conflicting DNS search options",
-        "-S none -S none|Redundant DNS search options",
         "--dns-forward abc|Invalid DNS forwarding address: abc",
         "--dns-forward 198.51.100.1 --dns-forward 198.51.100.2|Invalid DNS forwarding address: 198.51.100.2",
         "--dns-forward 0.0.0.0|Invalid DNS forwarding address: 0.0.0.0",
         "--dns-forward 127.0.0.1|Invalid DNS forwarding address: 127.0.0.1",
         "--dns-host abc|Invalid host nameserver address: abc",
-        "-4 -6|Options ipv4-only and ipv6-only are mutually exclusive",
-        "-6 -4|Options ipv4-only and ipv6-only are mutually exclusive",
-        "-46|Options ipv4-only and ipv6-only are mutually exclusive",
-        "-d -q|Either --debug or --quiet",
-        "-q -d|Either --debug or --quiet",
-        "--trace -q|Either --debug or --quiet",
-        "-q --trace|Either --trace or --quiet",
-        "--trace -d|Multiple --debug options given",
-        "-d -d|Multiple --debug options given",
-        "-q -q|Multiple --quiet options given",
-        "-f -f|Multiple --foreground options given",
-        "-e -e|Multiple --stderr options given",
-        "--trace --trace|Multiple --trace options given",
-        "-p /tmp/a -p /tmp/b|Multiple --pcap options given",
-        "-P /tmp/a -P /tmp/b|Multiple --pid options given",
         "-l /tmp/a -l /tmp/b|Multiple --log-file options given",
-        "-I a -I b|Multiple --ns-ifname options given",
         "-F 5 -F 6|Multiple --fd options given",
         "--runas 0 --runas 0|Multiple --runas options given",
-        "--log-size 50000 --log-size 50000|Multiple --log-size options given",
         "-F -1|Invalid --fd: -1",
         "-F abc|Invalid --fd: abc",
         "-i lo -i lo|Redundant interface: lo",
@@ -503,8 +478,13 @@ class OptionsTest {
         "--netns /x true|Both --netns and PID or command given",
         "--netns /x 0|Both --netns and PID or command given",
         "--netns-only 4000000000|Invalid PID 4000000000",
-        "--no-splice --splice-only|Options --no-splice and --splice-only are mutually exclusive",
-        "--splice-only --no-splice|Options --no-splice and --splice-only are mutually exclusive",
+        "--no-splice --splice-only|--splice-only is incompatible with --no-splice",
+        "--splice-only --no-splice|--splice-only is incompatible with --no-splice",
+        "--socket /tmp/s|-s is for passt / vhost-user mode only",
+        "--socket-path /tmp/s|-s is for passt / vhost-user mode only",
+        "--repair-path /tmp/r|--repair-path is for vhost-user mode only",
+        "--migrate-exit|--migrate-exit is for vhost-user mode only",
+        "--migrate-no-linger|--migrate-no-linger is for vhost-user mode only",
         "--map-host-loopback 127.0.0.1|Invalid address to remap to host: 127.0.0.1",
         "--map-guest-addr abc|Invalid address to remap to host: abc",
         "--stats x|Invalid --stats delay: x",
@@ -565,5 +545,28 @@ class OptionsTest {
     @CsvSource({"''", "abc", "5x", "0x", "08", "99999999999999999999", "' '", "+", "'5 '", "٣"})
     void strtolRefusesPartialNumbers(String s) {
         assertEquals(OptionValues.INVALID, OptionValues.strtol(s, 0));
+    }
+
+    @Test
+    void repeatedAndOpposedOptionsTakeTheLastAsPasta2026Does() throws ExitRequest {
+        Options o = ok("-m", "1500", "-m", "9000", "-p", "/tmp/a", "-p", "/tmp/b", "-I", "a", "-I", "b", "-4", "-6",
+                "-d", "-q", "-D", "198.51.100.1", "-D", "none", "-S", "none", "-S", "x.org");
+        assertEquals(java.util.OptionalInt.of(9000), o.mtu());
+        assertEquals("/tmp/b", o.pcapFile());
+        assertEquals("b", o.nsIfname());
+        assertTrue(o.ipv6Only() && !o.ipv4Only(), "-4 -6: IPv6 only");
+        assertTrue(o.quiet() && !o.debug(), "-d -q: quiet");
+        assertTrue(ok("-q", "--trace").trace());
+        assertEquals(List.of(), o.dns());
+        assertEquals(List.of("x.org"), o.search());
+        assertEquals(Long.MAX_VALUE, ok("--log-size", "-5").logSize(), "strtoul wraps a negative size");
+    }
+
+    @Test
+    void deprecatedOptionsWarnAndNeedConfigNetAsPasta2026() throws ExitRequest {
+        ExitRequest e = assertThrows(ExitRequest.class, () -> Options.parse(new String[] {"--no-copy-routes"}));
+        assertEquals(1, e.status());
+        assertEquals("--no-copy-routes will be dropped soon\n--no-copy-routes needs --config-net\n", e.text());
+        assertTrue(ok("--config-net", "--no-copy-addrs").noCopyAddrs());
     }
 }
