@@ -111,10 +111,11 @@
  *                     the socket's as the guest acknowledges them (data sent again is not counted again), its
  *                     packets are segments with data (resent ones included); splice counts splice(2) moves as
  *                     packets; UDP datagrams; ICMP echo requests and replies
- * {"cmd":"stats"}     {"stats":{"tcp":{"segs-from-tap":N,...,"drops":{"no flow":N,...}},...},
- *                      "api":{"clients":N,"requests":N,"errors":N,"events":N,"drops":{"too many clients":N,
- *                             "request too long":N,"reply did not fit":N,"event did not fit":N,"idle":N}}},
+ * {"cmd":"stats"}     {"stats":{"tcp":{"segs-from-tap":N,...,"drops":{"no flow":N,...}},...,
+ *                              "api":{"clients":N,"requests":N,"errors":N,"events":N,"drops":{"too many clients":N,
+ *                                     "request too long":N,"reply did not fit":N,"event did not fit":N,"idle":N}}},
  *                      "flows":{"in_use":N,"capacity":131071,"refused":N}}
+ *                     (every module's counters as --stats logs them, and the API's own)
  * {"cmd":"forwards"}  {"forwards":[{"table":"HOST","rules":["TCP [*]:8080  =>  8080",...]},...]}
  * {"cmd":"add","option":"-t","spec":"8081"}     the rules that option would make, added
  * {"cmd":"delete","option":"-t","spec":"8081"}  those rules removed; both answer {"ok":true}
