@@ -102,13 +102,13 @@ class BadCommandLineIT {
     @ParameterizedTest(name = "pasta {1}")
     @MethodSource("badLines")
     void badCommandLineExitsOneWithUpstreamsMessageAndLeavesNothingRunning(String message, List<String> options) {
-        List<Long> before = Podman.jpastaPids();
+        List<Long> before = Podman.jpastaPidsUnderTest();
         Proc.Result r = run(Pasta.underTest(), options);
         assertEquals(1, r.exit(), r.describe());
         assertEquals(message, Pasta.normalise(r.firstErrLine(), Pasta.underTest()), "first message on stderr:"
                 + r.describe());
-        assertTrue(Poll.until(Duration.ofSeconds(2), () -> before.containsAll(Podman.jpastaPids())) != null,
-                "a jpasta process was left running: " + Podman.jpastaPids() + " (before: " + before + ")");
+        assertTrue(Poll.until(Duration.ofSeconds(2), () -> before.containsAll(Podman.jpastaPidsUnderTest())) != null,
+                "a jpasta process was left running: " + Podman.jpastaPidsUnderTest() + " (before: " + before + ")");
         if (Files.isExecutable(Path.of(UPSTREAM))) {
             Proc.Result up = run(UPSTREAM, options);
             assertEquals(1, up.exit(), "upstream pasta accepts this line: not a bad command line" + up.describe());

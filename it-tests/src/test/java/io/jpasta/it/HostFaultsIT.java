@@ -61,12 +61,12 @@ class HostFaultsIT {
     @ParameterizedTest(name = "{0}")
     @MethodSource("faults")
     void refusedWithPastasMessagesAndNothingLeftRunning(String fault, String stderr) {
-        List<Long> before = Podman.jpastaPids();
+        List<Long> before = Podman.jpastaPidsUnderTest();
         Proc.Result r = run(fault, Pasta.underTest());
         assertEquals(1, r.exit(), r.describe());
         assertEquals(stderr, Pasta.normalise(r.err(), Pasta.underTest()), r.describe());
-        assertTrue(Poll.until(Duration.ofSeconds(2), () -> before.containsAll(Podman.jpastaPids())) != null,
-                "a jpasta process was left running: " + Podman.jpastaPids() + " (before: " + before + ")");
+        assertTrue(Poll.until(Duration.ofSeconds(2), () -> before.containsAll(Podman.jpastaPidsUnderTest())) != null,
+                "a jpasta process was left running: " + Podman.jpastaPidsUnderTest() + " (before: " + before + ")");
         if (Files.isExecutable(Path.of(UPSTREAM))) {
             Proc.Result up = run(fault, UPSTREAM);
             assertEquals(1, up.exit(), up.describe());

@@ -143,6 +143,15 @@ final class Podman implements AutoCloseable {
         return pidsWhose(cmd -> cmd.contains(JPASTA_MAIN));
     }
 
+    /**
+     * @return the jpasta JVMs started from the installation under test ({@link Pasta#underTest()}): on a machine
+     *         where other checkouts run their own tests at the same time, theirs come and go meanwhile
+     */
+    static List<Long> jpastaPidsUnderTest() {
+        String home = "-Djpasta.home=" + Path.of(Pasta.underTest()).getParent().getParent() + " ";
+        return pidsWhose(cmd -> cmd.contains(JPASTA_MAIN) && cmd.contains(home));
+    }
+
     private static List<Long> pidsWhose(Predicate<String> cmdline) {
         List<Long> pids = new ArrayList<>();
         try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
