@@ -69,6 +69,11 @@ public final class Main {
     static final String UDP_IDLE_PROPERTY = "jpasta.udp.idleSeconds";
     /** A pesto client that moves no byte for this long is closed ({@code -Djpasta.control.idleMs} changes it). */
     static final long CONTROL_IDLE_MS = 10_000;
+    /**
+     * An API client that moves no byte for this long and does not watch is closed, so that forgotten connections do
+     * not hold the API's 16 places ({@code -Djpasta.api.idleMs} changes it).
+     */
+    static final long API_IDLE_MS = 60_000;
 
     /** Namespace configuration without a tap ({@code --splice-only}): loopback up, nothing else. */
     private static final IfConfig LO_ONLY = new IfConfig("lo", IfConfig.KEEP_MTU, IfConfig.KEEP_MAC, List.of(),
@@ -191,7 +196,7 @@ public final class Main {
             ApiSources sources = new ApiSources(tap, listeners.splice(), forwarding, caps(opt));
             try {
                 ApiServer api = ApiServer.open(opt.apiPath(), loop.nextServerId(), loop.epoll(),
-                        () -> new Api(sources));
+                        stats -> new Api(sources, stats), Long.getLong("jpasta.api.idleMs", API_IDLE_MS) * 1_000_000L);
                 loop.serve(api);
                 servers.add(api);
             } catch (IOException e) {
