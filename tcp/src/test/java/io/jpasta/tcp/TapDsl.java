@@ -39,6 +39,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 final class TapDsl implements TapSink {
     /** Parses the DSL's frames and hands the TCP ones to the engine, as the launcher wires it. */
     private final Classifier classifier;
+    private final L2Services l2;
     static final int FIN = TcpHeader.FIN, SYN = TcpHeader.SYN, RST = TcpHeader.RST, PSH = TcpHeader.PSH,
             ACK = TcpHeader.ACK_FLAG;
     static final long GUEST_MAC = 0x02_00_00_00_00_01L;
@@ -74,7 +75,8 @@ final class TapDsl implements TapSink {
                 .gateway6((Inet6Address) ip("2001:db8:1::1")).ourLinkLocal6((Inet6Address) ip("fe80::1")).mtu(mtu)
                 .build();
         tcp = new Tcp(conf, flows, socks, this, map.apply(conf), 7);
-        classifier = new Classifier(new L2Services(conf, new Random(1), 0, 0), this).tcp(tcp);
+        l2 = new L2Services(conf, new Random(1), 0, 0);
+        classifier = new Classifier(l2, this).tcp(tcp);
         tcp.fixedIsn = true;
         tcp.isnForTest = 5000;
     }
@@ -232,9 +234,26 @@ final class TapDsl implements TapSink {
         tcp.flush(now);
     }
 
-    private int frame(Seg s) {
+    /** Delivers a segment as one frame of the current burst (no flush). @return the classifier's result */
+    int frame(Seg s) {
         int len = build(s);
         return classifier.frame(buf, 0, len, now);
+    }
+
+    /** Delivers raw bytes as one frame of the current burst (no flush). @return the classifier's result */
+    int raw(byte[] f) {
+        MemorySegment.copy(f, 0, buf, ValueLayout.JAVA_BYTE, 0, f.length);
+        return classifier.frame(buf, 0, f.length, now);
+    }
+
+    /** @return every drop counted so far: by the classifier, the L2 services and the engine */
+    long dropsTotal() {
+        return classifier.stats().dropsTotal() + l2.stats().dropsTotal() + tcp.stats().dropsTotal();
+    }
+
+    /** @return the classifier's counters, for the fuzzer's outcome signatures */
+    Classifier classifier() {
+        return classifier;
     }
 
     /** The socket of the latest connection became ready. */

@@ -62,6 +62,16 @@ public final class Counters {
         return t;
     }
 
+    /** @return the number of events counted */
+    public int events() {
+        return counts.length;
+    }
+
+    /** @return the number of drop reasons */
+    public int reasons() {
+        return drops.length;
+    }
+
     /** @return the line's first word */
     public String name() {
         return name;
