@@ -361,6 +361,42 @@ class FaultsIT {
         server.close();
     }
 
+    /**
+     * A 4-flow table (the launcher's test knob {@code -Djpasta.flows}): the guest's fifth and sixth connections
+     * through the tap are refused with a RST (the client's connect fails at once, no hang), counted in --stats, and
+     * once the guest closes one connection the next is served.
+     */
+    @Test
+    void fullFlowTableRefusesTheGuestsNextConnectionAndServesAgainWhenOneEnds() throws IOException {
+        Proc server = remote("echo-server3", "socat", "TCP-LISTEN:7305,bind=" + REMOTE + ",reuseaddr,fork",
+                "EXEC:cat");
+        Path log = sb.work().resolve("pasta.log");
+        Proc.Result r = sb.user(Duration.ofSeconds(60), "guest", "env", "JPASTA_JAVA_OPTS=-Djpasta.flows=4",
+                Pasta.underTest(), "--config-net", "-l", log.toString(), "--stats", "1", "--", "python3", "-c",
+                String.join("\n",
+                        "import socket, time",
+                        "for i in range(50):",
+                        "    try: socket.create_connection(('" + REMOTE + "', 7305), timeout=5).close(); break",
+                        "    except OSError: time.sleep(0.1)",
+                        "time.sleep(0.5)",
+                        "held, refused = [], []",
+                        "for i in range(6):",
+                        "    try:",
+                        "        c = socket.create_connection(('" + REMOTE + "', 7305), timeout=5)",
+                        "        c.sendall(b'ping'); assert c.recv(10) == b'ping'; held.append(c)",
+                        "    except OSError as e: refused.append(type(e).__name__)",
+                        "print('held', len(held), 'refused', ' '.join(refused), flush=True)",
+                        "held.pop().close(); time.sleep(0.5)",
+                        "c = socket.create_connection(('" + REMOTE + "', 7305), timeout=5); c.sendall(b'pong')",
+                        "print('after', c.recv(10).decode(), flush=True); time.sleep(1.5)"));
+        assertEquals(0, r.exit(), r.describe());
+        assertTrue(r.out().contains("held 4 refused ConnectionRefusedError ConnectionRefusedError"), r.describe());
+        assertTrue(r.out().contains("after pong"), r.describe());
+        String stats = Files.readString(log);
+        assertTrue(stats.contains("drop flow table full 2"), "--stats counts the refusals:\n" + stats);
+        server.close();
+    }
+
     private static long countFds(long pid) {
         try (Stream<Path> s = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
             return s.count();

@@ -61,6 +61,28 @@ class TcpEngineTest {
         tap.send(seg().syn().seq(1000).mss(1460));
         tap.expect(tcp().flags(RST | ACK).ack(1001));
         assertEquals(0, tap.tcp.connections());
+        assertEquals(1, tap.tcp.stats().get(Tcp.CONNECT_FAILED), "counted (EMFILE, ENOBUFS, ... alike)");
+    }
+
+    @Test
+    void fullFlowTableRefusesTheNextSynWithRstAndCountsItAndAFreedFlowServesAgain() {
+        TapDsl small = new TapDsl(1500, c -> AddrMap.defaults(c, true), 2);
+        small.send(seg().syn().seq(1000).mss(1460));
+        small.sockEvent(TcpSocks.EPOLLOUT);
+        small.expect(tcp().flags(SYN | ACK).ack(1001));
+        small.send(seg().syn().seq(2000).mss(1460).sport(40001));
+        small.sockEvent(TcpSocks.EPOLLOUT);
+        small.expect(tcp().flags(SYN | ACK).ack(2001));
+        assertEquals(io.jpasta.tap.TapHandler.DROPPED, small.send(seg().syn().seq(3000).mss(1460).sport(40002)));
+        small.expect(tcp().flags(RST | ACK).ack(3001));
+        assertEquals(1, small.tcp.stats().drops(Tcp.TABLE_FULL));
+        assertEquals(1, small.flows.refusals());
+        // the guest resets its first connection: once the loop's batch is over, its index serves a new SYN
+        small.send(seg().rst().seq(1001));
+        small.flows.reap();
+        small.send(seg().syn().seq(4000).mss(1460).sport(40003));
+        assertEquals(2, small.tcp.connections());
+        assertEquals(1, small.tcp.stats().drops(Tcp.TABLE_FULL), "served, not refused");
     }
 
     @Test
