@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class FaultsIT {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
-    private static final String REMOTE = "198.51.100.200";
+    private static final String REMOTE = "198.51.100.200", REMOTE6 = "2001:db8:2::10";
     /**
      * RLIMIT_NOFILE for the descriptor tests, set by the wrapper ({@code ulimit -n}): the JVM holds about 180 at
      * ready (splice pools included), so this leaves it a few dozen for the guest's connections. (prlimit(1) on the
@@ -395,6 +395,226 @@ class FaultsIT {
         String stats = Files.readString(log);
         assertTrue(stats.contains("drop flow table full 2"), "--stats counts the refusals:\n" + stats);
         server.close();
+    }
+
+    /** @return resident set size of {@code pid} in KiB (VmRSS), -1 if gone */
+    static long rssKib(long pid) {
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+                if (l.startsWith("VmRSS:")) {
+                    return Long.parseLong(l.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (IOException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    /**
+     * One stalled connection through the tap: the remote runs {@code server}, the guest {@code guest}; both print
+     * "started" once they send or wait. Then, while nothing moves: the JVM's RSS must stay within 16 MiB of what it
+     * was two seconds in (bounded: what waits stays in the kernel's socket buffers, 4 MiB of send buffer and what the
+     * guest's window allows), and its CPU time over three seconds under 5 %.
+     */
+    private void stalledConnectionCostsNeitherMemoryNorCpu(String label, String server, String guest) {
+        Path done = sb.work().resolve("done-" + label);
+        Proc srv = remote("server-" + label, "python3", "-c", server);
+        awaitListening(srv);
+        Proc g = user("guest-" + label, Pasta.underTest(), "--config-net", "--", "python3", "-c",
+                guest + "\nimport os, time\nwhile not os.path.exists('" + done + "'): time.sleep(0.05)");
+        Tree t = tree(g, "python3");
+        long jvm = t.jvm().pid();
+        assertNotNull(Poll.until(Duration.ofSeconds(20), () -> g.stdout().contains("started")),
+                () -> "guest never started:" + g.await(Duration.ZERO).describe());
+        Poll.until(Duration.ofSeconds(2), () -> false); // let the buffers fill: the stall is what is measured
+        long rss0 = rssKib(jvm);
+        Poll.until(Duration.ofSeconds(3), () -> false);
+        long c0 = cpuTicks(jvm), t0 = System.nanoTime();
+        Poll.until(Duration.ofSeconds(3), () -> false);
+        long ticks = cpuTicks(jvm) - c0;
+        double secs = (System.nanoTime() - t0) / 1e9;
+        long rss1 = rssKib(jvm);
+        System.out.printf("%s: JVM RSS %d -> %d KiB over 6 s, %d ticks of CPU in %.1f s%n", label, rss0, rss1,
+                ticks, secs);
+        assertTrue(rss1 > 0 && rss1 - rss0 < 16 * 1024, label + ": RSS grew from " + rss0 + " to " + rss1 + " KiB");
+        assertTrue(ticks >= 0 && ticks < secs * 100 * 0.05, label + ": " + ticks + " ticks in " + secs + " s");
+        // the server's end goes away with unread data (a RST): otherwise pasta would give the guest's unsent data its
+        // 30 s to drain after the command exits
+        srv.close();
+        try {
+            Files.writeString(done, "");
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        assertEquals(0, g.await(Duration.ofSeconds(30)).exit(), g.await(Duration.ZERO).describe());
+    }
+
+    @Test
+    void aGuestThatNeverReadsCostsNeitherMemoryNorCpu() {
+        stalledConnectionCostsNeitherMemoryNorCpu("guest-never-reads", String.join("\n",
+                "import socket",
+                "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
+                "s.bind(('" + REMOTE + "', 7306)); s.listen(1); print('listening', flush=True)",
+                "c, _ = s.accept()",
+                "try:",
+                "    while True: c.sendall(b'z' * 65536)",
+                "except OSError: pass"), String.join("\n",
+                "import socket",
+                "c = socket.create_connection(('" + REMOTE + "', 7306)); print('started', flush=True)"));
+    }
+
+    @Test
+    void aHostPeerThatNeverReadsCostsNeitherMemoryNorCpu() {
+        stalledConnectionCostsNeitherMemoryNorCpu("peer-never-reads", String.join("\n",
+                "import socket, time",
+                "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
+                "s.bind(('" + REMOTE + "', 7307)); s.listen(1); print('listening', flush=True)",
+                "c, _ = s.accept(); time.sleep(60)"), String.join("\n",
+                "import socket, threading",
+                "c = socket.create_connection(('" + REMOTE + "', 7307)); print('started', flush=True)",
+                "def send():",
+                "    try:",
+                "        while True: c.sendall(b'w' * 65536)",
+                "    except OSError: pass",
+                "threading.Thread(target=send, daemon=True).start()"));
+    }
+
+    /** A remote server: reads an 8-byte length and that many bytes, answers their SHA-256, then sends that many bytes. */
+    private Proc checksumServer(String bind, int port) {
+        Proc p = remote("sha-server-" + port, "python3", "-c", String.join("\n",
+                "import socket, hashlib, random",
+                "s = socket.socket(socket.AF_INET6 if ':' in '" + bind + "' else socket.AF_INET)",
+                "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
+                "s.bind(('" + bind + "', " + port + ")); s.listen(8); print('listening', flush=True)",
+                "def readn(c, n):",
+                "    b = bytearray()",
+                "    while len(b) < n:",
+                "        d = c.recv(min(1 << 20, n - len(b)))",
+                "        if not d: raise EOFError",
+                "        b += d",
+                "    return bytes(b)",
+                "while True:",
+                "    c, _ = s.accept()",
+                "    n = int.from_bytes(readn(c, 8), 'big')",
+                "    c.sendall(hashlib.sha256(readn(c, n)).digest())",
+                "    c.sendall(random.Random(n).randbytes(n)); c.close()"));
+        awaitListening(p);
+        return p;
+    }
+
+    /**
+     * Runs a guest that optionally writes sysctls of its namespace, sends {@code bytes} random bytes to the checksum
+     * server and reads as many back, checking both digests; it prints "ok", and the window scale its socket
+     * negotiated (TCP_INFO: tcpi_options bit 4, tcpi_rcv_wscale).
+     */
+    private Proc.Result checkedTransfer(String label, List<String> pastaArgs, String sysctls, String addr, int port,
+                                        int bytes) {
+        List<String> argv = new ArrayList<>(List.of(Pasta.underTest(), "--config-net"));
+        argv.addAll(pastaArgs);
+        argv.addAll(List.of("--", "python3", "-c", String.join("\n",
+                "import socket, hashlib, random, os, struct",
+                sysctls,
+                "n = " + bytes,
+                "up = random.Random(7).randbytes(n)",
+                "c = socket.create_connection(('" + addr + "', " + port + "), timeout=30)",
+                "info = c.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)",
+                "ws = (info[6] >> 4) if info[5] & 4 else 'none'",
+                "c.sendall(n.to_bytes(8, 'big') + up)",
+                "b = bytearray()",
+                "while True:",
+                "    d = c.recv(1 << 20)",
+                "    if not d: break",
+                "    b += d",
+                "ok = b[:32] == hashlib.sha256(up).digest() and bytes(b[32:]) == random.Random(n).randbytes(n)",
+                "print('ok' if ok else 'MISMATCH', len(b) - 32, 'wscale', ws, flush=True)")));
+        return sb.user(Duration.ofSeconds(120), label, argv.toArray(String[]::new));
+    }
+
+    @Test
+    void mtu1280CarriesDataIntactBothWaysOverIpv4AndIpv6() {
+        Proc s4 = checksumServer(REMOTE, 7310);
+        Proc s6 = checksumServer(REMOTE6, 7311);
+        for (String addr : new String[] {REMOTE, REMOTE6}) {
+            Proc.Result r = checkedTransfer("mtu1280", List.of("-m", "1280"), "", addr, addr.equals(REMOTE) ? 7310
+                    : 7311, 4 << 20);
+            assertEquals(0, r.exit(), r.describe());
+            assertTrue(r.out().startsWith("ok " + (4 << 20)), r.describe());
+        }
+        s4.close();
+        s6.close();
+    }
+
+    @Test
+    void windowScaleZeroAndFourteenCarryDataIntact() {
+        Proc s4 = checksumServer(REMOTE, 7312);
+        Proc.Result none = checkedTransfer("ws0", List.of(),
+                "open('/proc/sys/net/ipv4/tcp_window_scaling', 'w').write('0')", REMOTE, 7312, 4 << 20);
+        assertEquals(0, none.exit(), none.describe());
+        assertTrue(none.out().startsWith("ok " + (4 << 20) + " wscale none"), none.describe());
+        Proc.Result max = checkedTransfer("ws14", List.of(),
+                "open('/proc/sys/net/ipv4/tcp_rmem', 'w').write('4096 131072 1073741824')", REMOTE, 7312, 8 << 20);
+        assertEquals(0, max.exit(), max.describe());
+        assertTrue(max.out().startsWith("ok " + (8 << 20) + " wscale 14"), max.describe());
+        s4.close();
+    }
+
+    /**
+     * A SYN flood from the guest (a raw socket: 10 000 SYNs from as many source ports to a closed remote port): every
+     * one becomes a flow and a connect, the remote refuses them, pasta resets the guest's half-open connections and
+     * frees the flows. Afterwards pasta is alive, its table empty, idle, and it serves a real connection.
+     */
+    @Test
+    void synFloodFromTheGuestLeavesNoFlowsAndPastaServesAfter() throws IOException {
+        Proc echo = remote("echo-server4", "socat", "TCP-LISTEN:7316,bind=" + REMOTE + ",reuseaddr,fork", "EXEC:cat");
+        Path log = sb.work().resolve("flood.log");
+        Path done = sb.work().resolve("flood-done");
+        Proc g = user("flood", Pasta.underTest(), "--config-net", "-l", log.toString(), "--stats", "1", "--",
+                "python3", "-c", String.join("\n",
+                "import socket, struct, random, time, os",
+                "def csum(b):",
+                "    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))",
+                "    while s >> 16: s = (s & 0xffff) + (s >> 16)",
+                "    return ~s & 0xffff",
+                "src, dst = socket.inet_aton('198.51.100.2'), socket.inet_aton('" + REMOTE + "')",
+                "r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)",
+                "for i in range(10000):",
+                "    h = struct.pack('!HHIIBBHHH', 20000 + i, 7315, random.getrandbits(32), 0, 5 << 4, 2, 64240, 0, 0)",
+                "    c = csum(src + dst + struct.pack('!BBH', 0, 6, len(h)) + h)",
+                "    r.sendto(h[:16] + struct.pack('!H', c) + h[18:], ('" + REMOTE + "', 0))",
+                "print('flooded', flush=True)",
+                "for i in range(50):",
+                "    try: c = socket.create_connection(('" + REMOTE + "', 7316), timeout=5); break",
+                "    except OSError: time.sleep(0.1)",
+                "c.sendall(b'hi'); print('after', c.recv(10).decode(), flush=True); c.close()",
+                "while not os.path.exists('" + done + "'): time.sleep(0.05)"));
+        Tree t = tree(g, "python3");
+        assertNotNull(Poll.until(Duration.ofSeconds(60), () -> g.stdout().contains("after")),
+                () -> "no connection after the flood:" + g.await(Duration.ZERO).describe());
+        assertTrue(g.stdout().contains("after hi"), g.stdout());
+        assertNotNull(Poll.until(Duration.ofSeconds(20), () -> lastFlowsLine(log).startsWith("flows   0 of")),
+                () -> "flows left after the flood: " + lastFlowsLine(log));
+        long c0 = cpuTicks(t.jvm().pid()), t0 = System.nanoTime();
+        Poll.until(Duration.ofSeconds(2), () -> false);
+        long ticks = cpuTicks(t.jvm().pid()) - c0;
+        double secs = (System.nanoTime() - t0) / 1e9;
+        Files.writeString(done, "");
+        Proc.Result r = g.await(Duration.ofSeconds(20));
+        assertEquals(0, r.exit(), r.describe());
+        String tcp = Files.readAllLines(log).stream().filter(l -> l.startsWith("tcp ")).reduce((a, b) -> b)
+                .orElse("");
+        System.out.printf("SYN flood: %d ticks of CPU in %.1f s after; %s%n", ticks, secs, tcp);
+        assertTrue(ticks < secs * 100 * 0.05, ticks + " ticks in " + secs + " s after the flood");
+        echo.close();
+    }
+
+    private static String lastFlowsLine(Path log) {
+        try {
+            return Files.readAllLines(log).stream().filter(l -> l.startsWith("flows ")).reduce((a, b) -> b)
+                    .orElse("(none)");
+        } catch (IOException e) {
+            return "(" + e + ")";
+        }
     }
 
     private static long countFds(long pid) {
