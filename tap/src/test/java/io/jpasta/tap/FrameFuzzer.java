@@ -28,7 +28,7 @@ import java.util.SplittableRandom;
  *
  * <p>Inputs per test: {@code -Djpasta.fuzz.inputs=N} ({@code scripts/test --long} asks for ten million), else the
  * test's default. An input that breaks a property is written to {@code target/fuzz-failures/} and named in the
- * failure message, to become a fixture under {@code src/test/resources/fuzz/}.
+ * failure message (in hex too), to become a byte fixture of a regression test beside the fix.
  */
 public final class FrameFuzzer {
     private static final int MAX_CORPUS = 8192;
@@ -128,15 +128,6 @@ public final class FrameFuzzer {
 
     private static int le32(byte[] b, int o) {
         return (b[o] & 0xff) | (b[o + 1] & 0xff) << 8 | (b[o + 2] & 0xff) << 16 | (b[o + 3] & 0xff) << 24;
-    }
-
-    /** @return the crash and regression fixtures under {@code fuzz/MODULE/} in the test resources, by file name */
-    public static List<byte[]> regressions(String module, String... names) {
-        List<byte[]> out = new ArrayList<>();
-        for (String n : names) {
-            out.add(resource("/fuzz/" + module + "/" + n + ".bin"));
-        }
-        return out;
     }
 
     /** @return the random source, for the test's own choices (events, clock), so a seed replays everything */
