@@ -3,15 +3,19 @@ package io.jpasta.tcp;
 import io.jpasta.tap.Checksums;
 import io.jpasta.tap.FrameFuzzer;
 import io.jpasta.tap.TapHandler;
+import io.jpasta.tap.flow.FlowTable;
 import io.jpasta.tap.flow.FlowType;
 import io.jpasta.tap.flow.Inany;
+import io.jpasta.tap.flow.Pif;
 import io.jpasta.tap.fwd.AddrMap;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -29,7 +33,10 @@ import static org.junit.jupiter.api.Assertions.fail;
  * <p>Properties after every step: nothing throws (the fake sockets also throw on a send after shutdown, on closing
  * with unread data and on discarding more than was received); a frame the engine or the classifier drops moves the
  * sum of the drop counters by exactly one, a handled one by zero; the flow table is consistent and holds exactly the
- * engine's connections; every frame sent to the guest has consistent lengths and right checksums.
+ * engine's connections; every frame sent to the guest has consistent lengths and right checksums; no byte is lost,
+ * repeated or made up: a socket receives exactly the guest's stream from its start (the guest's data is a function
+ * of its sequence number, so whatever the fuzzer reorders or overlaps the right byte is known), and the data of every
+ * frame to the guest is the peer's stream at that sequence number.
  */
 class TcpFuzzTest {
     /** Steps in the normal suite; {@code -Djpasta.fuzz.inputs} overrides. */
@@ -47,6 +54,13 @@ class TcpFuzzTest {
     private final int[] engineNext = new int[8];
     /** Whether the guest believes the connection of a slot exists: no SYN yet, or it saw a RST. */
     private final boolean[] connected = new boolean[8];
+    /** The guest's initial sequence number of each connection our well-formed SYNs opened, by socket. */
+    private final Map<Integer, Integer> guestIsn = new HashMap<>();
+    /** The latest socket the engine connected for each flow index, and how many of the fake's sockets were seen. */
+    private final Map<Integer, FakeSocks.Sock> byFlow = new HashMap<>();
+    private int seen;
+    /** Bytes of each socket's written stream already checked. */
+    private final Map<Integer, Integer> checked = new HashMap<>();
     /** Sockets of connections accepted on a "host listener", and their flows. */
     private final List<int[]> acceptedFlows = new ArrayList<>();
 
@@ -64,6 +78,10 @@ class TcpFuzzTest {
                 // a fresh engine now and then: the fakes keep every socket, and early states matter most
                 tap = new TapDsl(1500, c -> AddrMap.defaults(c, true), FLOWS);
                 acceptedFlows.clear();
+                guestIsn.clear();
+                checked.clear();
+                byFlow.clear();
+                seen = 0;
             }
             byte[] input = null;
             try {
@@ -73,7 +91,11 @@ class TcpFuzzTest {
                 int r = 0;
                 if (op < 45) {
                     TapDsl.Seg s = segment();
+                    int opened = tap.socks.opened.size();
                     r = tap.frame(s);
+                    if (tap.socks.opened.size() > opened && (s.flags & TapDsl.SYN) != 0) {
+                        guestIsn.put(tap.socks.last().fd, s.seq); // its data follows guestByte
+                    }
                 } else if (op < 65) {
                     input = fz.next();
                     r = tap.raw(input);
@@ -97,6 +119,7 @@ class TcpFuzzTest {
                     tap.flows.reap(); // the end of the loop's batch of events
                 }
                 checkFramesSent(sent);
+                checkBytesToSockets();
                 assertNull(tap.flows.inconsistency());
                 assertEquals(tap.flows.count(FlowType.TCP), tap.tcp.connections(), "engine and table agree");
                 if (input != null) {
@@ -124,8 +147,11 @@ class TcpFuzzTest {
             int ipEnd = v6 ? 54 + u16(f, 18) : 14 + u16(f, 16);
             int flags = f[l4 + 13] & 0xff, dataLen = ipEnd - l4 - ((f[l4 + 12] & 0xf0) >>> 2);
             int slot = slot(v6, u16(f, l4 + 2));
+            int seq = be32(f, l4 + 4);
+            if (dataLen > 0) {
+                checkDataToGuest(f, v6, l4, seq, dataLen);
+            }
             if (slot >= 0) {
-                int seq = (f[l4 + 4] & 0xff) << 24 | (f[l4 + 5] & 0xff) << 16 | u16(f, l4 + 6);
                 int end = seq + dataLen + ((flags & (TapDsl.SYN | TapDsl.FIN)) != 0 ? 1 : 0);
                 if (end - engineNext[slot] > 0 || (flags & TapDsl.SYN) != 0) {
                     engineNext[slot] = end;
@@ -138,6 +164,95 @@ class TcpFuzzTest {
         if (tap.out.size() > 256) {
             tap.out.clear();
         }
+    }
+
+    /**
+     * The guest's data is a function of the sequence number, so that any retransmission or overlap carries the same
+     * bytes, and what reaches a socket can be checked byte by byte whatever the fuzzer did to the segments.
+     */
+    static byte guestByte(int seq) {
+        return (byte) ((seq * 0x9e3779b1) >>> 24);
+    }
+
+    /** Property: a socket receives exactly the guest's stream from its start, nothing skipped, repeated or made up. */
+    private void checkBytesToSockets() {
+        for (var it = guestIsn.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<Integer, Integer> e = it.next();
+            FakeSocks.Sock s = tap.socks.byFd.get(e.getKey());
+            int from = checked.getOrDefault(s.fd, 0);
+            if (s.closed) {
+                it.remove(); // checked up to its last write at the end of the previous step
+            }
+            if (s.written.size() == from) {
+                continue;
+            }
+            byte[] w = s.written.toByteArray();
+            for (int p = from; p < w.length; p++) {
+                if (w[p] != guestByte(e.getValue() + 1 + p)) {
+                    fail("socket " + s.fd + " got a wrong byte at stream offset " + p + " of " + w.length);
+                }
+            }
+            checked.put(s.fd, w.length);
+        }
+    }
+
+    /**
+     * Property: the data of a frame to the guest is the peer's stream at that sequence number (the engine's initial
+     * sequence number is fixed at 5000 in the DSL), for the flow the frame's addresses name.
+     */
+    private void checkDataToGuest(byte[] f, boolean v6, int l4, int seq, int dataLen) {
+        long gHi, gLo, rHi, rLo;
+        if (v6) {
+            rHi = be64(f, 22);
+            rLo = be64(f, 30);
+            gHi = be64(f, 38);
+            gLo = be64(f, 46);
+        } else {
+            rHi = gHi = Inany.V4_HI;
+            rLo = Inany.v4Lo(be32(f, 26));
+            gLo = Inany.v4Lo(be32(f, 30));
+        }
+        int sidx = tap.flows.lookup(6, Pif.TAP, gHi, gLo, u16(f, l4 + 2), rHi, rLo, u16(f, l4));
+        if (sidx == FlowTable.NONE) {
+            return; // closed since, within the same step
+        }
+        FakeSocks.Sock s = sockOf(FlowTable.flowOf(sidx));
+        if (s == null) {
+            return;
+        }
+        int off = seq - 5001;
+        int payload = l4 + ((f[l4 + 12] & 0xf0) >>> 2);
+        assertTrue(off >= 0 && off + dataLen <= s.rx.length, "data to the guest at stream offset " + off + " + "
+                + dataLen + ", the peer sent " + s.rx.length);
+        for (int k = 0; k < dataLen; k++) {
+            if (f[payload + k] != s.rx[off + k]) {
+                fail("data to the guest differs from the peer's at stream offset " + (off + k));
+            }
+        }
+    }
+
+    private FakeSocks.Sock sockOf(int flow) {
+        List<FakeSocks.Sock> o = tap.socks.opened;
+        for (; seen < o.size(); seen++) {
+            if (o.get(seen).flow >= 0) {
+                byFlow.put(o.get(seen).flow, o.get(seen));
+            }
+        }
+        for (int[] a : acceptedFlows) {
+            if (a[1] == flow && !tap.socks.byFd.get(a[0]).closed) {
+                return tap.socks.byFd.get(a[0]);
+            }
+        }
+        FakeSocks.Sock s = byFlow.get(flow);
+        return s == null || s.closed ? null : s;
+    }
+
+    private static int be32(byte[] f, int o) {
+        return u16(f, o) << 16 | u16(f, o + 2);
+    }
+
+    private static long be64(byte[] f, int o) {
+        return (long) be32(f, o) << 32 | (be32(f, o + 4) & 0xffff_ffffL);
     }
 
     private static int u16(byte[] f, int o) {
@@ -190,7 +305,9 @@ class TcpFuzzTest {
                 : 0;
         if (len > 0) {
             byte[] d = new byte[len];
-            rnd.nextBytes(d);
+            for (int k = 0; k < len; k++) {
+                d[k] = guestByte(seq + k);
+            }
             s.data(d);
         }
         int end = seq + len + ((flags & (TapDsl.SYN | TapDsl.FIN)) != 0 ? 1 : 0);
@@ -251,9 +368,6 @@ class TcpFuzzTest {
             case 6 -> s.receiveError = rnd.nextInt(4) == 0 ? FakeSocks.ECONNRESET : 0;
             default -> {
             }
-        }
-        if (s.written.size() > 1 << 20) {
-            s.written.reset();
         }
         boolean connecting = (s.watched & TcpSocks.EPOLLOUT) != 0 && rnd.nextBoolean();
         int ev = connecting ? TcpSocks.EPOLLOUT : switch (rnd.nextInt(6)) {
