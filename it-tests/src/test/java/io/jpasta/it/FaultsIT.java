@@ -282,8 +282,9 @@ class FaultsIT {
                 "EXEC:cat");
         // a guest that opens 150 connections, holds them, reports, closes them, waits, and connects once more
         Path go = sb.work().resolve("go");
+        Path log = sb.work().resolve("nofile.log");
         Proc guest = user("guest", "sh", "-c", "ulimit -n " + NOFILE + " && exec \"$0\" \"$@\"", Pasta.underTest(),
-                "--config-net", "--", "python3", "-c", String.join("\n",
+                "--config-net", "-l", log.toString(), "--stats", "1", "--", "python3", "-c", String.join("\n",
                 "import socket, os, time",
                 "print('ready', flush=True)",
                 "while not os.path.exists('" + go + "'): time.sleep(0.05)",
@@ -316,6 +317,9 @@ class FaultsIT {
                 + r.describe());
         assertTrue(Integer.parseInt(w[1]) > 0, "some connections served:" + r.describe());
         assertTrue(r.out().contains("after pong"), "served again once descriptors were free:" + r.describe());
+        String tcp = lastLine(log, "tcp ");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("connect-failed (\\d+)").matcher(tcp);
+        assertTrue(m.find() && Long.parseLong(m.group(1)) > 0, "refusals counted in --stats: " + tcp);
         System.out.println("RLIMIT_NOFILE " + limit + " (JVM held " + fds + "): " + held);
         server.close();
     }
@@ -601,20 +605,127 @@ class FaultsIT {
         Files.writeString(done, "");
         Proc.Result r = g.await(Duration.ofSeconds(20));
         assertEquals(0, r.exit(), r.describe());
-        String tcp = Files.readAllLines(log).stream().filter(l -> l.startsWith("tcp ")).reduce((a, b) -> b)
-                .orElse("");
+        String tcp = lastLine(log, "tcp ");
         System.out.printf("SYN flood: %d ticks of CPU in %.1f s after; %s%n", ticks, secs, tcp);
         assertTrue(ticks < secs * 100 * 0.05, ticks + " ticks in " + secs + " s after the flood");
         echo.close();
     }
 
     private static String lastFlowsLine(Path log) {
+        return lastLine(log, "flows ");
+    }
+
+    /** @return the last line of {@code log} starting with {@code prefix} (a --stats line) */
+    private static String lastLine(Path log, String prefix) {
         try {
-            return Files.readAllLines(log).stream().filter(l -> l.startsWith("flows ")).reduce((a, b) -> b)
+            return Files.readAllLines(log).stream().filter(l -> l.startsWith(prefix)).reduce((a, b) -> b)
                     .orElse("(none)");
         } catch (IOException e) {
             return "(" + e + ")";
         }
+    }
+
+    /**
+     * {@code --netns FILE} in the foreground ({@code -f}, so that its status is the test's to see), a transfer
+     * running through it from a process of that namespace, and the file deleted: pasta exits 0 within a second.
+     */
+    @Test
+    void deletingTheNetnsFileMidTransferEndsPastaWithZeroWithinASecond() throws IOException {
+        Proc echo = remote("echo-server5", "socat", "TCP-LISTEN:7320,bind=" + REMOTE + ",reuseaddr,fork", "EXEC:cat");
+        Proc holder = user("holder", "unshare", "-rn", "sleep", "120");
+        Path comm = Path.of("/proc", Long.toString(holder.pid()), "comm");
+        assertNotNull(Poll.until(Duration.ofSeconds(10), () -> "sleep".equals(read(comm))), "holder not started");
+        long target = holder.pid();
+        Path nsFile = Files.createDirectories(sb.work().resolve("ns")).resolve("net" + target);
+        Files.createFile(nsFile);
+        Proc.Result mount = sb.root(Duration.ofSeconds(10), "mount",
+                List.of("mount", "--bind", "/proc/" + target + "/ns/net", nsFile.toString()));
+        assertEquals(0, mount.exit(), mount.describe());
+        sb.onClose(() -> sb.root(Duration.ofSeconds(10), "umount", List.of("umount", "-l", nsFile.toString())));
+        Proc pasta = user("pasta-netns", Pasta.underTest(), "-f", "--config-net", "--userns",
+                "/proc/" + target + "/ns/user", "--netns", nsFile.toString());
+        // a client in the namespace streams to the remote echo server through pasta until told to stop
+        Proc client = user("client", "nsenter", "-t", Long.toString(target), "-U", "-n", "--preserve-credentials",
+                "python3", "-c", String.join("\n",
+                        "import socket, time",
+                        "for i in range(100):",
+                        "    try: c = socket.create_connection(('" + REMOTE + "', 7320), timeout=5); break",
+                        "    except OSError: time.sleep(0.1)",
+                        "n = 0",
+                        "try:",
+                        "    while True:",
+                        "        c.sendall(b'q' * 65536); n += len(c.recv(65536))",
+                        "        if n > (1 << 20) and n - 65536 < (1 << 20): print('streaming', flush=True)",
+                        "except OSError as e: print('ended', n, type(e).__name__, flush=True)"));
+        assertNotNull(Poll.until(Duration.ofSeconds(30), () -> client.stdout().contains("streaming")),
+                () -> "no transfer through pasta:" + client.await(Duration.ZERO).describe()
+                        + pasta.await(Duration.ZERO).describe());
+        Proc.Result umount = sb.root(Duration.ofSeconds(10), "umount", List.of("umount", nsFile.toString()));
+        assertEquals(0, umount.exit(), umount.describe());
+        long t0 = System.nanoTime();
+        Files.delete(nsFile);
+        Duration took = Poll.until(Duration.ofSeconds(5), () -> !pasta.isAlive());
+        Proc.Result r = pasta.await(Duration.ofSeconds(5));
+        System.out.println("--netns file deleted mid-transfer: pasta exited " + r.exit() + " after "
+                + (System.nanoTime() - t0) / 1_000_000 + " ms");
+        assertNotNull(took, "pasta still runs 5 s after its --netns file was deleted:" + r.describe());
+        assertEquals(0, r.exit(), r.describe());
+        assertTrue(took.toMillis() <= 1000, "pasta took " + took.toMillis() + " ms to exit");
+        echo.close();
+    }
+
+    private static String read(Path p) {
+        try {
+            return Files.readString(p).strip();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /**
+     * The host's default route removed mid-run and restored: meanwhile the guest's new connections fail at once
+     * (the host cannot route them: a RST), its open connection waits; after, the open connection carries on and new
+     * ones are served.
+     */
+    @Test
+    void theHostsDefaultRouteRemovedAndRestoredMidRun() throws IOException {
+        Proc echo = remote("echo-server6", "socat", "TCP-LISTEN:7321,bind=" + REMOTE + ",reuseaddr,fork", "EXEC:cat");
+        Path cut = sb.work().resolve("cut"), restored = sb.work().resolve("restored");
+        Proc g = user("guest-route", Pasta.underTest(), "--config-net", "--", "python3", "-c", String.join("\n",
+                "import socket, os, time",
+                "for i in range(100):",
+                "    try: c = socket.create_connection(('" + REMOTE + "', 7321), timeout=5); break",
+                "    except OSError: time.sleep(0.1)",
+                "c.sendall(b'one'); assert c.recv(10) == b'one'; print('connected', flush=True)",
+                "while not os.path.exists('" + cut + "'): time.sleep(0.05)",
+                "try: socket.create_connection(('" + REMOTE + "', 7321), timeout=5); print('during connected')",
+                "except OSError as e: print('during', type(e).__name__, flush=True)",
+                "c.sendall(b'two')",
+                "while not os.path.exists('" + restored + "'): time.sleep(0.05)",
+                "c.settimeout(30); print('old', c.recv(10).decode(), flush=True)",
+                "d = socket.create_connection(('" + REMOTE + "', 7321), timeout=5); d.sendall(b'new')",
+                "print('new', d.recv(10).decode(), flush=True)"));
+        assertNotNull(Poll.until(Duration.ofSeconds(30), () -> g.stdout().contains("connected")),
+                () -> "guest never connected:" + g.await(Duration.ZERO).describe());
+        Proc.Result del = sb.root(Duration.ofSeconds(10), "route-del", sb.asRoot("host", "ip", "route", "del",
+                "default"));
+        assertEquals(0, del.exit(), del.describe());
+        try {
+            Files.writeString(cut, "");
+            assertNotNull(Poll.until(Duration.ofSeconds(20), () -> g.stdout().contains("during")),
+                    () -> "no attempt during the outage:" + g.await(Duration.ZERO).describe());
+        } finally {
+            Proc.Result add = sb.root(Duration.ofSeconds(10), "route-add", sb.asRoot("host", "ip", "route", "add",
+                    "default", "via", "198.51.100.1"));
+            assertEquals(0, add.exit(), add.describe());
+        }
+        Files.writeString(restored, "");
+        Proc.Result r = g.await(Duration.ofSeconds(60));
+        assertEquals(0, r.exit(), r.describe());
+        assertTrue(r.out().contains("during ConnectionRefusedError"), "refused while unroutable:" + r.describe());
+        assertTrue(r.out().contains("old two"), "the open connection carried on:" + r.describe());
+        assertTrue(r.out().contains("new new"), "new connections served again:" + r.describe());
+        echo.close();
     }
 
     private static long countFds(long pid) {
