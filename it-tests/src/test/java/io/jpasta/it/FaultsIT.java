@@ -654,9 +654,14 @@ class FaultsIT {
                         "n = 0",
                         "try:",
                         "    while True:",
-                        "        c.sendall(b'q' * 65536); n += len(c.recv(65536))",
-                        "        if n > (1 << 20) and n - 65536 < (1 << 20): print('streaming', flush=True)",
-                        "except OSError as e: print('ended', n, type(e).__name__, flush=True)"));
+                        "        c.sendall(b'q' * 65536); k = 0",
+                        "        while k < 65536:", // all of it back before more: no deadlock on full buffers
+                        "            d = c.recv(65536 - k)",
+                        "            if not d: raise EOFError",
+                        "            k += len(d)",
+                        "        n += k",
+                        "        if n == 1 << 20: print('streaming', flush=True)",
+                        "except (OSError, EOFError) as e: print('ended', n, type(e).__name__, flush=True)"));
         assertNotNull(Poll.until(Duration.ofSeconds(30), () -> client.stdout().contains("streaming")),
                 () -> "no transfer through pasta:" + client.await(Duration.ZERO).describe()
                         + pasta.await(Duration.ZERO).describe());
