@@ -72,6 +72,10 @@ public final class Options {
     private final int stats;
     private final int pid;
     private final List<String> command;
+    private final String confPath;
+    private final String apiPath;
+    private final boolean noConfine;
+    private final List<String> portSpecs;
 
     /** Takes what {@link OptionParser} collected. */
     Options(OptionParser.State s) {
@@ -118,6 +122,10 @@ public final class Options {
         stats = s.stats;
         pid = s.pid;
         command = List.copyOf(s.command);
+        confPath = s.confPath;
+        apiPath = s.apiPath;
+        noConfine = s.noConfine;
+        portSpecs = List.copyOf(s.portSpecs);
     }
 
     /**
@@ -195,6 +203,26 @@ public final class Options {
     /** @return {@code -I/--ns-ifname NAME}: tap name in the namespace (at most 15 bytes), or null for default */
     public String nsIfname() {
         return nsIfname;
+    }
+
+    /** @return {@code -c/--conf-path PATH}: pesto's control socket, or null */
+    public String confPath() {
+        return confPath;
+    }
+
+    /** @return {@code --no-confine} (ours): no seccomp filter and no no-new-privs once ready */
+    public boolean noConfine() {
+        return noConfine;
+    }
+
+    /** @return {@code --api PATH} (ours): the JSON control API's socket, or null */
+    public String apiPath() {
+        return apiPath;
+    }
+
+    /** @return the port options in command line order: option letter ({@code t u T U}), then its specification */
+    public List<String> portSpecs() {
+        return portSpecs;
     }
 
     /** @return {@code -p/--pcap FILE}, or null */

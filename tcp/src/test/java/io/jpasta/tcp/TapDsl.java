@@ -226,6 +226,25 @@ final class TapDsl implements TapSink {
         return r;
     }
 
+    /** @return the frame {@code s} describes, as bytes (a seed for the fuzzer) */
+    byte[] bytes(Seg s) {
+        int len = build(s);
+        return buf.asSlice(0, len).toArray(ValueLayout.JAVA_BYTE);
+    }
+
+    /** Delivers raw frame bytes as a burst of their own. @return the classifier's result */
+    int raw(byte[] frame) {
+        MemorySegment.copy(frame, 0, buf, ValueLayout.JAVA_BYTE, 0, frame.length);
+        int r = classifier.frame(buf, 0, frame.length, now);
+        tcp.flush(now);
+        return r;
+    }
+
+    /** @return drops counted so far by the classifier and the engine */
+    long drops() {
+        return classifier.stats().dropsTotal() + l2.stats().dropsTotal() + tcp.stats().dropsTotal();
+    }
+
     /** Delivers segments in one burst: one flush at the end. */
     void burst(Seg... segs) {
         for (Seg s : segs) {
@@ -238,22 +257,6 @@ final class TapDsl implements TapSink {
     int frame(Seg s) {
         int len = build(s);
         return classifier.frame(buf, 0, len, now);
-    }
-
-    /** Delivers raw bytes as one frame of the current burst (no flush). @return the classifier's result */
-    int raw(byte[] f) {
-        MemorySegment.copy(f, 0, buf, ValueLayout.JAVA_BYTE, 0, f.length);
-        return classifier.frame(buf, 0, f.length, now);
-    }
-
-    /** @return every drop counted so far: by the classifier, the L2 services and the engine */
-    long dropsTotal() {
-        return classifier.stats().dropsTotal() + l2.stats().dropsTotal() + tcp.stats().dropsTotal();
-    }
-
-    /** @return the classifier's counters, for the fuzzer's outcome signatures */
-    Classifier classifier() {
-        return classifier;
     }
 
     /** The socket of the latest connection became ready. */

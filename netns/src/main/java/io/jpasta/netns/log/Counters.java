@@ -62,16 +62,6 @@ public final class Counters {
         return t;
     }
 
-    /** @return the number of events counted */
-    public int events() {
-        return counts.length;
-    }
-
-    /** @return the number of drop reasons */
-    public int reasons() {
-        return drops.length;
-    }
-
     /** @return the line's first word */
     public String name() {
         return name;
@@ -80,6 +70,16 @@ public final class Counters {
     /** @return the name of drop reason {@code reason} */
     public String reasonName(int reason) {
         return reasonNames[reason];
+    }
+
+    /** @return how many events are counted */
+    public int counts() {
+        return countNames.length;
+    }
+
+    /** @return how many drop reasons are counted */
+    public int reasons() {
+        return reasonNames.length;
     }
 
     /** @return the name of event {@code i} */

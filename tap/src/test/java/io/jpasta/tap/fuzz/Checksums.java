@@ -1,4 +1,4 @@
-package io.jpasta.tap;
+package io.jpasta.tap.fuzz;
 
 /**
  * Internet checksums of whole frames in byte arrays, independent of the wire views under test: {@link #fix} makes a
