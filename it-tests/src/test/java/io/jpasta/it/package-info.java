@@ -24,13 +24,12 @@
  * jpasta as podman's pasta, and proves for each test that the pasta under test served it (its process holds the
  * namespace path podman gave it); {@code -Djpasta.podman.pasta=DIR} runs the same tests on another pasta.
  *
- * <p>{@link io.jpasta.it.FaultsIT} breaks things on purpose and checks what is left: the JVM or nsd killed, resets
- * from either end mid-stream, too few descriptors ({@code ulimit -n} in a wrapper: prlimit on the running JVM is
- * refused in this machine's container), a full flow table ({@code -Djpasta.flows=4}), readers that stall, MTU 1280,
- * window scale 0 and 14, a SYN flood from a raw socket; besides the clients' view it reads the JVM's RSS, descriptors
- * and CPU time from /proc. {@link io.jpasta.it.SoakIT} is the soak of {@code scripts/test --long}: mixed load on every
- * path for {@code -Djpasta.soak.minutes}, sampled into {@code target/soak/TIME/} (TSV and an SVG plot); the normal
- * suite skips it.
+ * <p>{@link io.jpasta.it.FaultsIT}, {@link io.jpasta.it.LimitsIT} and {@link io.jpasta.it.EdgeFaultsIT} break
+ * things on purpose and check what is left: processes killed, resets from either end, too few descriptors, a full
+ * flow table ({@code -Djpasta.flows=N}), readers that stall, small MTUs, window scaling off and at 14, a SYN flood,
+ * the {@code --netns} file or the host's default route taken away mid-transfer; besides the clients' view they read
+ * the JVM's RSS, descriptors and CPU time from /proc. {@link io.jpasta.it.SoakIT} is the soak of
+ * {@code scripts/test --long}; the normal suite skips it.
  *
  * <h2>Running</h2>
  * As root, once: {@code scripts/setup}. Then {@code mvn -B -pl it-tests verify -Djpasta.pasta=PATH} (the suite
