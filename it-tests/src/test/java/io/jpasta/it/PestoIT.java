@@ -397,6 +397,7 @@ class PestoIT {
         procs.add(p);
         // the reference binds early and listens later: wait until pesto gets an answer
         assertNotNull(Poll.until(START, () -> pesto().exit() == 0 || !p.isAlive()), "no answer from " + server);
+        assertTrue(p.isAlive(), () -> server + " ended before pesto could talk to it:" + p.await(SHORT).describe());
         StringBuilder sb2 = new StringBuilder();
         for (List<String> c : commands) {
             Proc.Result r = pesto(c.toArray(String[]::new));

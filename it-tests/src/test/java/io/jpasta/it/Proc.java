@@ -3,6 +3,7 @@ package io.jpasta.it;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,7 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * setsid execs without forking and the process we hold is the leader of a new group whose id is its pid. Every
  * wrapper in the sandbox's chain ({@code scripts/sandbox}, {@code ip netns exec}, {@code setpriv}, {@code env})
  * execs too, so the pid we hold is the program under test itself: signals sent to it and the exit status we read
- * are its own. When the process ends or times out, the whole group gets SIGKILL, which takes down helpers a
+ * are its own (jpasta's starter forks the JVM: the JVM is its child, in the same group). When the process ends or
+ * times out, the whole group gets SIGKILL, and closing waits until all of it is gone; that takes down helpers a
  * failed program leaves behind (a forked namespace child, a shell's background jobs). Daemons that call setsid
  * leave the group on purpose; the tests end those by the pid they write.
  */
@@ -215,9 +217,44 @@ public final class Proc implements AutoCloseable {
         killGroup(pid());
     }
 
-    /** SIGKILLs process group {@code pgid}: it may hold processes after its leader is gone. */
+    /**
+     * SIGKILLs process group {@code pgid} (it may hold processes after its leader is gone) and waits, at most 10 s,
+     * until nothing of it is left but zombies. Reaping the leader is not enough: jpasta's starter is the leader and
+     * the JVM its child, which may still hold its listening sockets for a moment after the starter is gone, and the
+     * next server of a test binds the same ports.
+     */
     public static void killGroup(long pgid) {
         Proc.kill("-KILL", "--", "-" + pgid);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        try {
+            while (groupAlive(pgid) && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** @return true if a process of group {@code pgid} is still running (not a zombie) */
+    static boolean groupAlive(long pgid) {
+        try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
+            for (Path p : procs) {
+                String stat;
+                try {
+                    stat = Files.readString(p.resolve("stat"));
+                } catch (IOException gone) {
+                    continue;
+                }
+                // after "(comm)": state ppid pgrp ...; comm itself may hold spaces and parentheses
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ", 4);
+                if (!f[0].equals("Z") && !f[0].equals("X") && Long.parseLong(f[2]) == pgid) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private String read(String suffix) {
