@@ -14,6 +14,15 @@
  * {@code --map-host-loopback} or {@code --map-guest-addr} address, or the gateway's). The host kernel does the real TCP toward the peer; toward the
  * guest we only produce the segments a peer would, mirroring what the socket does.
  *
+ * <h2>Classes</h2>
+ * {@link io.jpasta.tcp.Tcp} is the engine's face to the loop (frames from the tap, end of a burst, socket readiness,
+ * timers, accepted connections) and owns a flow's life from open to free. Behind it, one class per seam, all
+ * working on the per-flow arrays of {@link io.jpasta.tcp.TcpConn}: {@code TcpTap} takes the guest's segments and
+ * carries its data to the socket, {@code TcpSock} takes socket readiness and carries the socket's data to the
+ * guest, {@code TcpTimers} runs the deadlines and {@code TcpEmitter} writes every frame we send to the tap.
+ * {@link io.jpasta.tcp.TcpSocks} is all the engine knows of host sockets and of the memory for its frame slots;
+ * {@link io.jpasta.tcp.SysTcpSocks} implements it on the kernel's, the engine tests on a fake.
+ *
  * <h2>Events instead of states</h2>
  * {@link io.jpasta.tcp.TcpConn} keeps per flow a set of events that happened (SOCK_ACCEPTED, TAP_SYN_RCVD,
  * TAP_SYN_ACK_SENT, ESTABLISHED, SOCK_FIN_RCVD, SOCK_FIN_SENT, TAP_FIN_RCVD, TAP_FIN_SENT, TAP_FIN_ACKED) and
