@@ -3,6 +3,7 @@ package io.jpasta.tcp;
 import io.jpasta.netns.log.Counters;
 import io.jpasta.netns.log.Log;
 import io.jpasta.netns.sys.Linux;
+import io.jpasta.netns.sys.Structs;
 import io.jpasta.tap.TapConf;
 import io.jpasta.tap.flow.FlowTable;
 import io.jpasta.tap.flow.FlowType;
@@ -22,8 +23,8 @@ import java.nio.ByteOrder;
  * accepted on host listeners opened toward the guest.
  */
 final class TcpSock {
-    /** Offsets in a struct sockaddr_in or sockaddr_in6 (netinet/in.h): family, port, IPv4 address, IPv6 address. */
-    private static final int SA_FAMILY = 0, SA_PORT = 2, SIN_ADDR = 4, SIN6_ADDR = 8, SIN6_ADDR_LO = 16;
+    /** The second half of an IPv6 address in a struct sockaddr_in6. */
+    private static final int SIN6_ADDR_LO = Structs.SIN6_ADDR + 8;
 
     private final Tcp tcp;
     private final TcpConn c;
@@ -194,10 +195,10 @@ final class TcpSock {
     /** See {@link Tcp#acceptedClient}. */
     int acceptedClient(int fd, ByteBuffer peer, int guestPort, long guestMac, long nowNs) {
         ByteBuffer be = peer.duplicate().order(ByteOrder.BIG_ENDIAN);
-        int port = Short.toUnsignedInt(be.getShort(SA_PORT));
-        boolean v4 = peer.duplicate().order(ByteOrder.nativeOrder()).getShort(SA_FAMILY) == Linux.AF_INET;
-        long hi = v4 ? Inany.V4_HI : be.getLong(SIN6_ADDR);
-        long lo = v4 ? Inany.v4Lo(be.getInt(SIN_ADDR)) : be.getLong(SIN6_ADDR_LO);
+        int port = Short.toUnsignedInt(be.getShort(Structs.SA_PORT));
+        boolean v4 = peer.duplicate().order(ByteOrder.nativeOrder()).getShort(Structs.SA_FAMILY) == Linux.AF_INET;
+        long hi = v4 ? Inany.V4_HI : be.getLong(Structs.SIN6_ADDR);
+        long lo = v4 ? Inany.v4Lo(be.getInt(Structs.SIN_ADDR)) : be.getLong(SIN6_ADDR_LO);
         map.toTap(hi, lo);
         socks.adopt(fd);
         tcp.guestMac(guestMac);

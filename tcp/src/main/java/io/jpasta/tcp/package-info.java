@@ -11,8 +11,8 @@
  * fails, the guest gets a RST as for a refused connect.
  * A connection accepted on a host listener becomes a SYN we send to the guest with the client's address and port
  * as source ({@link io.jpasta.tcp.Tcp#acceptedClient}: a client on the host itself appears under the
- * {@code --map-host-loopback} or {@code --map-guest-addr} address, or the gateway's). The host kernel does the real TCP toward the peer; toward the
- * guest we only produce the segments a peer would, mirroring what the socket does.
+ * {@code --map-host-loopback} or {@code --map-guest-addr} address, or the gateway's). The host kernel does the real
+ * TCP toward the peer; toward the guest we only produce the segments a peer would, mirroring what the socket does.
  *
  * <h2>Classes</h2>
  * {@link io.jpasta.tcp.Tcp} is the engine's face to the loop (frames from the tap, end of a burst, socket readiness,

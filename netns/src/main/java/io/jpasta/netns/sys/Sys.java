@@ -113,7 +113,6 @@ public final class Sys {
 
     public static native int eventfd(int init, int flags);
 
-    /** @return a CLOCK_MONOTONIC timerfd, non-blocking, close-on-exec */
     /**
      * Maps {@code len} bytes of private anonymous memory, never unmapped (buffers that live as long as the process).
      * Unlike an arena allocation, nothing is zeroed or touched here: the kernel supplies zeroed pages on first use, so
@@ -124,6 +123,7 @@ public final class Sys {
      */
     public static native long mapAnonymous(long len);
 
+    /** @return a CLOCK_MONOTONIC timerfd, non-blocking, close-on-exec */
     public static native int timerfdCreate();
 
     public static native int timerfdSet(int fd, long initialNs, long intervalNs);
