@@ -198,6 +198,9 @@ public final class Tcp implements TapHandler {
         }
     }
 
+    /** The clock of initial sequence numbers ticks every 4 µs (RFC 6528 §3, as RFC 793 asked). */
+    private static final long ISN_TICK_NS = 4000;
+
     /** Tests only: when set, every connection starts at {@link #isnForTest}. */
     boolean fixedIsn;
     int isnForTest;
@@ -207,23 +210,7 @@ public final class Tcp implements TapHandler {
         if (fixedIsn) {
             return isnForTest;
         }
-        int s = FlowTable.sidx(f, TAPSIDE);
-        long h = secret;
-        h = mix(h ^ flows.eAddrHi(s));
-        h = mix(h ^ flows.eAddrLo(s));
-        h = mix(h ^ flows.oAddrHi(s));
-        h = mix(h ^ flows.oAddrLo(s));
-        h = mix(h ^ ((long) flows.ePort(s) << 16 | flows.oPort(s)));
-        return (int) h + (int) (now / 4000);
-    }
-
-    private static long mix(long h) {
-        h ^= h >>> 33;
-        h *= 0xff51afd7ed558ccdL;
-        h ^= h >>> 33;
-        h *= 0xc4ceb9fe1a85ec53L;
-        h ^= h >>> 33;
-        return h;
+        return (int) flows.sideHash(FlowTable.sidx(f, TAPSIDE), secret) + (int) (now / ISN_TICK_NS);
     }
 
     /** Both directions are closed and acknowledged: the socket is closed and the flow freed. */

@@ -1,6 +1,5 @@
 package io.jpasta.tcp;
 
-import io.jpasta.netns.log.Counters;
 import io.jpasta.netns.log.Log;
 import io.jpasta.netns.sys.Linux;
 import io.jpasta.netns.sys.Structs;
@@ -22,28 +21,17 @@ import java.nio.ByteOrder;
  * write), the socket's data peeked into frame slots and sent to the guest within its window, and connections
  * accepted on host listeners opened toward the guest.
  */
-final class TcpSock {
+final class TcpSock extends TcpPart {
     /** The second half of an IPv6 address in a struct sockaddr_in6. */
     private static final int SIN6_ADDR_LO = Structs.SIN6_ADDR + 8;
 
-    private final Tcp tcp;
-    private final TcpConn c;
-    private final FlowTable flows;
-    private final TcpSocks socks;
-    private final TcpEmitter emit;
-    private final Counters stats;
     private final AddrMap map;
     /** The guest's addresses, the destination of connections accepted on host listeners; 0 for none. */
     private final int v4Guest;
     private final long v6GuestHi, v6GuestLo;
 
     TcpSock(Tcp tcp, TapConf conf, AddrMap map) {
-        this.tcp = tcp;
-        this.c = tcp.c;
-        this.flows = tcp.flows;
-        this.socks = tcp.socks;
-        this.emit = tcp.emit;
-        this.stats = tcp.stats;
+        super(tcp);
         this.map = map;
         v4Guest = conf.addr4() == null ? 0 : ByteBuffer.wrap(conf.addr4().getAddress()).getInt();
         Inet6Address a6 = conf.addr6();

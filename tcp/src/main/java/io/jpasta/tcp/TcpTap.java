@@ -1,6 +1,5 @@
 package io.jpasta.tcp;
 
-import io.jpasta.netns.log.Counters;
 import io.jpasta.netns.log.Log;
 import io.jpasta.tap.TapFrame;
 import io.jpasta.tap.TapHandler;
@@ -26,16 +25,10 @@ import java.util.Arrays;
  * acknowledged once at the end of the burst ({@link #flush}); what the socket does not take stays held until it
  * reports room.
  */
-final class TcpTap {
+final class TcpTap extends TcpPart {
     private static final int ALIGN = 64;
     private static final int FLAGS_SYN_ACK_RST = TcpHeader.SYN | TcpHeader.ACK_FLAG | TcpHeader.RST;
 
-    private final Tcp tcp;
-    private final TcpConn c;
-    private final FlowTable flows;
-    private final TcpSocks socks;
-    private final TcpEmitter emit;
-    private final Counters stats;
     private final AddrMap map;
 
     private final TcpHeader th = new TcpHeader();
@@ -47,12 +40,7 @@ final class TcpTap {
     private int dirtyCount;
 
     TcpTap(Tcp tcp, AddrMap map) {
-        this.tcp = tcp;
-        this.c = tcp.c;
-        this.flows = tcp.flows;
-        this.socks = tcp.socks;
-        this.emit = tcp.emit;
-        this.stats = tcp.stats;
+        super(tcp);
         this.map = map;
         this.dirty = new int[c.capacity()];
     }

@@ -1,6 +1,5 @@
 package io.jpasta.tcp;
 
-import io.jpasta.netns.log.Counters;
 import io.jpasta.netns.log.Log;
 import io.jpasta.tap.wire.TcpHeader;
 
@@ -11,11 +10,7 @@ import java.util.Arrays;
  * window re-check, keepalive and inactivity times; the engine keeps the earliest of all, which the loop arms. The
  * flows in use are kept in a dense list, so a timer run visits those and no free index.
  */
-final class TcpTimers {
-    private final Tcp tcp;
-    private final TcpConn c;
-    private final TcpEmitter emit;
-    private final Counters stats;
+final class TcpTimers extends TcpPart {
 
     /** Flows in use, densely; the position of each flow in that list. */
     private int[] active, activePos;
@@ -23,10 +18,7 @@ final class TcpTimers {
     private long minDeadline = Long.MAX_VALUE;
 
     TcpTimers(Tcp tcp) {
-        this.tcp = tcp;
-        this.c = tcp.c;
-        this.emit = tcp.emit;
-        this.stats = tcp.stats;
+        super(tcp);
         this.active = new int[c.capacity()];
         this.activePos = new int[c.capacity()];
     }

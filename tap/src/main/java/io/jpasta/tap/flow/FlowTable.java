@@ -285,6 +285,19 @@ public final class FlowTable {
         return (int) (h ^ (h >>> 32));
     }
 
+    /**
+     * @return a hash of both addresses and both ports of side {@code sidx}, keyed with {@code key}, mixed as the
+     *         table's own lookups are: the keyed function of RFC 6528 §3 for the TCP engine's initial sequence numbers
+     */
+    public long sideHash(int sidx, long key) {
+        long h = key;
+        h = mix(h ^ eHi[sidx]);
+        h = mix(h ^ eLo[sidx]);
+        h = mix(h ^ oHi[sidx]);
+        h = mix(h ^ oLo[sidx]);
+        return mix(h ^ ((long) ePort(sidx) << 16 | oPort(sidx)));
+    }
+
     // 64-bit finaliser with good avalanche (the MurmurHash3 fmix64 constants).
     private static long mix(long h) {
         h ^= h >>> 33;
