@@ -288,6 +288,12 @@ static void join(const char *netns, const char *userns)
 	close(nfd);
 }
 
+/* A failed request's reply: -err and, as its data, what failed (NUL included, as Java's Nsd reads it). */
+static void reply_failed(int err, const char *what)
+{
+	reply(NSD_REPLY, -err, 0, what, strlen(what) + 1, NULL, 0);
+}
+
 static void do_tap(const struct nsd_req *req)
 {
 	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
@@ -296,14 +302,14 @@ static void do_tap(const struct nsd_req *req)
 	memcpy(ifr.ifr_name, req->data, req->len < IFNAMSIZ - 1 ? req->len : IFNAMSIZ - 1);
 	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
-		reply(NSD_REPLY, -errno, 0, "open /dev/net/tun", 18, NULL, 0);
+		reply_failed(errno, "open /dev/net/tun");
 		return;
 	}
 	if (ioctl(fd, TUNSETIFF, &ifr)) {
 		int err = errno;
 
 		close(fd);
-		reply(NSD_REPLY, -err, 0, "TUNSETIFF", 10, NULL, 0);
+		reply_failed(err, "TUNSETIFF");
 		return;
 	}
 	idx = (int)if_nametoindex(ifr.ifr_name);

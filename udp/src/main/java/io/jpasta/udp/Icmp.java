@@ -152,9 +152,6 @@ public final class Icmp implements TapHandler {
         if (icmp6.type() != Icmpv6Header.ICMPV6_ECHO_REQUEST || icmp6.code() != 0) {
             return drop(IcmpStats.UNSUPPORTED);
         }
-        if (l4Len < Icmpv6Header.LEN) {
-            return drop(IcmpStats.MALFORMED);
-        }
         if (!icmp6.checksumOk(f.ip6().pseudo(), l4Len)) {
             return drop(IcmpStats.BAD_CHECKSUM);
         }

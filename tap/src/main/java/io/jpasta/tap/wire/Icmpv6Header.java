@@ -6,13 +6,13 @@ import java.lang.foreign.MemorySegment;
  * ICMPv6 header (RFC 4443 §2.1) over the upper-layer payload of an IPv6 packet, with the echo identifier and
  * sequence and the NDP message types (RFC 4861 §4). Reused: call {@link #wrap} per frame.
  *
- * <p>{@link #fits} only requires the 4-byte type/code/checksum part: NDP and echo handlers check their own
- * longer minimum before reading further.
+ * <p>{@link #fits} requires the type, code and checksum and the first 4 bytes of the message body (RFC 4443 §2.1:
+ * every ICMPv6 message defined has them: echo identifier and sequence, an error's unused, MTU or pointer field, NDP's
+ * flags or reserved field), so that every accessor here reads inside what was checked. NDP handlers check their
+ * own longer minimum before reading further.
  */
 public final class Icmpv6Header {
-    /** Type, code, checksum. */
-    public static final int MIN_LEN = 4;
-    /** With the 4-byte message body start (echo id/seq, NDP flags/reserved). */
+    /** Type, code and checksum, with the 4-byte message body start (echo id/seq, NDP flags/reserved). */
     public static final int LEN = 8;
     static final int TYPE = 0, CODE = 1, CHECK = 2, ID = 4, SEQ = 6;
     public static final int ICMPV6_DEST_UNREACH = 1, ICMPV6_PKT_TOOBIG = 2, ICMPV6_TIME_EXCEED = 3,
@@ -23,9 +23,9 @@ public final class Icmpv6Header {
     private MemorySegment seg;
     private long off;
 
-    /** @return true if {@code len} bytes at {@code off} hold type, code and checksum */
+    /** @return true if {@code len} bytes at {@code off} hold a whole 8-byte header (type to echo sequence) */
     public static boolean fits(MemorySegment seg, long off, long len) {
-        return len >= MIN_LEN && off >= 0 && off + len <= seg.byteSize();
+        return len >= LEN && off >= 0 && off + len <= seg.byteSize();
     }
 
     public Icmpv6Header wrap(MemorySegment seg, long off) {
@@ -46,12 +46,12 @@ public final class Icmpv6Header {
         return Be.u16(seg, off + CHECK);
     }
 
-    /** @return echo identifier; only after checking {@link #LEN} bytes are present */
+    /** @return echo identifier */
     public int id() {
         return Be.u16(seg, off + ID);
     }
 
-    /** @return echo sequence; only after checking {@link #LEN} bytes are present */
+    /** @return echo sequence */
     public int seq() {
         return Be.u16(seg, off + SEQ);
     }
