@@ -9,9 +9,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -30,18 +29,11 @@ class BadCommandLineIT {
     private static final String UPSTREAM = System.getProperty("jpasta.upstream",
             "/work/shared/ref/pasta-2026-07/pasta");
 
-    private Sandbox sb;
+    @RegisterExtension
+    static final SandboxExtension NET = new SandboxExtension();
 
-    @BeforeAll
-    void setUp() {
-        sb = Sandbox.create(getClass().getSimpleName());
-    }
-
-    @AfterAll
-    void tearDown() {
-        if (sb != null) {
-            sb.close();
-        }
+    private static Sandbox sb() {
+        return NET.sandbox();
     }
 
     private static Arguments line(String message, String... options) {
@@ -117,6 +109,6 @@ class BadCommandLineIT {
         List<String> argv = new ArrayList<>();
         argv.add(pasta);
         argv.addAll(options);
-        return sb.user(TIMEOUT, "bad", argv.toArray(String[]::new));
+        return sb().user(TIMEOUT, "bad", argv.toArray(String[]::new));
     }
 }

@@ -1,14 +1,9 @@
 package io.jpasta.it;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.extension.ExtensionContext;
-import org.junit.jupiter.api.extension.TestWatcher;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -60,10 +55,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *
  * <p>Each run writes a capture ({@code -p}, {@code .pcap}) into a directory per test, and its output, like every
  * process's, into the class's log directory ({@link Proc}); the directory of a failed test is copied there too
- * ({@link Sandbox#keep}), everything else goes with the sandbox.
+ * ({@link SandboxExtension}), everything else goes with the sandbox.
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
-@ExtendWith(L2ServicesIT.KeepOnFailure.class)
 class L2ServicesIT {
     /** Bound of one pasta run: the whole process group is killed after it. */
     static final Duration RUN_TIMEOUT = Duration.ofSeconds(40);
@@ -80,12 +74,17 @@ class L2ServicesIT {
     /** Prefix of the lines our client scripts print, so the clients' own chatter never mixes in. */
     static final String ENV = "L2ENV ";
 
-    static Sandbox sb;
+    @RegisterExtension
+    static final SandboxExtension NET = new SandboxExtension();
+
+    private static Sandbox sb() {
+        return NET.sandbox();
+    }
+
     static String pasta;
     static Path udhcpcScript;
     static Path dhclientScript;
 
-    Path testDir;
 
     /** A pasta run: what it left, and the {@code KEY=value} lines the client scripts printed. */
     record Run(String label, Proc.Result result, Map<String, String> env) {
@@ -106,7 +105,6 @@ class L2ServicesIT {
     @BeforeAll
     static void setUp() throws Exception {
         requireTool("/usr/bin/timeout");
-        sb = Sandbox.create(L2ServicesIT.class.getSimpleName());
         pasta = Pasta.underTest();
         // udhcpc exports one variable per option it got (and ip, mask...); keep only those, not the environment
         udhcpcScript = script("udhcpc.sh", """
@@ -127,20 +125,8 @@ class L2ServicesIT {
                 exit 0
                 """.formatted(ENV));
 
-        Proc.Result version = sb.user(TOOL_TIMEOUT, "version", pasta, "--version");
+        Proc.Result version = sb().user(TOOL_TIMEOUT, "version", pasta, "--version");
         assertEquals(0, version.exit(), Sandbox.TEST_USER + " cannot run " + pasta + ":" + version.describe());
-    }
-
-    @AfterAll
-    static void tearDown() {
-        if (sb != null) {
-            sb.close();
-        }
-    }
-
-    @BeforeEach
-    void testDir(TestInfo info) {
-        testDir = sb.userDir(info.getTestMethod().orElseThrow().getName());
     }
 
     // --- DHCP ---
@@ -262,7 +248,7 @@ class L2ServicesIT {
                 timeout 20 dhclient -4 -1 -v -sf %2$s -lf $d/lease -pf $d/pid up0
                 rc=$?
                 [ -s $d/pid ] && kill $(cat $d/pid)
-                [ $rc = 0 ]""".formatted(testDir, dhclientScript);
+                [ $rc = 0 ]""".formatted(NET.testDir(), dhclientScript);
         Run ours = pastaRun("jpasta", pasta, List.of(), script);
         assertEquals(0, ours.status(), ours.describe());
         assertTrue(ours.output().contains("DHCPNAK"), "a request for 198.51.100.9 is refused: " + ours.describe());
@@ -380,7 +366,7 @@ class L2ServicesIT {
                 timeout 20 dhclient -4 -1 -v -sf %2$s -lf $d/lease -pf $d/pid up0
                 rc=$?
                 [ -s $d/pid ] && kill $(cat $d/pid)
-                [ $rc = 0 ]""".formatted(testDir, dhclientScript);
+                [ $rc = 0 ]""".formatted(NET.testDir(), dhclientScript);
     }
 
     /**
@@ -400,7 +386,7 @@ class L2ServicesIT {
                 timeout 20 dhclient -6 -1 -v -sf %2$s -lf $d/lease -pf $d/pid up0
                 rc=$?
                 [ -s $d/pid ] && kill $(cat $d/pid)
-                [ $rc = 0 ]""".formatted(testDir, dhclientScript);
+                [ $rc = 0 ]""".formatted(NET.testDir(), dhclientScript);
     }
 
     private static String arping() {
@@ -474,10 +460,11 @@ class L2ServicesIT {
      * the capture in the test's directory, and collects the lines the client scripts printed.
      */
     private Run pastaRun(String label, String binary, List<String> options, String script) throws Exception {
-        List<String> argv = new ArrayList<>(List.of(binary, "-p", testDir.resolve(label + ".pcap").toString()));
+        Path dir = NET.testDir();
+        List<String> argv = new ArrayList<>(List.of(binary, "-p", dir.resolve(label + ".pcap").toString()));
         argv.addAll(options);
         argv.addAll(List.of("--", "sh", "-c", script));
-        Proc.Result raw = sb.user(RUN_TIMEOUT, testDir.getFileName() + "-" + label, argv.toArray(String[]::new));
+        Proc.Result raw = sb().user(RUN_TIMEOUT, dir.getFileName() + "-" + label, argv.toArray(String[]::new));
         Map<String, String> env = new TreeMap<>();
         for (String line : raw.outAndErr().split("\n")) {
             if (line.startsWith(ENV) && line.indexOf('=') > 0) {
@@ -489,7 +476,7 @@ class L2ServicesIT {
     }
 
     private static Path script(String name, String text) throws IOException {
-        Path p = sb.work().resolve(name);
+        Path p = sb().work().resolve(name);
         Files.writeString(p, text);
         Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
         return p;
@@ -497,7 +484,7 @@ class L2ServicesIT {
 
     private static void requireUdhcpc() {
         requireTool("/usr/bin/busybox");
-        Proc.Result list = sb.root(TOOL_TIMEOUT, "busybox-list", List.of("/usr/bin/busybox", "--list"));
+        Proc.Result list = sb().root(TOOL_TIMEOUT, "busybox-list", List.of("/usr/bin/busybox", "--list"));
         Sandbox.require(list.out().lines().anyMatch("udhcpc"::equals), "busybox has no udhcpc");
     }
 
@@ -521,18 +508,5 @@ class L2ServicesIT {
         List<String> r = new ArrayList<>(a);
         r.addAll(b);
         return r;
-    }
-
-    /** Keeps the failed test's directory (captures, client leases) next to the logs of its runs. */
-    static final class KeepOnFailure implements TestWatcher {
-        @Override
-        public void testFailed(ExtensionContext context, Throwable cause) {
-            if (sb != null) {
-                String test = context.getRequiredTestMethod().getName();
-                System.out.println("L2ServicesIT: " + test + " failed; the output of its runs is in " + sb.logs()
-                        + "/*-" + test + "-*");
-                sb.keep(sb.work().resolve(test));
-            }
-        }
     }
 }

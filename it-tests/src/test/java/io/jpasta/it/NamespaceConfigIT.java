@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * What {@code --config-net} sets up in the namespace: addresses, routes, MTU, lo, tap name and MAC, read with
@@ -22,7 +22,12 @@ class NamespaceConfigIT {
     private static final String SEP = "@@jpasta@@";
     private static final String SHOW = "ip -j addr; echo " + SEP + "; ip -j route; echo " + SEP + "; ip -j -6 route";
 
-    private Sandbox sb;
+    @RegisterExtension
+    static final SandboxExtension NET = new SandboxExtension();
+
+    private static Sandbox sb() {
+        return NET.sandbox();
+    }
     private View ref;
     private View test;
 
@@ -32,23 +37,15 @@ class NamespaceConfigIT {
 
     @BeforeAll
     void setUp() {
-        sb = Sandbox.create(getClass().getSimpleName());
         ref = show(Pasta.reference());
         test = show(Pasta.underTest());
-    }
-
-    @AfterAll
-    void tearDown() {
-        if (sb != null) {
-            sb.close();
-        }
     }
 
     private View show(String pasta, String... options) {
         List<String> argv = new ArrayList<>(List.of(pasta, "--config-net"));
         argv.addAll(List.of(options));
         argv.addAll(List.of("--", "sh", "-c", SHOW));
-        Proc.Result r = sb.user(TIMEOUT, "show", argv.toArray(String[]::new));
+        Proc.Result r = sb().user(TIMEOUT, "show", argv.toArray(String[]::new));
         assertEquals(0, r.exit(), "pasta --config-net -- ip ... failed:" + r.describe());
         String[] parts = r.out().split(SEP);
         assertEquals(3, parts.length, "expected three ip -j outputs:" + r.describe());

@@ -40,6 +40,9 @@ public final class Sandbox implements AutoCloseable {
     private static final AtomicInteger COUNT = new AtomicInteger();
     private static final Set<Sandbox> LIVE = ConcurrentHashMap.newKeySet();
     private static final Duration SCRIPT_TIMEOUT = Duration.ofSeconds(30);
+    /** The servers of the remote network; how long a new sandbox may take to reach them. */
+    static final String REMOTE4 = "198.51.100.200", REMOTE6 = "2001:db8:2::10";
+    private static final Duration REMOTE_TIMEOUT = Duration.ofSeconds(10);
 
     static {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(Sandbox::close), "sandbox-cleanup"));
@@ -92,7 +95,27 @@ public final class Sandbox implements AutoCloseable {
             sb.close();
             throw new IllegalStateException("scripts/sandbox up failed:" + up.describe());
         }
+        sb.awaitRemote();
         return sb;
+    }
+
+    /**
+     * Waits until the host namespace reaches both remote servers: for a moment after the uplink is made, the host's
+     * connects fail (no route or neighbour yet), which pasta would pass on to its guest as a refused connection.
+     */
+    private void awaitRemote() {
+        for (String server : List.of(REMOTE4, REMOTE6)) {
+            Proc.Result[] last = new Proc.Result[1];
+            Duration took = Poll.until(REMOTE_TIMEOUT, () -> {
+                last[0] = root(REMOTE_TIMEOUT, "reachable", asRoot("host", "ping", "-c", "1", "-W", "1", server));
+                return last[0].exit() == 0;
+            });
+            if (took == null) {
+                close();
+                throw new IllegalStateException("sandbox " + name + ": " + server + " is unreachable from the host "
+                        + "namespace:" + last[0].describe());
+            }
+        }
     }
 
     /** @return the sandbox's name; its namespaces are {@code NAME-h} and {@code NAME-r} */
