@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jpasta.netns.sys.Epoll;
+import io.jpasta.netns.sys.Errno;
 import io.jpasta.netns.sys.Linux;
 import io.jpasta.netns.sys.Sys;
 import io.jpasta.tap.flow.Inany;
@@ -28,6 +29,9 @@ import org.junit.jupiter.api.Test;
  */
 class SysTcpSocksTest {
     private static final int LOOPBACK = 0x7f00_0001;
+    /** FIONREAD (SIOCINQ) from asm-generic/ioctls.h: bytes in a socket's receive queue. */
+    private static final int FIONREAD = 0x541B;
+    private static final long RECEIVE_DEADLINE_NS = 5_000_000_000L;
 
     private Epoll epoll;
     private SysTcpSocks socks;
@@ -74,6 +78,20 @@ class SysTcpSocksTest {
         assertEquals(data.length, Sys.sendto(peer, m.address(), data.length, 0, 0, 0));
     }
 
+    /** Waits, bounded, until {@code len} bytes are in our socket's receive queue (FIONREAD). */
+    private void awaitReceived(int len) {
+        ByteBuffer n = Sys.buffer(4);
+        long deadline = System.nanoTime() + RECEIVE_DEADLINE_NS;
+        while (true) {
+            assertEquals(0, Sys.ioctl(ours, FIONREAD, Sys.address(n)), "FIONREAD");
+            if (n.getInt(0) >= len) {
+                return;
+            }
+            assertTrue(System.nanoTime() - deadline < 0, "only " + n.getInt(0) + " of " + len + " bytes arrived");
+            Thread.onSpinWait();
+        }
+    }
+
     /** Peeks {@code len} bytes at {@code skip} into 1000-byte slots 1100 bytes apart, as the engine's frames. */
     private byte[] peek(int skip, int len) {
         MemorySegment frames = Arena.ofAuto().allocate(1100L * Tcp.FRAMES);
@@ -89,13 +107,13 @@ class SysTcpSocksTest {
     }
 
     @Test
-    void peeksAtOffsetsAcrossReleasesAndRewinds() throws InterruptedException {
+    void peeksAtOffsetsAcrossReleasesAndRewinds() {
         byte[] data = new byte[20_000];
         for (int i = 0; i < data.length; i++) {
             data[i] = (byte) (i * 31 + (i >> 8));
         }
         peerSends(data);
-        Thread.sleep(20); // loopback delivers at once; leave the kernel a moment all the same
+        awaitReceived(data.length);
         assertArrayEquals(Arrays.copyOfRange(data, 0, 5000), peek(0, 5000));
         // where the last peek ended: the kernel's own offset, no setsockopt
         assertArrayEquals(Arrays.copyOfRange(data, 5000, 9000), peek(5000, 4000));
@@ -105,7 +123,7 @@ class SysTcpSocksTest {
         // a retransmission goes back to the acknowledged point
         assertArrayEquals(Arrays.copyOfRange(data, 3000, 4000), peek(0, 1000));
         assertArrayEquals(Arrays.copyOfRange(data, 4000, 20_000), peek(1000, 16_000));
-        assertEquals(-11, socks.peek(ours, 17_000, Arena.ofAuto().allocate(1100), 0, 1100, 1000, 1000),
+        assertEquals(-Errno.EAGAIN, socks.peek(ours, 17_000, Arena.ofAuto().allocate(1100), 0, 1100, 1000, 1000),
                 "EAGAIN past the end");
     }
 
