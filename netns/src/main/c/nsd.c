@@ -288,12 +288,6 @@ static void join(const char *netns, const char *userns)
 	close(nfd);
 }
 
-/* A failed request's reply: -err and, as its data, what failed (NUL included, as Java's Nsd reads it). */
-static void reply_failed(int err, const char *what)
-{
-	reply(NSD_REPLY, -err, 0, what, strlen(what) + 1, NULL, 0);
-}
-
 static void do_tap(const struct nsd_req *req)
 {
 	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
@@ -302,14 +296,17 @@ static void do_tap(const struct nsd_req *req)
 	memcpy(ifr.ifr_name, req->data, req->len < IFNAMSIZ - 1 ? req->len : IFNAMSIZ - 1);
 	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
-		reply_failed(errno, "open /dev/net/tun");
+		static const char what[] = "open /dev/net/tun";
+
+		reply(NSD_REPLY, -errno, 0, what, sizeof(what), NULL, 0);
 		return;
 	}
 	if (ioctl(fd, TUNSETIFF, &ifr)) {
+		static const char what[] = "TUNSETIFF";
 		int err = errno;
 
 		close(fd);
-		reply_failed(err, "TUNSETIFF");
+		reply(NSD_REPLY, -err, 0, what, sizeof(what), NULL, 0);
 		return;
 	}
 	idx = (int)if_nametoindex(ifr.ifr_name);

@@ -34,17 +34,15 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class AddrMapIT {
+    @RegisterExtension
+    static final SandboxExtension SANDBOX = new SandboxExtension();
+
     private static final Duration RUN = Duration.ofSeconds(40);
     private static final Duration LISTEN = Duration.ofSeconds(10);
     private static final Duration SHORT = Duration.ofSeconds(10);
     private static final int SIZE = 64 << 10;
 
-    @RegisterExtension
-    static final SandboxExtension NET = new SandboxExtension();
-
-    private static Sandbox sb() {
-        return NET.sandbox();
-    }
+    private Sandbox sb;
     private String pasta;
     private Path payload;
     private String payloadSha;
@@ -52,9 +50,10 @@ class AddrMapIT {
     @BeforeAll
     void setUp() throws IOException, NoSuchAlgorithmException {
         pasta = Pasta.underTest();
+        sb = SANDBOX.get();
         byte[] b = new byte[SIZE];
         new Random(SIZE).nextBytes(b);
-        payload = sb().work().resolve("payload.bin");
+        payload = sb.work().resolve("payload.bin");
         Files.write(payload, b);
         Files.setPosixFilePermissions(payload, PosixFilePermissions.fromString("rw-r--r--"));
         payloadSha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
@@ -114,9 +113,9 @@ class AddrMapIT {
     void pingToTheMapHostLoopbackAddressIsAnsweredByTheHost() {
         // nobody has 203.0.113.7: unmapped, the echo goes to the remote network and dies there
         String ping = "ping -c 2 -W 2 203.0.113.7";
-        Proc.Result off = sb().user(RUN, "ping-unmapped", pasta, "--config-net", "--", "sh", "-c", ping);
+        Proc.Result off = sb.user(RUN, "ping-unmapped", pasta, "--config-net", "--", "sh", "-c", ping);
         assertNotEquals(0, off.exit(), "no reply without the mapping:" + off.describe());
-        Proc.Result on = sb().user(RUN, "ping-mapped", pasta, "--config-net", "--map-host-loopback", "203.0.113.7",
+        Proc.Result on = sb.user(RUN, "ping-mapped", pasta, "--config-net", "--map-host-loopback", "203.0.113.7",
                 "--", "sh", "-c", ping);
         assertEquals(0, on.exit(), "the host's loopback answers:" + on.describe());
         assertTrue(on.out().contains("2 received"), on.describe());
@@ -188,18 +187,18 @@ class AddrMapIT {
             }
             // echo requests leave from -o too: answered while the remote routes 203.0.113.9 back, not after
             String ping = "ping -c 1 -W 2 198.51.100.200";
-            Proc.Result routed = sb().user(RUN, "ping-o", pasta, "--config-net", "-o", "203.0.113.9", "--", "sh", "-c",
+            Proc.Result routed = sb.user(RUN, "ping-o", pasta, "--config-net", "-o", "203.0.113.9", "--", "sh", "-c",
                     ping);
             assertEquals(0, routed.exit(), routed.describe());
             root("remote", "ip", "route", "del", "203.0.113.9/32");
-            Proc.Result unrouted = sb().user(RUN, "ping-o-unrouted", pasta, "--config-net", "-o", "203.0.113.9", "--",
+            Proc.Result unrouted = sb.user(RUN, "ping-o-unrouted", pasta, "--config-net", "-o", "203.0.113.9", "--",
                     "sh", "-c", ping);
             assertNotEquals(0, unrouted.exit(), "the reply cannot come back to 203.0.113.9:" + unrouted.describe());
-            Proc.Result plain = sb().user(RUN, "ping-plain", pasta, "--config-net", "--", "sh", "-c", ping);
+            Proc.Result plain = sb.user(RUN, "ping-plain", pasta, "--config-net", "--", "sh", "-c", ping);
             assertEquals(0, plain.exit(), "without -o the host's own address is the source:" + plain.describe());
         } finally {
-            sb().root(SHORT, "cleanup", sb().asRoot("remote", "ip", "route", "del", "203.0.113.9/32"));
-            sb().root(SHORT, "cleanup", sb().asRoot("host", "ip", "link", "del", "vx0"));
+            sb.root(SHORT, "cleanup", sb.asRoot("remote", "ip", "route", "del", "203.0.113.9/32"));
+            sb.root(SHORT, "cleanup", sb.asRoot("host", "ip", "link", "del", "vx0"));
         }
     }
 
@@ -227,7 +226,7 @@ class AddrMapIT {
                 assertTrue(server.isAlive(), "the server saw no connection");
             }
         } finally {
-            sb().root(SHORT, "cleanup", sb().asRoot("host", "ip", "link", "del", "vy0"));
+            sb.root(SHORT, "cleanup", sb.asRoot("host", "ip", "link", "del", "vy0"));
         }
     }
 
@@ -243,13 +242,13 @@ class AddrMapIT {
         argv.addAll(List.of(options));
         argv.addAll(List.of("--", "socat", "-T20", "TCP-LISTEN:" + port + ",reuseaddr",
                 "SYSTEM:echo peer=$SOCAT_PEERADDR"));
-        try (Proc ns = sb().startUser("inbound-" + port, argv.toArray(String[]::new))) {
+        try (Proc ns = sb.startUser("inbound-" + port, argv.toArray(String[]::new))) {
             String target = clientAddr.contains(":") ? "TCP6:[" + clientAddr + "]:" + port
                     : "TCP4:" + clientAddr + ":" + port;
             InetAddress[] seen = new InetAddress[1];
             Duration took = Poll.until(RUN, () -> {
-                Proc.Result c = sb().root(SHORT, "inbound-client-" + port,
-                        sb().asRoot("host", "socat", "-t5", "-T5", "-u", target, "-"));
+                Proc.Result c = sb.root(SHORT, "inbound-client-" + port,
+                        sb.asRoot("host", "socat", "-t5", "-T5", "-u", target, "-"));
                 seen[0] = peerSeen(c.out());
                 return seen[0] != null || !ns.isAlive();
             });
@@ -269,10 +268,10 @@ class AddrMapIT {
         boolean v6 = addr.contains(":");
         String listen = (v6 ? "TCP6-LISTEN:" + port + ",bind=[" + addr + "]" : "TCP4-LISTEN:" + port + ",bind=" + addr)
                 + ",reuseaddr";
-        Proc p = Proc.start(sb().asRoot(where, "socat", "-T20", listen,
-                "SYSTEM:sha256sum; echo peer=$SOCAT_PEERADDR"), sb().work(), sb().logs(), "serve-" + port, null);
-        Duration took = Poll.until(LISTEN, () -> !p.isAlive() || !sb().root(SHORT, "ss-" + port,
-                sb().asRoot(where, "ss", "-Hltn", "sport = :" + port)).out().isBlank());
+        Proc p = Proc.start(sb.asRoot(where, "socat", "-T20", listen,
+                "SYSTEM:sha256sum; echo peer=$SOCAT_PEERADDR"), sb.work(), sb.logs(), "serve-" + port, null);
+        Duration took = Poll.until(LISTEN, () -> !p.isAlive() || !sb.root(SHORT, "ss-" + port,
+                sb.asRoot(where, "ss", "-Hltn", "sport = :" + port)).out().isBlank());
         if (took == null || !p.isAlive()) {
             p.close();
             throw new AssertionError("server on " + addr + ":" + port + " in " + where + " does not listen:"
@@ -287,7 +286,7 @@ class AddrMapIT {
         List<String> argv = new ArrayList<>(List.of(pasta, "--config-net"));
         argv.addAll(List.of(options));
         argv.addAll(List.of("--", "sh", "-c", "exec socat -t10 -T15 - " + target + " < " + payload));
-        return sb().user(RUN, "client-" + port, argv.toArray(String[]::new));
+        return sb.user(RUN, "client-" + port, argv.toArray(String[]::new));
     }
 
     /**
@@ -320,7 +319,7 @@ class AddrMapIT {
     }
 
     private void root(String where, String... argv) {
-        Proc.Result r = sb().root(SHORT, argv[0], sb().asRoot(where, argv));
+        Proc.Result r = sb.root(SHORT, argv[0], sb.asRoot(where, argv));
         assertNotNull(r);
         if (r.exit() != 0) {
             throw new UncheckedIOException(new IOException(String.join(" ", argv) + " in " + where + ":"

@@ -22,22 +22,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * iputils, in pasta's namespace. The capture of a failed ping run is kept in the class's log directory.
  */
 class IcmpEchoIT {
+    @RegisterExtension
+    static final SandboxExtension SANDBOX = new SandboxExtension();
+
     static final Duration RUN_TIMEOUT = Duration.ofSeconds(60);
     static final String ALL_GROUPS = "0 2147483647";
 
-    @RegisterExtension
-    static final SandboxExtension NET = new SandboxExtension();
-
-    private static Sandbox sb() {
-        return NET.sandbox();
-    }
+    static Sandbox sb;
     static String pasta;
 
     @BeforeAll
     static void sandbox() {
         Sandbox.require(Files.isExecutable(Path.of("/usr/bin/ping")), "/usr/bin/ping is missing");
+        sb = SANDBOX.get();
         pasta = Pasta.underTest();
-        Proc.Result v = sb().user(RUN_TIMEOUT, "version", pasta, "--version");
+        Proc.Result v = sb.user(RUN_TIMEOUT, "version", pasta, "--version");
         assertEquals(0, v.exit(), Sandbox.TEST_USER + " cannot run " + pasta + ":" + v.describe());
         // the remote network answers before pasta is involved, or the sandbox is broken
         awaitReachable("198.51.100.200");
@@ -98,7 +97,7 @@ class IcmpEchoIT {
         boolean ok = r.exit() == 0 && r.outAndErr().contains(" 3 received")
                 && r.outAndErr().contains(" 0% packet loss");
         if (!ok) {
-            sb().keep(capture(name));
+            sb.keep(capture(name));
         }
         assertTrue(ok, "pasta --config-net -- " + String.join(" ", command) + " exited " + r.exit() + ":"
                 + r.describe());
@@ -110,16 +109,16 @@ class IcmpEchoIT {
         argv.addAll(extra);
         argv.add("--");
         argv.addAll(List.of(command));
-        return sb().user(RUN_TIMEOUT, name, argv.toArray(String[]::new));
+        return sb.user(RUN_TIMEOUT, name, argv.toArray(String[]::new));
     }
 
     private static Path capture(String name) {
-        return sb().work().resolve(name + ".pcap");
+        return sb.work().resolve(name + ".pcap");
     }
 
     private static void pingGroupRange(String range) {
-        Proc.Result r = sb().root(RUN_TIMEOUT, "ping_group_range",
-                sb().asRoot("host", "sysctl", "-qw", "net.ipv4.ping_group_range=" + range));
+        Proc.Result r = sb.root(RUN_TIMEOUT, "ping_group_range",
+                sb.asRoot("host", "sysctl", "-qw", "net.ipv4.ping_group_range=" + range));
         assertEquals(0, r.exit(), r.describe());
     }
 
@@ -127,7 +126,7 @@ class IcmpEchoIT {
     private static void awaitReachable(String addr) {
         Proc.Result[] last = new Proc.Result[1];
         Duration took = Poll.until(Duration.ofSeconds(10), () -> {
-            last[0] = sb().root(RUN_TIMEOUT, "reachable", sb().asRoot("host", "ping", "-c", "1", "-W", "1", addr));
+            last[0] = sb.root(RUN_TIMEOUT, "reachable", sb.asRoot("host", "ping", "-c", "1", "-W", "1", addr));
             return last[0].exit() == 0;
         });
         assertNotNull(took, "sandbox: " + addr + " unreachable from the host namespace:" + last[0].describe());

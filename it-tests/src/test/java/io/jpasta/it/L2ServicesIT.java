@@ -1,8 +1,13 @@
 package io.jpasta.it;
 
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.TestWatcher;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
@@ -55,10 +60,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *
  * <p>Each run writes a capture ({@code -p}, {@code .pcap}) into a directory per test, and its output, like every
  * process's, into the class's log directory ({@link Proc}); the directory of a failed test is copied there too
- * ({@link SandboxExtension}), everything else goes with the sandbox.
+ * ({@link Sandbox#keep}), everything else goes with the sandbox.
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
+@ExtendWith(L2ServicesIT.KeepOnFailure.class)
 class L2ServicesIT {
+    @RegisterExtension
+    static final SandboxExtension SANDBOX = new SandboxExtension();
+
     /** Bound of one pasta run: the whole process group is killed after it. */
     static final Duration RUN_TIMEOUT = Duration.ofSeconds(40);
     static final Duration TOOL_TIMEOUT = Duration.ofSeconds(20);
@@ -74,17 +83,12 @@ class L2ServicesIT {
     /** Prefix of the lines our client scripts print, so the clients' own chatter never mixes in. */
     static final String ENV = "L2ENV ";
 
-    @RegisterExtension
-    static final SandboxExtension NET = new SandboxExtension();
-
-    private static Sandbox sb() {
-        return NET.sandbox();
-    }
-
+    static Sandbox sb;
     static String pasta;
     static Path udhcpcScript;
     static Path dhclientScript;
 
+    Path testDir;
 
     /** A pasta run: what it left, and the {@code KEY=value} lines the client scripts printed. */
     record Run(String label, Proc.Result result, Map<String, String> env) {
@@ -105,6 +109,7 @@ class L2ServicesIT {
     @BeforeAll
     static void setUp() throws Exception {
         requireTool("/usr/bin/timeout");
+        sb = SANDBOX.get();
         pasta = Pasta.underTest();
         // udhcpc exports one variable per option it got (and ip, mask...); keep only those, not the environment
         udhcpcScript = script("udhcpc.sh", """
@@ -125,8 +130,13 @@ class L2ServicesIT {
                 exit 0
                 """.formatted(ENV));
 
-        Proc.Result version = sb().user(TOOL_TIMEOUT, "version", pasta, "--version");
+        Proc.Result version = sb.user(TOOL_TIMEOUT, "version", pasta, "--version");
         assertEquals(0, version.exit(), Sandbox.TEST_USER + " cannot run " + pasta + ":" + version.describe());
+    }
+
+    @BeforeEach
+    void testDir(TestInfo info) {
+        testDir = sb.userDir(info.getTestMethod().orElseThrow().getName());
     }
 
     // --- DHCP ---
@@ -248,7 +258,7 @@ class L2ServicesIT {
                 timeout 20 dhclient -4 -1 -v -sf %2$s -lf $d/lease -pf $d/pid up0
                 rc=$?
                 [ -s $d/pid ] && kill $(cat $d/pid)
-                [ $rc = 0 ]""".formatted(NET.testDir(), dhclientScript);
+                [ $rc = 0 ]""".formatted(testDir, dhclientScript);
         Run ours = pastaRun("jpasta", pasta, List.of(), script);
         assertEquals(0, ours.status(), ours.describe());
         assertTrue(ours.output().contains("DHCPNAK"), "a request for 198.51.100.9 is refused: " + ours.describe());
@@ -366,7 +376,7 @@ class L2ServicesIT {
                 timeout 20 dhclient -4 -1 -v -sf %2$s -lf $d/lease -pf $d/pid up0
                 rc=$?
                 [ -s $d/pid ] && kill $(cat $d/pid)
-                [ $rc = 0 ]""".formatted(NET.testDir(), dhclientScript);
+                [ $rc = 0 ]""".formatted(testDir, dhclientScript);
     }
 
     /**
@@ -386,7 +396,7 @@ class L2ServicesIT {
                 timeout 20 dhclient -6 -1 -v -sf %2$s -lf $d/lease -pf $d/pid up0
                 rc=$?
                 [ -s $d/pid ] && kill $(cat $d/pid)
-                [ $rc = 0 ]""".formatted(NET.testDir(), dhclientScript);
+                [ $rc = 0 ]""".formatted(testDir, dhclientScript);
     }
 
     private static String arping() {
@@ -460,11 +470,10 @@ class L2ServicesIT {
      * the capture in the test's directory, and collects the lines the client scripts printed.
      */
     private Run pastaRun(String label, String binary, List<String> options, String script) throws Exception {
-        Path dir = NET.testDir();
-        List<String> argv = new ArrayList<>(List.of(binary, "-p", dir.resolve(label + ".pcap").toString()));
+        List<String> argv = new ArrayList<>(List.of(binary, "-p", testDir.resolve(label + ".pcap").toString()));
         argv.addAll(options);
         argv.addAll(List.of("--", "sh", "-c", script));
-        Proc.Result raw = sb().user(RUN_TIMEOUT, dir.getFileName() + "-" + label, argv.toArray(String[]::new));
+        Proc.Result raw = sb.user(RUN_TIMEOUT, testDir.getFileName() + "-" + label, argv.toArray(String[]::new));
         Map<String, String> env = new TreeMap<>();
         for (String line : raw.outAndErr().split("\n")) {
             if (line.startsWith(ENV) && line.indexOf('=') > 0) {
@@ -476,7 +485,7 @@ class L2ServicesIT {
     }
 
     private static Path script(String name, String text) throws IOException {
-        Path p = sb().work().resolve(name);
+        Path p = sb.work().resolve(name);
         Files.writeString(p, text);
         Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
         return p;
@@ -484,7 +493,7 @@ class L2ServicesIT {
 
     private static void requireUdhcpc() {
         requireTool("/usr/bin/busybox");
-        Proc.Result list = sb().root(TOOL_TIMEOUT, "busybox-list", List.of("/usr/bin/busybox", "--list"));
+        Proc.Result list = sb.root(TOOL_TIMEOUT, "busybox-list", List.of("/usr/bin/busybox", "--list"));
         Sandbox.require(list.out().lines().anyMatch("udhcpc"::equals), "busybox has no udhcpc");
     }
 
@@ -508,5 +517,18 @@ class L2ServicesIT {
         List<String> r = new ArrayList<>(a);
         r.addAll(b);
         return r;
+    }
+
+    /** Keeps the failed test's directory (captures, client leases) next to the logs of its runs. */
+    static final class KeepOnFailure implements TestWatcher {
+        @Override
+        public void testFailed(ExtensionContext context, Throwable cause) {
+            if (sb != null) {
+                String test = context.getRequiredTestMethod().getName();
+                System.out.println("L2ServicesIT: " + test + " failed; the output of its runs is in " + sb.logs()
+                        + "/*-" + test + "-*");
+                sb.keep(sb.work().resolve(test));
+            }
+        }
     }
 }

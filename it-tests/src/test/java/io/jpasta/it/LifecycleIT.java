@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -36,19 +37,22 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class LifecycleIT {
+    @RegisterExtension
+    static final SandboxExtension SANDBOX = new SandboxExtension();
+
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
     /** The issue: exit within 1 s of the target going away, polling once a second; allow scheduling slack. */
     private static final Duration QUIT_LIMIT = Duration.ofMillis(3000);
 
-    @RegisterExtension
-    static final SandboxExtension NET = new SandboxExtension();
-
-    private static Sandbox sb() {
-        return NET.sandbox();
-    }
+    private Sandbox sb;
     private Proc holder;
     private Path pidFile;
     private final List<Long> callerGroups = new ArrayList<>();
+
+    @BeforeAll
+    void setUp() {
+        sb = SANDBOX.get();
+    }
 
     @AfterEach
     void endProcesses() {
@@ -69,14 +73,14 @@ class LifecycleIT {
 
     /** Runs a pasta caller that leaves a daemon; the caller's group is killed after the test. */
     private Proc.Result daemon(String label, String... argv) {
-        Sandbox.Daemonized d = sb().userDaemon(TIMEOUT, label, argv);
+        Sandbox.Daemonized d = sb.userDaemon(TIMEOUT, label, argv);
         callerGroups.add(d.callerPid());
         return d.result();
     }
 
     /** Starts the namespace holder and waits until it has become {@code sleep} in its new namespaces. */
     private long startHolder() {
-        holder = sb().startUser("holder", "unshare", "-rn", "sleep", "60");
+        holder = sb.startUser("holder", "unshare", "-rn", "sleep", "60");
         long pid = holder.pid();
         Path comm = Path.of("/proc", Long.toString(pid), "comm");
         Duration took = Poll.until(Duration.ofSeconds(10), () -> "sleep".equals(read(comm)));
@@ -91,7 +95,7 @@ class LifecycleIT {
 
     /** @return the global addresses on {@code up0} in the namespace of {@code pid}, read by the test user */
     private String tapAddresses(long pid) {
-        Proc.Result r = sb().user(Duration.ofSeconds(10), "nsenter", nsAddr(pid));
+        Proc.Result r = sb.user(Duration.ofSeconds(10), "nsenter", nsAddr(pid));
         if (r.exit() != 0) {
             return "nsenter failed:" + r.describe();
         }
@@ -104,7 +108,7 @@ class LifecycleIT {
     @Test
     void pidModeCallerReturnsZeroOnlyOnceNamespaceIsConfigured() {
         long target = startHolder();
-        pidFile = sb().work().resolve("pasta.pid");
+        pidFile = sb.work().resolve("pasta.pid");
         Proc.Result r = daemon("pidmode", Pasta.underTest(), "--config-net", "-P", pidFile.toString(),
                 Long.toString(target));
         // read the namespace before anything else: the caller's return is the promise that it is ready
@@ -116,7 +120,7 @@ class LifecycleIT {
     @Test
     void pidModeDaemonDetachesAndPidFileNamesIt() {
         long target = startHolder();
-        pidFile = sb().work().resolve("pasta.pid");
+        pidFile = sb.work().resolve("pasta.pid");
         Proc.Result r = daemon("pidmode", Pasta.underTest(), "--config-net", "-P", pidFile.toString(),
                 Long.toString(target));
         assertEquals(0, r.exit(), r.describe());
@@ -153,7 +157,7 @@ class LifecycleIT {
     @Test
     void pidModeDaemonQuitsWhenTargetProcessIsGone() {
         long target = startHolder();
-        pidFile = sb().work().resolve("pasta.pid");
+        pidFile = sb.work().resolve("pasta.pid");
         Proc.Result r = daemon("pidmode", Pasta.underTest(), "--config-net", "-P", pidFile.toString(),
                 Long.toString(target));
         assertEquals(0, r.exit(), r.describe());
@@ -174,7 +178,7 @@ class LifecycleIT {
     private NetnsRun startNetnsMode() throws IOException {
         long target = startHolder();
         Path nsFile = bindNetns(target);
-        pidFile = sb().work().resolve("pasta.pid");
+        pidFile = sb.work().resolve("pasta.pid");
         Proc.Result r = daemon("netns", Pasta.underTest(), "--config-net", "-P", pidFile.toString(),
                 "--userns", "/proc/" + target + "/ns/user", "--netns", nsFile.toString());
         return new NetnsRun(target, nsFile, r, tapAddresses(target));
@@ -197,7 +201,7 @@ class LifecycleIT {
         assertNotNull(Poll.until(Duration.ofSeconds(10), () -> CONFIGURED.equals(tapAddresses(run.target()))),
                 "namespace never configured");
 
-        Proc.Result umount = sb().root(Duration.ofSeconds(10), "umount", List.of("umount", run.nsFile().toString()));
+        Proc.Result umount = sb.root(Duration.ofSeconds(10), "umount", List.of("umount", run.nsFile().toString()));
         assertEquals(0, umount.exit(), umount.describe());
         Files.delete(run.nsFile());
         Duration took = Poll.until(QUIT_LIMIT, () -> !alive(daemon));
@@ -215,7 +219,7 @@ class LifecycleIT {
     @ValueSource(strings = {"pid", "netns"})
     void daemonLeavesTheCallersPipeAtReady(String mode) throws Exception {
         long target = startHolder();
-        pidFile = sb().work().resolve("pasta.pid");
+        pidFile = sb.work().resolve("pasta.pid");
         List<String> argv = new ArrayList<>(List.of(Pasta.underTest(), "--config-net", "--quiet", "-P",
                 pidFile.toString()));
         if (mode.equals("pid")) {
@@ -225,7 +229,7 @@ class LifecycleIT {
             argv.addAll(List.of("--userns", "/proc/" + target + "/ns/user", "--netns", nsFile.toString()));
         }
         List<String> cmd = new ArrayList<>(List.of("setsid"));
-        cmd.addAll(sb().asUser(argv.toArray(String[]::new)));
+        cmd.addAll(sb.asUser(argv.toArray(String[]::new)));
         Process caller = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectInput(new File("/dev/null")).start();
         callerGroups.add(caller.pid());
@@ -266,29 +270,29 @@ class LifecycleIT {
     /** @return the processes in the sessions of the caller and the daemon, with where their fds 0-2 point */
     private static String pipeHolders(long caller, long daemon) {
         Set<String> sessions = Set.of(Long.toString(caller), Long.toString(daemon));
-        StringBuilder out = new StringBuilder();
+        StringBuilder sb = new StringBuilder();
         try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
             procs.map(p -> p.getFileName().toString()).filter(n -> n.chars().allMatch(Character::isDigit))
                     .map(Long::parseLong).filter(pid -> {
                         String[] st = stat(pid);
                         return st.length > 3 && sessions.contains(st[3]);
-                    }).forEach(pid -> out.append("\n  ").append(pid).append(' ')
+                    }).forEach(pid -> sb.append("\n  ").append(pid).append(' ')
                             .append(read(Path.of("/proc", Long.toString(pid), "comm"))).append(' ').append(fds(pid)));
         } catch (IOException e) {
-            out.append(" (").append(e.getMessage()).append(')');
+            sb.append(" (").append(e.getMessage()).append(')');
         }
-        return out.toString();
+        return sb.toString();
     }
 
     /** Bind-mounts the holder's netns on a file (as root), unmounted when the sandbox closes. */
     private Path bindNetns(long target) throws IOException {
-        Path nsDir = Files.createDirectories(sb().work().resolve("ns"));
+        Path nsDir = Files.createDirectories(sb.work().resolve("ns"));
         Path nsFile = nsDir.resolve("net" + target);
         Files.createFile(nsFile);
-        Proc.Result mount = sb().root(Duration.ofSeconds(10), "mount",
+        Proc.Result mount = sb.root(Duration.ofSeconds(10), "mount",
                 List.of("mount", "--bind", "/proc/" + target + "/ns/net", nsFile.toString()));
         assertEquals(0, mount.exit(), mount.describe());
-        sb().onClose(() -> sb().root(Duration.ofSeconds(10), "umount", List.of("umount", "-l", nsFile.toString())));
+        sb.onClose(() -> sb.root(Duration.ofSeconds(10), "umount", List.of("umount", "-l", nsFile.toString())));
         return nsFile;
     }
 
@@ -296,8 +300,7 @@ class LifecycleIT {
     @ValueSource(strings = {"TERM", "QUIT"})
     void foregroundPastaStaysAttachedAndExitsZeroOnSignal(String signal) {
         long target = startHolder();
-        try (Proc pasta = sb().startUser("foreground", Pasta.underTest(), "-f", "--config-net",
-                Long.toString(target))) {
+        try (Proc pasta = sb.startUser("foreground", Pasta.underTest(), "-f", "--config-net", Long.toString(target))) {
             Duration ready = Poll.until(Duration.ofSeconds(20),
                     () -> CONFIGURED.equals(tapAddresses(target)) || !pasta.isAlive());
             assertNotNull(ready, "namespace never configured");
@@ -310,11 +313,11 @@ class LifecycleIT {
 
     @Test
     void pcapFileIsReadableByTshark() {
-        Path pcap = sb().work().resolve("tap.pcap");
-        Proc.Result r = sb().user(TIMEOUT, "pcap", Pasta.underTest(), "--config-net", "-p", pcap.toString(), "--",
+        Path pcap = sb.work().resolve("tap.pcap");
+        Proc.Result r = sb.user(TIMEOUT, "pcap", Pasta.underTest(), "--config-net", "-p", pcap.toString(), "--",
                 "ping", "-c1", "-W5", "198.51.100.200");
         assertEquals(0, r.exit(), r.describe());
-        Proc.Result t = sb().root(Duration.ofSeconds(60), "tshark",
+        Proc.Result t = sb.root(Duration.ofSeconds(60), "tshark",
                 List.of("tshark", "-r", pcap.toString(), "-T", "fields", "-e", "ip.dst", "-e", "icmp.type"));
         assertEquals(0, t.exit(), "tshark cannot read the capture:" + t.describe());
         assertTrue(t.out().lines().anyMatch(l -> l.equals("198.51.100.200\t8")),

@@ -18,16 +18,14 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class NamespaceConfigIT {
+    @RegisterExtension
+    static final SandboxExtension SANDBOX = new SandboxExtension();
+
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
     private static final String SEP = "@@jpasta@@";
     private static final String SHOW = "ip -j addr; echo " + SEP + "; ip -j route; echo " + SEP + "; ip -j -6 route";
 
-    @RegisterExtension
-    static final SandboxExtension NET = new SandboxExtension();
-
-    private static Sandbox sb() {
-        return NET.sandbox();
-    }
+    private Sandbox sb;
     private View ref;
     private View test;
 
@@ -37,6 +35,7 @@ class NamespaceConfigIT {
 
     @BeforeAll
     void setUp() {
+        sb = SANDBOX.get();
         ref = show(Pasta.reference());
         test = show(Pasta.underTest());
     }
@@ -45,7 +44,7 @@ class NamespaceConfigIT {
         List<String> argv = new ArrayList<>(List.of(pasta, "--config-net"));
         argv.addAll(List.of(options));
         argv.addAll(List.of("--", "sh", "-c", SHOW));
-        Proc.Result r = sb().user(TIMEOUT, "show", argv.toArray(String[]::new));
+        Proc.Result r = sb.user(TIMEOUT, "show", argv.toArray(String[]::new));
         assertEquals(0, r.exit(), "pasta --config-net -- ip ... failed:" + r.describe());
         String[] parts = r.out().split(SEP);
         assertEquals(3, parts.length, "expected three ip -j outputs:" + r.describe());

@@ -48,15 +48,13 @@ import org.testcontainers.utility.DockerImageName;
 @SuppressWarnings("try") // servers are try-with-resources for their cleanup
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class PodmanIT {
+    @RegisterExtension
+    static final SandboxExtension SANDBOX = new SandboxExtension();
+
     private static final Duration SHORT = Duration.ofSeconds(30);
     private static final int SIZE = 10 << 20;
 
-    @RegisterExtension
-    static final SandboxExtension NET = new SandboxExtension();
-
-    private static Sandbox sb() {
-        return NET.sandbox();
-    }
+    private Sandbox sb;
     private Podman podman;
     private Path payload;
     private String payloadSha;
@@ -66,9 +64,10 @@ class PodmanIT {
 
     @BeforeAll
     void setUp() throws Exception {
-        podman = Podman.start(sb());
-        sb().onClose(() -> servers.forEach(Proc::close));
-        Path dir = sb().userDir("podman");
+        sb = SANDBOX.get();
+        podman = Podman.start(sb);
+        sb.onClose(() -> servers.forEach(Proc::close));
+        Path dir = sb.userDir("podman");
         byte[] b = new byte[SIZE];
         new Random(7).nextBytes(b);
         payload = dir.resolve("payload.bin");
@@ -116,11 +115,11 @@ class PodmanIT {
     }
 
     private Proc.Result userSh(String script) {
-        return sb().user(SHORT, "client", "sh", "-c", script);
+        return sb.user(SHORT, "client", "sh", "-c", script);
     }
 
     private Proc.Result remoteSh(String script) {
-        return sb().root(SHORT, "remote-client", sb().asRoot("remote", "sh", "-c", script));
+        return sb.root(SHORT, "remote-client", sb.asRoot("remote", "sh", "-c", script));
     }
 
     // ---- the container's network ----
@@ -128,7 +127,7 @@ class PodmanIT {
     @Test
     void theContainerHasTheHostsAddressesAndRoutesJpastasMtuAndLoopbackUp() {
         String view = "ip -o addr show dev up0 scope global; ip route show default; ip -6 route show default";
-        Proc.Result host = sb().root(SHORT, "host-view", sb().asRoot("host", "sh", "-c", view));
+        Proc.Result host = sb.root(SHORT, "host-view", sb.asRoot("host", "sh", "-c", view));
         String c = detached("pasta", List.of(), "sleep", "60");
         Proc.Result r = podman.cli("exec", c, "sh", "-c", view + "; ip -o link");
         assertEquals(0, r.exit(), r.describe());
@@ -257,7 +256,7 @@ class PodmanIT {
 
     @Test
     void podmanInfoReportsThePastaAndItsVersion() {
-        Proc.Result version = sb().user(SHORT, "pasta-version", podman.pasta().toString(), "--version");
+        Proc.Result version = sb.user(SHORT, "pasta-version", podman.pasta().toString(), "--version");
         Proc.Result r = podman.cli("info", "--format", "{{.Host.Pasta.Executable}}|{{.Host.Pasta.Version}}");
         assertEquals(0, r.exit(), r.describe());
         assertEquals(podman.pasta() + "|" + version.firstOutLine(), r.out().lines().findFirst().orElse(""),
@@ -301,18 +300,18 @@ class PodmanIT {
     /** A socat echo server as root in the remote network or as the test user in the host namespace. */
     private Proc echoServer(String where, String listen) {
         String[] argv = {"socat", "-T", "60", listen, "EXEC:cat"};
-        Proc p = where.equals("user") ? sb().startUser("echo", argv) : sb().startRoot(where, "echo", argv);
+        Proc p = where.equals("user") ? sb.startUser("echo", argv) : sb.startRoot(where, "echo", argv);
         servers.add(p);
         String port = listen.replaceAll("^TCP-LISTEN:(\\d+).*", "$1");
         String check = "ss -Htln 'sport = :" + port + "'";
-        Poll.until(Duration.ofSeconds(10), () -> !sb().root(Duration.ofSeconds(5), "ss", sb().asRoot(
+        Poll.until(Duration.ofSeconds(10), () -> !sb.root(Duration.ofSeconds(5), "ss", sb.asRoot(
                 where.equals("remote") ? "remote" : "host", "sh", "-c", check)).out().isBlank());
         return p;
     }
 
     private Proc udpEcho(int port) {
-        Path flag = sb().work().resolve("udp-ready-" + port);
-        Proc p = sb().startRoot("remote", "udp-echo", "python3", tool, "echo", "198.51.100.200", Integer.toString(port),
+        Path flag = sb.work().resolve("udp-ready-" + port);
+        Proc p = sb.startRoot("remote", "udp-echo", "python3", tool, "echo", "198.51.100.200", Integer.toString(port),
                 "20", flag.toString());
         servers.add(p);
         Poll.until(Duration.ofSeconds(10), () -> Files.exists(flag));
@@ -320,12 +319,12 @@ class PodmanIT {
     }
 
     private Proc dnsmasq() {
-        Proc p = sb().startRoot("remote", "dnsmasq", "dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
+        Proc p = sb.startRoot("remote", "dnsmasq", "dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
                 "--conf-file=/dev/null", "--pid-file=", "--bind-interfaces", "--listen-address=198.51.100.200",
                 "--listen-address=2001:db8:2::10", "--host-record=example.test,203.0.113.7,2001:db8:3::7",
                 "--local=/test/");
         servers.add(p);
-        Poll.until(Duration.ofSeconds(10), () -> sb().root(Duration.ofSeconds(5), "probe", sb().asRoot("remote", "dig",
+        Poll.until(Duration.ofSeconds(10), () -> sb.root(Duration.ofSeconds(5), "probe", sb.asRoot("remote", "dig",
                 "+short", "+time=1", "+tries=1", "@198.51.100.200", "example.test")).out().contains("203.0.113.7"));
         return p;
     }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -19,15 +20,18 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ProcIT {
     @RegisterExtension
-    static final SandboxExtension NET = new SandboxExtension();
+    static final SandboxExtension SANDBOX = new SandboxExtension();
 
-    private static Sandbox sb() {
-        return NET.sandbox();
+    private Sandbox sb;
+
+    @BeforeAll
+    void setUp() {
+        sb = SANDBOX.get();
     }
 
     @Test
     void userCommandRunsAsTestUserWithItsOwnPid() {
-        Proc.Result r = sb().user(Duration.ofSeconds(10), "id", "sh", "-c", "id -un; echo $$; cat /proc/$$/stat");
+        Proc.Result r = sb.user(Duration.ofSeconds(10), "id", "sh", "-c", "id -un; echo $$; cat /proc/$$/stat");
         assertEquals(0, r.exit(), r.describe());
         String[] lines = r.out().split("\n");
         assertEquals(Sandbox.TEST_USER, lines[0], r.describe());
@@ -38,15 +42,15 @@ class ProcIT {
 
     @Test
     void hostNamespaceReachesRemoteServers() {
-        Proc.Result r = sb().user(Duration.ofSeconds(20), "ping", "sh", "-c",
+        Proc.Result r = sb.user(Duration.ofSeconds(20), "ping", "sh", "-c",
                 "ping -c1 -W5 198.51.100.200 && ping -c1 -W5 2001:db8:2::10");
         assertEquals(0, r.exit(), r.describe());
     }
 
     @Test
     void timeoutKillsTheWholeProcessGroup() throws Exception {
-        Path pids = sb().work().resolve("bg.pid");
-        Proc.Result r = sb().user(Duration.ofMillis(1500), "timeout", "sh", "-c",
+        Path pids = sb.work().resolve("bg.pid");
+        Proc.Result r = sb.user(Duration.ofMillis(1500), "timeout", "sh", "-c",
                 "sleep 300 & echo $! > " + pids + "; wait");
         assertTrue(r.timedOut(), r.describe());
         long bg = Long.parseLong(Files.readString(pids).strip());
@@ -56,21 +60,21 @@ class ProcIT {
 
     @Test
     void outAndErrHoldsStdoutThenStderr() {
-        Proc.Result r = sb().user(Duration.ofSeconds(10), "streams", "sh", "-c", "printf out; echo err >&2");
+        Proc.Result r = sb.user(Duration.ofSeconds(10), "streams", "sh", "-c", "printf out; echo err >&2");
         assertEquals(0, r.exit(), r.describe());
         assertEquals("out\nerr\n", r.outAndErr(), r.describe());
     }
 
     @Test
     void userDirIsTheTestUsersAndKeepCopiesItIntoTheLogs() throws Exception {
-        Path dir = sb().userDir("kept");
-        Proc.Result r = sb().user(Duration.ofSeconds(10), "write", "sh", "-c",
+        Path dir = sb.userDir("kept");
+        Proc.Result r = sb.user(Duration.ofSeconds(10), "write", "sh", "-c",
                 "mkdir " + dir + "/sub && echo one > " + dir + "/a && echo two > " + dir + "/sub/b");
         assertEquals(0, r.exit(), "the test user cannot write in " + dir + ":" + r.describe());
-        Path copy = sb().keep(dir);
-        assertEquals(sb().logs().resolve("kept"), copy);
+        Path copy = sb.keep(dir);
+        assertEquals(sb.logs().resolve("kept"), copy);
         assertEquals("one\n", Files.readString(copy.resolve("a")));
         assertEquals("two\n", Files.readString(copy.resolve("sub/b")));
-        assertNull(sb().keep(dir.resolve("missing")), "nothing to keep");
+        assertNull(sb.keep(dir.resolve("missing")), "nothing to keep");
     }
 }

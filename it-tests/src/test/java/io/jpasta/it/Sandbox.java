@@ -40,9 +40,6 @@ public final class Sandbox implements AutoCloseable {
     private static final AtomicInteger COUNT = new AtomicInteger();
     private static final Set<Sandbox> LIVE = ConcurrentHashMap.newKeySet();
     private static final Duration SCRIPT_TIMEOUT = Duration.ofSeconds(30);
-    /** The servers of the remote network; how long a new sandbox may take to reach them. */
-    static final String REMOTE4 = "198.51.100.200", REMOTE6 = "2001:db8:2::10";
-    private static final Duration REMOTE_TIMEOUT = Duration.ofSeconds(10);
 
     static {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(Sandbox::close), "sandbox-cleanup"));
@@ -95,27 +92,7 @@ public final class Sandbox implements AutoCloseable {
             sb.close();
             throw new IllegalStateException("scripts/sandbox up failed:" + up.describe());
         }
-        sb.awaitRemote();
         return sb;
-    }
-
-    /**
-     * Waits until the host namespace reaches both remote servers: for a moment after the uplink is made, the host's
-     * connects fail (no route or neighbour yet), which pasta would pass on to its guest as a refused connection.
-     */
-    private void awaitRemote() {
-        for (String server : List.of(REMOTE4, REMOTE6)) {
-            Proc.Result[] last = new Proc.Result[1];
-            Duration took = Poll.until(REMOTE_TIMEOUT, () -> {
-                last[0] = root(REMOTE_TIMEOUT, "reachable", asRoot("host", "ping", "-c", "1", "-W", "1", server));
-                return last[0].exit() == 0;
-            });
-            if (took == null) {
-                close();
-                throw new IllegalStateException("sandbox " + name + ": " + server + " is unreachable from the host "
-                        + "namespace:" + last[0].describe());
-            }
-        }
     }
 
     /** @return the sandbox's name; its namespaces are {@code NAME-h} and {@code NAME-r} */
@@ -181,6 +158,21 @@ public final class Sandbox implements AutoCloseable {
     private static void giveToTestUser(Path path) throws IOException {
         UserPrincipal user = path.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(TEST_USER);
         Files.setOwner(path, user);
+    }
+
+    /** @return the test user's uid (from /etc/passwd) */
+    public static int testUid() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/etc/passwd"))) {
+                String[] f = line.split(":");
+                if (f.length > 2 && f[0].equals(TEST_USER)) {
+                    return Integer.parseInt(f[2]);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        throw new IllegalStateException("user " + TEST_USER + " is missing: run scripts/setup as root");
     }
 
     /** @return the argument vector that runs {@code argv} as the test user in the host namespace */

@@ -37,6 +37,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class TcpTapBulkIT {
+    @RegisterExtension
+    static final SandboxExtension SANDBOX = new SandboxExtension();
+
     private static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     private static final String REMOTE4 = "198.51.100.200", REMOTE6 = "2001:db8:2::10";
     /** pasta's namespace has the host's addresses: remote clients of {@code -t} ports connect to these. */
@@ -52,12 +55,7 @@ class TcpTapBulkIT {
     private static final Duration SHORT = Duration.ofSeconds(20);
     private static final int CONNECTIONS = 1000;
 
-    @RegisterExtension
-    static final SandboxExtension NET = new SandboxExtension();
-
-    private static Sandbox sb() {
-        return NET.sandbox();
-    }
+    private static Sandbox sb;
     private static String pasta;
     private static String gibSha;
 
@@ -66,7 +64,8 @@ class TcpTapBulkIT {
         pasta = Pasta.underTest();
         Sandbox.require(Sandbox.run("sh", "-c", "command -v openssl && command -v socat && command -v nsenter") == 0,
                 "openssl, socat and nsenter are needed");
-        Proc.Result r = sb().root(BULK, "digest-of-stream", List.of("sh", "-c", GEN + " | " + DIGEST));
+        sb = SANDBOX.get();
+        Proc.Result r = sb.root(BULK, "digest-of-stream", List.of("sh", "-c", GEN + " | " + DIGEST));
         assertEquals(0, r.exit(), r.describe());
         gibSha = hash(r.out());
         assertEquals(64, gibSha.length(), r.describe());
@@ -91,7 +90,7 @@ class TcpTapBulkIT {
         // which also ends pasta's command: the bytes still in flight must arrive all the same
         try (Proc server = remote("server", "sh", "-c", SOCAT + " -u " + listen(port, false) + " - | " + DIGEST)) {
             awaitRemoteListening(port);
-            Proc.Result up = sb().user(BULK, "upload-and-exit", pasta, "--config-net", "--", "sh", "-c",
+            Proc.Result up = sb.user(BULK, "upload-and-exit", pasta, "--config-net", "--", "sh", "-c",
                     GEN + " | " + SOCAT + " -u - " + connect(port, false));
             assertEquals(0, up.exit(), up.describe());
             Proc.Result got = server.await(BULK);
@@ -118,7 +117,7 @@ class TcpTapBulkIT {
         try (Proc server = remote("server", "socat", "-b", "262144", "-t", "30", listen(port, v6),
                 "SYSTEM:" + DIGEST)) {
             awaitRemoteListening(port);
-            Proc.Result up = sb().user(BULK, "upload", pasta, "--config-net", "--", "sh", "-c",
+            Proc.Result up = sb.user(BULK, "upload", pasta, "--config-net", "--", "sh", "-c",
                     GEN + " | " + SOCAT + " -t 30 - " + connect(port, v6));
             assertEquals(0, up.exit(), up.describe());
             assertEquals(gibSha, hash(up.out()), "digest the remote computed, read back in the namespace"
@@ -135,11 +134,11 @@ class TcpTapBulkIT {
      */
     private void inboundToTPort(int port, boolean v6) {
         String listen = (v6 ? "TCP6-LISTEN:" : "TCP-LISTEN:") + port;
-        try (Proc ns = sb().startUser("ns-server", pasta, "--config-net", "-t", "" + port, "--", "sh", "-c",
+        try (Proc ns = sb.startUser("ns-server", pasta, "--config-net", "-t", "" + port, "--", "sh", "-c",
                 SOCAT + " -u " + listen + " - | " + DIGEST)) {
             awaitNamespaceListening(ns, port);
             String target = v6 ? "TCP6:[" + HOST6 + "]:" + port : "TCP:" + HOST4 + ":" + port;
-            Proc.Result client = sb().root(BULK, "remote-client", sb().asRoot("remote", "sh", "-c",
+            Proc.Result client = sb.root(BULK, "remote-client", sb.asRoot("remote", "sh", "-c",
                     GEN + " | " + SOCAT + " -u - " + target));
             assertEquals(0, client.exit(), client.describe());
             Proc.Result got = ns.await(BULK);
@@ -155,7 +154,7 @@ class TcpTapBulkIT {
         int port = 5210;
         try (Proc server = manyConnectionsServer("many-server", "serve", port, CONNECTIONS)) {
             // the client holds all connections open before sending on any: pasta carries them all at once
-            Proc.Result c = sb().user(BULK, "many-client", pasta, "--config-net", "--", "sh", "-c",
+            Proc.Result c = sb.user(BULK, "many-client", pasta, "--config-net", "--", "sh", "-c",
                     "ulimit -n 4096 && exec " + manyConnectionsClient("connect", port, CONNECTIONS));
             assertEquals(0, c.exit(), c.describe());
             assertEquals("ok=" + CONNECTIONS, c.firstOutLine(), c.describe());
@@ -177,7 +176,7 @@ class TcpTapBulkIT {
         int port = 5211;
         int n = 3000;
         try (Proc server = manyConnectionsServer("echo-server", "echo", port, n)) {
-            Proc.Result c = sb().user(BULK, "sequential-client", pasta, "--config-net", "--", "sh", "-c",
+            Proc.Result c = sb.user(BULK, "sequential-client", pasta, "--config-net", "--", "sh", "-c",
                     "exec " + manyConnectionsClient("sequential", port, n));
             assertEquals(0, c.exit(), c.describe());
             assertEquals("ok=" + n, c.firstOutLine(), c.describe());
@@ -212,10 +211,10 @@ class TcpTapBulkIT {
         // the server answers only at end of stream: the digest of what it got, after the client's FIN
         try (Proc server = remote("server", "socat", "-t", "10", listen(port, false), "SYSTEM:" + DIGEST)) {
             awaitRemoteListening(port);
-            Proc.Result c = sb().user(SHORT, "half-close-client", pasta, "--config-net", "--", "sh", "-c",
+            Proc.Result c = sb.user(SHORT, "half-close-client", pasta, "--config-net", "--", "sh", "-c",
                     "printf 'sent before shutdown\\n' | socat -t 10 - " + connect(port, false));
             assertEquals(0, c.exit(), c.describe());
-            Proc.Result local = sb().root(SHORT, "digest", List.of("sh", "-c",
+            Proc.Result local = sb.root(SHORT, "digest", List.of("sh", "-c",
                     "printf 'sent before shutdown\\n' | " + DIGEST));
             assertEquals(hash(local.out()), hash(c.out()), "reply read after the client's shutdown" + c.describe());
             assertEquals(0, server.await(SHORT).exit());
@@ -225,14 +224,14 @@ class TcpTapBulkIT {
     @Test
     void remoteServerHalfClosesFirstAndStillReceivesFromTheNamespace() throws IOException {
         int port = 5221;
-        Path hello = Files.writeString(sb().work().resolve("hello.txt"), "hello\n");
-        Path got = sb().work().resolve("got.txt");
+        Path hello = Files.writeString(sb.work().resolve("hello.txt"), "hello\n");
+        Path got = sb.work().resolve("got.txt");
         // the server sends its file and, at its end, shuts down its sending side while it keeps reading into
         // another; the client in the namespace waits for that FIN (cat ends) before it sends its own line
         try (Proc server = remote("server", "socat", "-t", "10", listen(port, false),
                 "OPEN:" + hello + "!!CREATE:" + got)) {
             awaitRemoteListening(port);
-            Proc.Result c = sb().user(SHORT, "half-closed-client", pasta, "--config-net", "--", "socat", "-t", "10",
+            Proc.Result c = sb.user(SHORT, "half-closed-client", pasta, "--config-net", "--", "socat", "-t", "10",
                     connect(port, false), "SYSTEM:read l; echo got $l >&2; cat >/dev/null; echo sent after the FIN");
             assertEquals(0, c.exit(), c.describe());
             assertTrue(c.err().contains("got hello"), "the server's data before its FIN" + c.describe());
@@ -245,13 +244,13 @@ class TcpTapBulkIT {
     @Test
     void remoteClientOfTPortHalfClosesFirstAndStillReceivesTheReply() {
         int port = 5222;
-        try (Proc ns = sb().startUser("ns-server", pasta, "--config-net", "-t", "" + port, "--", "socat", "-t", "10",
+        try (Proc ns = sb.startUser("ns-server", pasta, "--config-net", "-t", "" + port, "--", "socat", "-t", "10",
                 "TCP-LISTEN:" + port, "SYSTEM:" + DIGEST)) {
             awaitNamespaceListening(ns, port);
-            Proc.Result c = sb().root(SHORT, "half-close-remote-client", sb().asRoot("remote", "sh", "-c",
+            Proc.Result c = sb.root(SHORT, "half-close-remote-client", sb.asRoot("remote", "sh", "-c",
                     "printf 'sent before shutdown\\n' | socat -t 10 - TCP:" + HOST4 + ":" + port));
             assertEquals(0, c.exit(), c.describe());
-            Proc.Result local = sb().root(SHORT, "digest", List.of("sh", "-c",
+            Proc.Result local = sb.root(SHORT, "digest", List.of("sh", "-c",
                     "printf 'sent before shutdown\\n' | " + DIGEST));
             assertEquals(hash(local.out()), hash(c.out()), "reply read after the client's shutdown" + c.describe());
             Proc.Result r = ns.await(SHORT);
@@ -262,14 +261,14 @@ class TcpTapBulkIT {
     @Test
     void namespaceServerHalfClosesFirstAndStillReceivesFromTheRemoteClient() throws IOException {
         int port = 5223;
-        Path hello = Files.writeString(sb().work().resolve("hello-ns.txt"), "hello\n");
-        Path got = sb().work().resolve("got-ns.txt");
+        Path hello = Files.writeString(sb.work().resolve("hello-ns.txt"), "hello\n");
+        Path got = sb.work().resolve("got-ns.txt");
         // as above with the roles swapped: the server in pasta's namespace sends and shuts down its sending side
         // first (pasta's FIN toward the remote client is a shutdown of the host socket), then reads the reply
-        try (Proc ns = sb().startUser("ns-server", pasta, "--config-net", "-t", "" + port, "--", "socat", "-t", "10",
+        try (Proc ns = sb.startUser("ns-server", pasta, "--config-net", "-t", "" + port, "--", "socat", "-t", "10",
                 "TCP-LISTEN:" + port, "OPEN:" + hello + "!!CREATE:" + got)) {
             awaitNamespaceListening(ns, port);
-            Proc.Result c = sb().root(SHORT, "half-closed-remote-client", sb().asRoot("remote", "socat", "-t", "10",
+            Proc.Result c = sb.root(SHORT, "half-closed-remote-client", sb.asRoot("remote", "socat", "-t", "10",
                     "TCP:" + HOST4 + ":" + port,
                     "SYSTEM:read l; echo got $l >&2; cat >/dev/null; echo sent after the FIN"));
             assertEquals(0, c.exit(), c.describe());
@@ -287,7 +286,7 @@ class TcpTapBulkIT {
         int port = 5230;
         try (Proc server = remote("server", "socat", "-u", listen(port, false), "OPEN:/dev/null")) {
             awaitRemoteListening(port);
-            Proc.Result r = sb().user(SHORT, "no-tcp", pasta, "--config-net", "--no-tcp", "--", "sh", "-c",
+            Proc.Result r = sb.user(SHORT, "no-tcp", pasta, "--config-net", "--no-tcp", "--", "sh", "-c",
                     "curl -sS --connect-timeout 2 http://" + REMOTE4 + ":" + port + "/; echo curl=$?; "
                             + "ping -c 1 -W 5 " + REMOTE4 + " >/dev/null; echo ping=$?");
             assertEquals(0, r.exit(), r.describe());
@@ -302,7 +301,7 @@ class TcpTapBulkIT {
 
     /** Starts {@code argv} as root in the remote network's namespace. */
     private static Proc remote(String label, String... argv) {
-        return Proc.start(sb().asRoot("remote", argv), sb().work(), sb().logs(), label, null);
+        return Proc.start(sb.asRoot("remote", argv), sb.work(), sb.logs(), label, null);
     }
 
     private static String listen(int port, boolean v6) {
@@ -321,7 +320,7 @@ class TcpTapBulkIT {
     }
 
     private static void awaitRemoteListening(int port) {
-        Duration took = Poll.until(SHORT, () -> !sb().root(SHORT, "ss-remote", sb().asRoot("remote", "ss", "-Hltn",
+        Duration took = Poll.until(SHORT, () -> !sb.root(SHORT, "ss-remote", sb.asRoot("remote", "ss", "-Hltn",
                 "sport = :" + port)).out().isBlank());
         assertNotNull(took, "remote server on port " + port + " listening");
     }
@@ -336,7 +335,7 @@ class TcpTapBulkIT {
             Optional<ProcessHandle> socat = ProcessHandle.of(pastaProc.pid()).stream()
                     .flatMap(ProcessHandle::descendants)
                     .filter(p -> p.info().command().orElse("").endsWith("/socat")).findFirst();
-            return socat.isPresent() && !sb().root(SHORT, "ss-ns", List.of("nsenter", "-t", "" + socat.get().pid(),
+            return socat.isPresent() && !sb.root(SHORT, "ss-ns", List.of("nsenter", "-t", "" + socat.get().pid(),
                     "-n", "ss", "-Hltn", "sport = :" + port)).out().isBlank();
         });
         assertNotNull(took, "server in pasta's namespace on port " + port + " listening");
@@ -352,7 +351,7 @@ class TcpTapBulkIT {
         Path src = Path.of(main.getProtectionDomain().getCodeSource().getLocation().getPath());
         String rel = main.getName().replace('.', '/');
         Path pkg = src.resolve(rel).getParent();
-        Path dst = sb().work().resolve("classes");
+        Path dst = sb.work().resolve("classes");
         Path dstPkg = dst.resolve(rel).getParent();
         Files.createDirectories(dstPkg);
         List<Path> made = new ArrayList<>();

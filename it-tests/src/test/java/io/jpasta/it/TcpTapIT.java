@@ -1,10 +1,11 @@
 package io.jpasta.it;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -15,85 +16,87 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * TCP through the tap, end to end, in the class's {@link Sandbox}: the built {@code pasta} runs as the test user in
- * the namespace that plays the host, and its clients reach the servers of the remote network (198.51.100.200,
- * 2001:db8:2::10, routed through the host's uplink, so not copied into pasta's namespace) through the tap: every
- * byte crosses the TCP engine. What arrives is compared by SHA-256; servers run as root in the remote namespace.
+ * TCP through the tap, end to end, in the sandbox: the built {@code pasta} runs as the test user in the namespace
+ * that plays the host; servers run on the remote network's 198.51.100.200 and 2001:db8:2::10, which pasta does not
+ * copy into its namespace, so clients there reach them through the tap and every byte crosses the TCP engine.
+ * Contents are compared by SHA-256.
  */
+@SuppressWarnings("try") // servers are try-with-resources for their cleanup
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class TcpTapIT {
-    private static final String SERVER = "198.51.100.200", SERVER6 = "2001:db8:2::10";
-    /** The host's address on the uplink, where {@code -t} listeners take remote clients. */
-    private static final String HOST = "198.51.100.2";
-    private static final Duration RUN = Duration.ofSeconds(60), LISTEN = Duration.ofSeconds(10),
-            SHORT = Duration.ofSeconds(10), RETRY = Duration.ofSeconds(20);
-
     @RegisterExtension
-    static final SandboxExtension NET = new SandboxExtension();
+    static final SandboxExtension SANDBOX = new SandboxExtension();
 
-    private static Sandbox sb() {
-        return NET.sandbox();
+    private static final String SERVER = "198.51.100.200";
+    private static final String SERVER6 = "2001:db8:2::10";
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+    private Sandbox sb;
+    private String pasta;
+    private Path dir;
+
+    @BeforeAll
+    void setUp() {
+        sb = SANDBOX.get();
+        pasta = Pasta.underTest();
+        dir = sb.userDir("data");
     }
 
     @Test
-    void oneKibFromNamespaceArrivesWhole() {
+    void oneKibFromNamespaceArrivesWhole() throws Exception {
         sendFromNamespace(1024, 5101, false);
     }
 
     @Test
-    void tenMibFromNamespaceArriveWhole() {
+    void tenMibFromNamespaceArriveWhole() throws Exception {
         sendFromNamespace(10 << 20, 5102, false);
     }
 
     @Test
-    void tenMibFromRemoteServerArriveWholeInNamespace() {
+    void tenMibFromHostServerArriveWholeInNamespace() throws Exception {
         receiveInNamespace(10 << 20, 5103, false);
     }
 
     @Test
-    void oneKibFromRemoteServerArrivesWholeInNamespace() {
+    void oneKibFromHostServerArrivesWholeInNamespace() throws Exception {
         receiveInNamespace(1024, 5104, false);
     }
 
     @Test
-    void tenMibOverIpv6ArriveWholeBothWays() {
+    void tenMibOverIpv6ArriveWholeBothWays() throws Exception {
         sendFromNamespace(10 << 20, 5108, true);
         receiveInNamespace(10 << 20, 5109, true);
     }
 
     @Test
     void refusedPortGivesTheGuestRst() {
-        Proc.Result r = sb().user(RUN, "refused", Pasta.underTest(), "--config-net", "--", "curl", "-sS",
-                "--max-time", "10", "http://" + SERVER + ":5999/");
+        Proc.Result r = inPasta("curl", "-sS", "--max-time", "10", "http://" + SERVER + ":5999/");
         assertEquals(7, r.exit(), "curl: could not connect (RST), not a timeout:" + r.describe());
     }
 
     @Test
-    void tenMibFromRemoteClientToTPortArriveWholeWithTheClientsAddress() {
+    void tenMibFromRemoteClientToTPortArriveWholeWithTheClientsAddress() throws Exception {
         Path src = randomFile("in.bin", 10 << 20);
         // a non-loopback client of a -t port takes the tap path: the guest sees the client's own address
-        try (Proc ns = sb().startUser("t-5105", Pasta.underTest(), "--config-net", "-t", "5105", "--", "sh", "-c",
+        try (Proc ns = sb.startUser("pasta-t", pasta, "--config-net", "-t", "5105", "--", "sh", "-c",
                 "socat -u TCP-LISTEN:5105 SYSTEM:'sha256sum >&2; echo peer=$SOCAT_PEERADDR >&2'")) {
-            awaitListening("host", 5105, ns);
+            awaitListening("host", 5105);
             // pasta's listener accepts at once; until the server in the namespace listens, the guest answers our
             // SYN with a RST and the client sees its connection reset: try again (bounded) until one goes through
-            Proc.Result[] client = new Proc.Result[1];
-            Poll.until(RETRY, () -> {
-                client[0] = sb().root(RUN, "remote-client", sb().asRoot("remote", "socat", "-u", "OPEN:" + src,
-                        "TCP:" + HOST + ":5105,bind=" + SERVER));
-                return client[0].exit() == 0 || !ns.isAlive();
-            });
-            assertEquals(0, client[0].exit(), "the remote client's upload:" + client[0].describe());
-            Proc.Result r = ns.await(RUN);
+            Proc.Result client = sb.root(TIMEOUT, "client", sb.asRoot("remote", "sh", "-c",
+                    "for i in $(seq 100); do socat -u OPEN:" + src + " TCP:198.51.100.2:5105,bind=" + SERVER
+                            + " && exit 0; sleep 0.1; done; exit 1"));
+            assertEquals(0, client.exit(), client.describe());
+            Proc.Result r = ns.await(TIMEOUT);
             assertEquals(0, r.exit(), r.describe());
-            assertTrue(r.err().contains(sha256(src)), "the namespace received the same bytes:" + r.describe());
-            assertTrue(r.err().contains("peer=" + SERVER), "source address kept:" + r.describe());
+            assertTrue(r.err().contains(sha256(src)), "namespace received the same bytes:" + r.describe());
+            assertTrue(r.err().contains("peer=" + SERVER), "source address preserved:" + r.describe());
         }
     }
 
@@ -112,101 +115,92 @@ class TcpTapIT {
 
     /**
      * Runs {@code pasta OPTIONS -t PORT} with a one-shot server that answers "hi PEER" and lists the namespace's
-     * links on stderr, connects from the host's loopback to the port (retrying until the server answers: pasta's
-     * listener accepts before the server in the namespace listens), and returns what the client read.
+     * links on stderr, connects from the sandbox host's loopback to PORT until the server answers (bounded), and
+     * returns what the client read.
      */
     private String serveOnceAndConnect(int port, String... options) {
-        List<String> argv = new ArrayList<>(List.of(Pasta.underTest()));
+        List<String> argv = new ArrayList<>(List.of(pasta));
         argv.addAll(List.of(options));
         argv.addAll(List.of("-t", "" + port, "--", "sh", "-c", "ip -br link >&2; socat -T10 TCP-LISTEN:" + port
                 + " SYSTEM:'echo hi $SOCAT_PEERADDR'"));
-        try (Proc ns = sb().startUser("serve-" + port, argv.toArray(String[]::new))) {
-            awaitListening("host", port, ns);
-            Proc.Result[] client = new Proc.Result[1];
-            Poll.until(RETRY, () -> {
-                client[0] = sb().root(RUN, "loopback-client-" + port, sb().asRoot("host", "socat", "-T10", "-",
-                        "TCP:127.0.0.1:" + port));
-                return client[0].out().contains("hi") || !ns.isAlive();
-            });
-            Proc.Result r = ns.await(RUN);
+        try (Proc ns = sb.startUser("pasta-" + port, argv.toArray(String[]::new))) {
+            awaitListening("host", port);
+            // pasta's listener accepts at once; until the server in the namespace listens, the connection is closed
+            // again without a reply: try again (bounded) until the server answers
+            Proc.Result client = sb.user(TIMEOUT, "client-" + port, "sh", "-c", "for i in $(seq 100); do "
+                    + "r=$(socat -T10 - TCP:127.0.0.1:" + port + " </dev/null 2>/dev/null); "
+                    + "case $r in hi*) echo \"$r\"; exit 0;; esac; sleep 0.1; done; exit 1");
+            assertEquals(0, client.exit(), client.describe());
+            Proc.Result r = ns.await(TIMEOUT);
             assertEquals(0, r.exit(), r.describe());
             if (List.of(options).contains("--splice-only")) {
                 assertFalse(r.err().contains("up0"), "no tap with --splice-only:" + r.describe());
             }
-            return client[0].out();
+            return client.out();
         }
     }
 
-    /** {@code socat} address of the remote server, for listening and for connecting. */
+    /** {@code socat} address of the sandbox's server, for listening and for connecting. */
     private static String listen(int port, boolean v6) {
         return v6 ? "TCP6-LISTEN:" + port + ",bind=[" + SERVER6 + "],reuseaddr"
-                : "TCP4-LISTEN:" + port + ",bind=" + SERVER + ",reuseaddr";
+                : "TCP-LISTEN:" + port + ",bind=" + SERVER + ",reuseaddr";
     }
 
     private static String connect(int port, boolean v6) {
-        return v6 ? "TCP6:[" + SERVER6 + "]:" + port : "TCP4:" + SERVER + ":" + port;
+        return v6 ? "TCP6:[" + SERVER6 + "]:" + port : "TCP:" + SERVER + ":" + port;
     }
 
     /** A client in pasta's namespace uploads {@code size} random bytes; the remote server gets them all. */
-    private void sendFromNamespace(int size, int port, boolean v6) {
+    private void sendFromNamespace(int size, int port, boolean v6) throws Exception {
         Path src = randomFile("up" + port + ".bin", size);
-        Path dst = NET.testDir().resolve("recv" + port + ".bin");
-        try (Proc server = Proc.start(sb().asRoot("remote", "socat", "-u", listen(port, v6),
-                "OPEN:" + dst + ",creat,trunc"), sb().work(), sb().logs(), "server-" + port, null)) {
-            awaitListening("remote", port, server);
-            Proc.Result r = sb().user(RUN, "upload-" + port, Pasta.underTest(), "--config-net", "--", "socat", "-u",
-                    "OPEN:" + src, connect(port, v6));
+        Path dst = dir.resolve("recv" + port + ".bin");
+        try (Proc server = sb.startRoot("remote", "server-" + port, "socat", "-u", listen(port, v6),
+                "OPEN:" + dst + ",creat,trunc")) {
+            awaitListening("remote", port);
+            Proc.Result r = inPasta("socat", "-u", "OPEN:" + src, connect(port, v6));
             assertEquals(0, r.exit(), r.describe());
-            Proc.Result s = server.await(SHORT);
+            Proc.Result s = server.await(TIMEOUT);
             assertEquals(0, s.exit(), "the server saw the end of the stream:" + s.describe());
             assertEquals(sha256(src), sha256(dst));
         }
     }
 
-    /** A client in pasta's namespace downloads {@code size} random bytes from the remote server, SHA-256 compared. */
-    private void receiveInNamespace(int size, int port, boolean v6) {
+    /** A client in pasta's namespace downloads {@code size} random bytes from the remote server. */
+    private void receiveInNamespace(int size, int port, boolean v6) throws Exception {
         Path src = randomFile("down" + port + ".bin", size);
-        try (Proc server = Proc.start(sb().asRoot("remote", "socat", "-u", "OPEN:" + src, listen(port, v6)),
-                sb().work(), sb().logs(), "server-" + port, null)) {
-            awaitListening("remote", port, server);
-            Proc.Result r = sb().user(RUN, "download-" + port, Pasta.underTest(), "--config-net", "--", "sh", "-c",
-                    "socat -u " + connect(port, v6) + " - | sha256sum");
+        try (Proc server = sb.startRoot("remote", "server-" + port, "socat", "-u", "OPEN:" + src,
+                listen(port, v6))) {
+            awaitListening("remote", port);
+            Proc.Result r = inPasta("sh", "-c", "socat -u " + connect(port, v6) + " - | sha256sum");
             assertEquals(0, r.exit(), r.describe());
-            assertEquals(sha256(src), r.out().trim().split("\\s+")[0], r.describe());
+            assertEquals(sha256(src), r.out().trim().split("\\s+")[0]);
         }
     }
 
-    /** @return {@code size} random bytes in a file of the test's directory that the test user can read */
-    private static Path randomFile(String name, int size) {
+    private Path randomFile(String name, int size) throws IOException {
         byte[] b = new byte[size];
         new Random(size ^ name.hashCode()).nextBytes(b);
-        Path p = NET.testDir().resolve(name);
-        try {
-            Files.write(p, b);
-            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-r--r--"));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        Path p = dir.resolve(name);
+        Files.write(p, b);
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-r--r--"));
         return p;
     }
 
-    private static String sha256(Path p) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p)));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+    private static String sha256(Path p) throws IOException, NoSuchAlgorithmException {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p)));
     }
 
-    /** Waits until something listens on TCP {@code port} in {@code where} ("host" or "remote"), while {@code p} runs. */
-    private static void awaitListening(String where, int port, Proc p) {
-        Duration took = Poll.until(LISTEN, () -> !p.isAlive() || !sb().root(SHORT, "ss-" + port,
-                sb().asRoot(where, "ss", "-Hltn", "sport = :" + port)).out().isBlank());
-        assertNotNull(took, "nothing listens on port " + port + " in " + where + " after " + LISTEN);
-        // the message only once it failed: awaiting a process ends it
-        assertTrue(p.isAlive(), () -> "ended before listening on port " + port + ":"
-                + p.await(Duration.ZERO).describe());
+    /** Waits (bounded) until something listens on TCP {@code port} in the sandbox's host or remote namespace. */
+    private void awaitListening(String where, int port) {
+        assertNotNull(Poll.until(Duration.ofSeconds(10), () -> !sb.root(Duration.ofSeconds(5), "ss",
+                sb.asRoot(where, "ss", "-Hltn", "sport = :" + port)).out().isBlank()),
+                "nothing listens on port " + port + " in the " + where + " namespace");
+    }
+
+    /** Runs {@code cmd} in a new pasta namespace ({@code --config-net}) as the test user. */
+    private Proc.Result inPasta(String... cmd) {
+        List<String> argv = new ArrayList<>(List.of(pasta, "--config-net", "--"));
+        argv.addAll(List.of(cmd));
+        return sb.user(TIMEOUT, "pasta", argv.toArray(String[]::new));
     }
 }

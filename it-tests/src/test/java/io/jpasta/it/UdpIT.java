@@ -33,17 +33,15 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @SuppressWarnings("try") // servers are try-with-resources for their cleanup; the bodies talk to them by address
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class UdpIT {
+    @RegisterExtension
+    static final SandboxExtension SANDBOX = new SandboxExtension();
+
     private static final Duration RUN = Duration.ofSeconds(60);
     private static final Duration READY = Duration.ofSeconds(10);
     private static final String REMOTE4 = "198.51.100.200", REMOTE6 = "2001:db8:2::10";
     private static final int MIB10 = 10 << 20;
 
-    @RegisterExtension
-    static final SandboxExtension NET = new SandboxExtension();
-
-    private static Sandbox sb() {
-        return NET.sandbox();
-    }
+    private Sandbox sb;
     private String pasta;
     private Path dir;
     private String tool;
@@ -53,14 +51,15 @@ class UdpIT {
     @BeforeAll
     void setUp() throws IOException {
         pasta = Pasta.underTest();
-        dir = sb().userDir("udp");
+        sb = SANDBOX.get();
+        dir = sb.userDir("udp");
         Path py = dir.resolve("udp-peer.py");
         try (InputStream in = UdpIT.class.getResourceAsStream("/it/udp-peer.py")) {
             Files.copy(in, py, StandardCopyOption.REPLACE_EXISTING);
         }
         Files.setPosixFilePermissions(py, PosixFilePermissions.fromString("rwxr-xr-x"));
         tool = py.toString();
-        sb().onClose(() -> servers.forEach(Proc::close));
+        sb.onClose(() -> servers.forEach(Proc::close));
     }
 
     /**
@@ -71,7 +70,7 @@ class UdpIT {
     private Proc server(String where, String mode, String addrs, int port) {
         Path flag = dir.resolve("ready-" + ready.incrementAndGet());
         String[] argv = {"python3", tool, mode, addrs, Integer.toString(port), "15", flag.toString()};
-        Proc p = where.equals("user") ? sb().startUser(mode + port, argv) : sb().startRoot(where, mode + port, argv);
+        Proc p = where.equals("user") ? sb.startUser(mode + port, argv) : sb.startRoot(where, mode + port, argv);
         servers.add(p);
         if (Poll.until(READY, () -> Files.exists(flag) || !p.isAlive()) == null || !Files.exists(flag)) {
             fail("server " + mode + " on " + addrs + " port " + port + " never bound:" + p.await(Duration.ZERO)
@@ -85,7 +84,7 @@ class UdpIT {
         List<String> argv = new ArrayList<>(List.of(pasta, "--config-net"));
         argv.addAll(List.of(options));
         argv.addAll(List.of("--", "sh", "-c", script));
-        return sb().user(RUN, "pasta", argv.toArray(String[]::new));
+        return sb.user(RUN, "pasta", argv.toArray(String[]::new));
     }
 
     /**
@@ -99,11 +98,11 @@ class UdpIT {
         for (String a : listen) {
             argv.add("--listen-address=" + a);
         }
-        Proc p = sb().startRoot(where, "dnsmasq", argv.toArray(String[]::new));
+        Proc p = sb.startRoot(where, "dnsmasq", argv.toArray(String[]::new));
         servers.add(p);
         String probe = "dig +short +time=1 +tries=1 @" + listen[0] + " example.test A";
         Duration up = Poll.until(READY, () -> !p.isAlive()
-                || sb().root(Duration.ofSeconds(5), "probe", sb().asRoot(where, "sh", "-c", probe)).out()
+                || sb.root(Duration.ofSeconds(5), "probe", sb.asRoot(where, "sh", "-c", probe)).out()
                 .contains("203.0.113.7"));
         assertTrue(up != null && p.isAlive(), () -> "dnsmasq did not answer:" + p.await(Duration.ZERO).describe());
         return p;
@@ -142,7 +141,7 @@ class UdpIT {
 
     @Test
     void aLoopbackResolverOfTheHostIsReachedThroughDnsForwardAndTheGateway() throws Exception {
-        try (AutoCloseable conf = sb().resolvConf("nameserver 127.0.0.53\n");
+        try (AutoCloseable conf = sb.resolvConf("nameserver 127.0.0.53\n");
              Proc dns = dnsmasq("host", "127.0.0.53")) {
             Proc.Result fwd = inNs("dig +short +time=2 +tries=1 @169.254.1.1 example.test A",
                     "--dns-forward", "169.254.1.1");
@@ -222,7 +221,7 @@ class UdpIT {
             List<String> argv = List.of("env", "JPASTA_JAVA_OPTS=-Djpasta.udp.idleSeconds=1", pasta,
                     "--config-net", "--", "sh", "-c", "echo x | socat -t1 - UDP4:" + REMOTE4
                             + ":7012,sourceport=40777; sleep 6");
-            try (Proc p = sb().startUser("expiry", argv.toArray(String[]::new))) {
+            try (Proc p = sb.startUser("expiry", argv.toArray(String[]::new))) {
                 String ss = "ss -Hun 'sport = :40777'";
                 Duration open = Poll.until(READY, () -> !hostRoot(ss).isBlank());
                 assertNotNull(open, "the flow's host socket never appeared");
@@ -234,7 +233,7 @@ class UdpIT {
     }
 
     private String hostRoot(String script) {
-        return sb().root(Duration.ofSeconds(5), "ss", sb().asRoot("host", "sh", "-c", script)).out();
+        return sb.root(Duration.ofSeconds(5), "ss", sb.asRoot("host", "sh", "-c", script)).out();
     }
 
     // ---- forwarding ----
@@ -244,7 +243,7 @@ class UdpIT {
         Path r0 = dir.resolve("fwd0"), r1 = dir.resolve("fwd1");
         String script = "python3 " + tool + " echo 0.0.0.0,:: 6000 5 " + r0 + " & python3 " + tool
                 + " echo 0.0.0.0,:: 6001 5 " + r1 + " & wait";
-        try (Proc p = sb().startUser("pasta-u", pasta, "--config-net", "-u", "5000-5001:6000-6001", "--", "sh", "-c",
+        try (Proc p = sb.startUser("pasta-u", pasta, "--config-net", "-u", "5000-5001:6000-6001", "--", "sh", "-c",
                 script)) {
             assertNotNull(Poll.until(READY, () -> Files.exists(r0) && Files.exists(r1)), "servers never bound");
             assertEquals("from 198.51.100.200:41001 a", ask("remote", "UDP4:198.51.100.2:5001,bind="
@@ -276,7 +275,7 @@ class UdpIT {
             // -U auto (the default) found 7101 bound on the host at start; the guest binds 6100 for -u auto
             String script = "echo c | socat -t1 - UDP4:127.0.0.1:7101,sourceport=41011;"
                     + " python3 " + tool + " echo 127.0.0.1 6100 4 " + r;
-            try (Proc p = sb().startUser("pasta-auto", pasta, "--config-net", "--", "sh", "-c", script)) {
+            try (Proc p = sb.startUser("pasta-auto", pasta, "--config-net", "--", "sh", "-c", script)) {
                 assertNotNull(Poll.until(READY, () -> Files.exists(r) || !p.isAlive()), "never got to auto -u");
                 String[] got = {""};
                 // the namespace is scanned once a second: the host's listener follows within about that
@@ -294,8 +293,8 @@ class UdpIT {
     /** Sends {@code text} with socat from {@code where} ("remote" as root, "user" in the host namespace). */
     private String ask(String where, String address, String text) {
         String script = "echo " + text + " | socat -t1 - " + address;
-        Proc.Result r = where.equals("user") ? sb().user(Duration.ofSeconds(10), "ask", "sh", "-c", script)
-                : sb().root(Duration.ofSeconds(10), "ask", sb().asRoot(where, "sh", "-c", script));
+        Proc.Result r = where.equals("user") ? sb.user(Duration.ofSeconds(10), "ask", "sh", "-c", script)
+                : sb.root(Duration.ofSeconds(10), "ask", sb.asRoot(where, "sh", "-c", script));
         return r.out().strip();
     }
 

@@ -5,9 +5,8 @@
  * Each test class builds its own network with {@code scripts/sandbox} ({@link io.jpasta.it.Sandbox}): a netns
  * {@code NAME-h} that plays the host (uplink {@code up0}: 198.51.100.2/30, 2001:db8:1::2/64, default routes via
  * .1 and ::1) and a netns {@code NAME-r} that plays the remote network (servers 198.51.100.200 and
- * 2001:db8:2::10 on its lo), joined by a veth pair; it is ready when the host namespace reaches both servers.
- * {@link io.jpasta.it.SandboxExtension}, registered by every class that needs a sandbox, creates it before the
- * class's first test, gives each test a directory of its own and closes it after the last test. Both pastas, the one under test ({@code -Djpasta.pasta}, default {@code dist/bin/pasta})
+ * 2001:db8:2::10 on its lo). The two are joined by a pair of taps and a socat relay, because the kernel here
+ * may have no veth. Both pastas, the one under test ({@code -Djpasta.pasta}, default {@code dist/bin/pasta})
  * and the reference ({@code -Djpasta.ref}, default {@code /usr/bin/pasta}), run in {@code NAME-h} as the
  * unprivileged user {@code jpasta-test}, exactly as a user would start them, and the tests compare what each
  * leaves behind: {@code ip -j} views of the namespace (made canonical by {@link io.jpasta.it.IpJson}), exit
@@ -16,9 +15,8 @@
  * <p>{@link io.jpasta.it.Proc} starts every process in a session of its own behind an exec-only chain, so the
  * pid it holds is the program's, and SIGKILLs the group at the end, which also takes down what a failing pasta
  * leaves behind. Daemons (PID and {@code --netns} mode) are ended by the pid in their {@code -P} file. Logs of
- * every process stay in {@code target/it-logs/<class>/}, and so do the directory and the captures of a failed test,
- * which the extension keeps ({@link io.jpasta.it.Sandbox#keep}); a failed assertion prints the command, status and
- * both outputs. Waiting
+ * every process stay in {@code target/it-logs/<class>/}, and so do the captures a failed test keeps
+ * ({@link io.jpasta.it.Sandbox#keep}); a failed assertion prints the command, status and both outputs. Waiting
  * is always {@link io.jpasta.it.Poll polling} an observable condition under a deadline.
  *
  * <p>{@link io.jpasta.it.PodmanIT} runs real rootless podman 5 ({@code scripts/podman-env}: a cached Debian 13 root

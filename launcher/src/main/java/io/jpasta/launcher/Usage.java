@@ -118,6 +118,15 @@ public final class Usage {
                   --no-copy-addrs     With --config-net, copy no addresses from the host
                   --ns-mac-addr ADDR  MAC address of the tap interface in the namespace
                   --stats DELAY       Log statistics every DELAY seconds
+              -c, --conf-path PATH    Let pesto show and change the forwarding rules through
+                                      the unix socket PATH (mode 0600, removed at exit)
+                  --api PATH          jpasta's own: the JSON control API on the unix socket
+                                      PATH (flows, stats, forwards; see jpasta-ctl)
+                  --no-confine        jpasta's own: once ready, do not refuse execve, ptrace,
+                                      mount, namespaces, bpf, ... (seccomp) nor set no-new-privs
+                  --no-follow-host    jpasta's own: copy the host's addresses, routes and
+                                      resolvers once at start, as pasta does, instead of
+                                      following them
             """;
 
     private Usage() {

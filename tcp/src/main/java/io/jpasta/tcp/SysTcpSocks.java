@@ -3,12 +3,11 @@ package io.jpasta.tcp;
 import io.jpasta.netns.sys.Epoll;
 import io.jpasta.netns.sys.Errno;
 import io.jpasta.netns.sys.Linux;
-import io.jpasta.netns.sys.Memory;
-import io.jpasta.netns.sys.Structs;
 import io.jpasta.netns.sys.Sys;
 import io.jpasta.tap.flow.Inany;
 import io.jpasta.tap.fwd.AddrMap;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -19,9 +18,11 @@ import java.nio.charset.StandardCharsets;
  * epoll set with type {@link Epoll#T_TCP} and the flow index.
  *
  * <p>Peeking at an offset uses SO_PEEK_OFF (TCP since Linux 6.9; set before every peek, so a rewind after a
- * retransmission needs nothing else). The native structs ({@code struct msghdr}, {@code iovec}, {@code sockaddr_in},
- * {@code sockaddr_in6}, {@code linger}) are laid out with the offsets of {@link Structs}, where their C definitions
- * are. One msghdr with {@value Tcp#FRAMES} iovecs serves every peek: only msg_iovlen and the iovecs change.
+ * retransmission needs nothing else). Native structs, x86_64: {@code struct msghdr} is 56 bytes (msg_name 0,
+ * msg_namelen 8, msg_iov 16, msg_iovlen 24, msg_control 32, msg_controllen 40, msg_flags 48);
+ * {@code struct iovec} 16 bytes (iov_base 0, iov_len 8); {@code struct sockaddr_in6} 28 bytes (family 0, port 2,
+ * flowinfo 4, address 8, scope 24); {@code struct sockaddr_in} 16 bytes (family 0, port 2, address 4);
+ * {@code struct linger} 8 bytes (l_onoff 0, l_linger 4).
  *
  * <p>Outbound sockets take the source address of {@code -o} and the interface of {@code --outbound-if4/6} of their
  * family, bound before connect (SO_BINDTODEVICE needs no capability since Linux 5.7 on a socket not bound to a device
@@ -31,19 +32,32 @@ import java.nio.charset.StandardCharsets;
 public final class SysTcpSocks implements TcpSocks {
     /** SO_PEEK_OFF and SO_LINGER from asm-generic/socket.h; SIOCOUTQ (TIOCOUTQ) from asm-generic/ioctls.h. */
     static final int SO_PEEK_OFF = 42, SO_LINGER = 13, SIOCOUTQ = 0x5411;
-    /** The second half of an IPv6 address in a struct sockaddr_in6. */
-    private static final int SIN6_ADDR_LO = Structs.SIN6_ADDR + 8;
+    /**
+     * {@code struct msghdr} on x86_64 and aarch64 (LP64):
+     * <pre>
+     * void         *msg_name;        //  0
+     * socklen_t     msg_namelen;     //  8 (4 bytes of padding follow)
+     * struct iovec *msg_iov;         // 16
+     * size_t        msg_iovlen;      // 24
+     * void         *msg_control;     // 32
+     * size_t        msg_controllen;  // 40
+     * int           msg_flags;       // 48 (4 bytes of padding follow: 56 in all)
+     * </pre>
+     * and {@code struct iovec { void *iov_base; size_t iov_len; }}: 16 bytes.
+     */
+    private static final int MSG_NAME = 0, MSG_NAMELEN = 8, MSG_IOV = 16, MSG_IOVLEN = 24, MSG_CONTROL = 32,
+            MSG_CONTROLLEN = 40, MSG_FLAGS = 48, MSGHDR_SIZE = 56, IOV_BASE = 0, IOV_LEN = 8, IOV_SIZE = 16;
+    private static final int SOCKADDR_IN6_SIZE = 28, SOCKADDR_IN_SIZE = 16;
 
     private final Epoll epoll;
-    private final ByteBuffer sa = Sys.buffer(Structs.SOCKADDR_IN6_SIZE);
+    private final ByteBuffer sa = Sys.buffer(SOCKADDR_IN6_SIZE);
     private final ByteBuffer saBe = sa.duplicate().order(ByteOrder.BIG_ENDIAN);
     private final long saAddr = Sys.address(sa);
-    private final ByteBuffer msg = Sys.buffer(Structs.MSGHDR_SIZE);
+    private final ByteBuffer msg = Sys.buffer(MSGHDR_SIZE);
     private final long msgAddr = Sys.address(msg);
-    private final ByteBuffer iov = Sys.buffer(Structs.IOVEC_SIZE * Tcp.FRAMES);
+    private final ByteBuffer iov = Sys.buffer(IOV_SIZE * Tcp.FRAMES);
     private final long iovAddr = Sys.address(iov);
-    /** An int for SIOCOUTQ, or a struct linger. */
-    private final ByteBuffer word = Sys.buffer(Structs.LINGER_SIZE);
+    private final ByteBuffer word = Sys.buffer(8);
     private final long wordAddr = Sys.address(word);
 
     /** Per family (0: IPv4, 1: IPv6): struct sockaddr to bind outbound sockets to, interface name; null for none */
@@ -74,7 +88,7 @@ public final class SysTcpSocks implements TcpSocks {
 
     public SysTcpSocks(Epoll epoll) {
         this.epoll = epoll;
-        msg.putLong(Structs.MSG_IOV, iovAddr);
+        msg.putLong(MSG_IOV, iovAddr);
         java.util.Arrays.fill(peekOff, PEEK_UNKNOWN);
     }
 
@@ -105,15 +119,15 @@ public final class SysTcpSocks implements TcpSocks {
         for (int v6 = 0; v6 < 2; v6++) {
             AddrMap.Addr a = map.outbound(v6 == 1);
             if (a != null) {
-                ByteBuffer b = Sys.buffer(Structs.SOCKADDR_IN6_SIZE);
+                ByteBuffer b = Sys.buffer(SOCKADDR_IN6_SIZE);
                 ByteBuffer be = b.duplicate().order(ByteOrder.BIG_ENDIAN);
                 if (v6 == 0) {
-                    b.putShort(Structs.SA_FAMILY, (short) Linux.AF_INET);
-                    be.putInt(Structs.SIN_ADDR, Inany.v4(a.lo()));
+                    b.putShort(0, (short) Linux.AF_INET);
+                    be.putInt(4, Inany.v4(a.lo()));
                 } else {
-                    b.putShort(Structs.SA_FAMILY, (short) Linux.AF_INET6);
-                    be.putLong(Structs.SIN6_ADDR, a.hi());
-                    be.putLong(SIN6_ADDR_LO, a.lo());
+                    b.putShort(0, (short) Linux.AF_INET6);
+                    be.putLong(8, a.hi());
+                    be.putLong(16, a.lo());
                 }
                 bindSa[v6] = b;
                 bindSaAddr[v6] = Sys.address(b);
@@ -142,7 +156,7 @@ public final class SysTcpSocks implements TcpSocks {
             }
         }
         if (bindSa[v6] != null) {
-            return Sys.bind(fd, bindSaAddr[v6], v6 == 0 ? Structs.SOCKADDR_IN_SIZE : Structs.SOCKADDR_IN6_SIZE);
+            return Sys.bind(fd, bindSaAddr[v6], v6 == 0 ? SOCKADDR_IN_SIZE : SOCKADDR_IN6_SIZE);
         }
         return 0;
     }
@@ -164,20 +178,20 @@ public final class SysTcpSocks implements TcpSocks {
             return rc;
         }
         int len;
-        for (int i = 0; i < Structs.SOCKADDR_IN6_SIZE; i += Integer.BYTES) {
+        for (int i = 0; i < SOCKADDR_IN6_SIZE; i += 4) {
             sa.putInt(i, 0);
         }
         if (v4) {
-            sa.putShort(Structs.SA_FAMILY, (short) Linux.AF_INET);
-            saBe.putShort(Structs.SA_PORT, (short) port);
-            saBe.putInt(Structs.SIN_ADDR, Inany.v4(addrLo));
-            len = Structs.SOCKADDR_IN_SIZE;
+            sa.putShort(0, (short) Linux.AF_INET);
+            saBe.putShort(2, (short) port);
+            saBe.putInt(4, Inany.v4(addrLo));
+            len = SOCKADDR_IN_SIZE;
         } else {
-            sa.putShort(Structs.SA_FAMILY, (short) Linux.AF_INET6);
-            saBe.putShort(Structs.SA_PORT, (short) port);
-            saBe.putLong(Structs.SIN6_ADDR, addrHi);
-            saBe.putLong(SIN6_ADDR_LO, addrLo);
-            len = Structs.SOCKADDR_IN6_SIZE;
+            sa.putShort(0, (short) Linux.AF_INET6);
+            saBe.putShort(2, (short) port);
+            saBe.putLong(8, addrHi);
+            saBe.putLong(16, addrLo);
+            len = SOCKADDR_IN6_SIZE;
         }
         rc = Sys.connect(fd, saAddr, len);
         if (rc < 0 && rc != -Errno.EINPROGRESS) {
@@ -193,6 +207,23 @@ public final class SysTcpSocks implements TcpSocks {
         fit(fd);
         inEpoll[fd] = true;
         return fd;
+    }
+
+    @Override
+    public int localAddress(int fd, long[] out) {
+        word.putInt(0, SOCKADDR_IN6_SIZE);
+        int rc = Sys.getsockname(fd, saAddr, wordAddr);
+        if (rc < 0) {
+            return rc;
+        }
+        if (sa.getShort(0) == Linux.AF_INET) {
+            out[0] = Inany.V4_HI;
+            out[1] = Inany.v4Lo(saBe.getInt(4));
+        } else {
+            out[0] = saBe.getLong(8);
+            out[1] = saBe.getLong(16);
+        }
+        return 0;
     }
 
     @Override
@@ -229,16 +260,16 @@ public final class SysTcpSocks implements TcpSocks {
         int n = 0;
         for (int left = len; left > 0 && n < Tcp.FRAMES; n++) {
             int l = Math.min(chunk, left);
-            iov.putLong(n * Structs.IOVEC_SIZE + Structs.IOV_BASE, base + (long) n * stride);
-            iov.putLong(n * Structs.IOVEC_SIZE + Structs.IOV_LEN, l);
+            iov.putLong(n * IOV_SIZE + IOV_BASE, base + (long) n * stride);
+            iov.putLong(n * IOV_SIZE + IOV_LEN, l);
             left -= l;
         }
-        msg.putLong(Structs.MSG_NAME, 0);
-        msg.putInt(Structs.MSG_NAMELEN, 0);
-        msg.putLong(Structs.MSG_IOVLEN, n);
-        msg.putLong(Structs.MSG_CONTROL, 0);
-        msg.putLong(Structs.MSG_CONTROLLEN, 0);
-        msg.putInt(Structs.MSG_FLAGS, 0);
+        msg.putLong(MSG_NAME, 0);
+        msg.putInt(MSG_NAMELEN, 0);
+        msg.putLong(MSG_IOVLEN, n);
+        msg.putLong(MSG_CONTROL, 0);
+        msg.putLong(MSG_CONTROLLEN, 0);
+        msg.putInt(MSG_FLAGS, 0);
         long got = Sys.recvmsg(fd, msgAddr, Linux.MSG_PEEK | Linux.MSG_DONTWAIT);
         if (got > 0) {
             peekOffset(fd, skip + (int) got);
@@ -280,7 +311,11 @@ public final class SysTcpSocks implements TcpSocks {
     /** Anonymous mapping: an arena allocation would zero all of it at once (9-14 ms on the first connection). */
     @Override
     public MemorySegment frameMemory(long len) {
-        return Memory.anonymous(len);
+        long addr = Sys.mapAnonymous(len);
+        if (addr > 0) {
+            return MemorySegment.ofAddress(addr).reinterpret(len);
+        }
+        return Arena.ofAuto().allocate(len, 64);
     }
 
     /** Asked-for send buffer: 4 MiB, the usual net.core.wmem_max and tcp_wmem maximum */
@@ -330,9 +365,9 @@ public final class SysTcpSocks implements TcpSocks {
             return;
         }
         forget(fd);
-        word.putInt(Structs.L_ONOFF, 1);
-        word.putInt(Structs.L_LINGER, 0);
-        Sys.setsockopt(fd, Linux.SOL_SOCKET, SO_LINGER, wordAddr, Structs.LINGER_SIZE);
+        word.putInt(0, 1);
+        word.putInt(4, 0);
+        Sys.setsockopt(fd, Linux.SOL_SOCKET, SO_LINGER, wordAddr, 8);
         Sys.close(fd);
     }
 }

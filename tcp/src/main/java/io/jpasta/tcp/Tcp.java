@@ -2,14 +2,14 @@ package io.jpasta.tcp;
 
 import io.jpasta.netns.log.Counters;
 import io.jpasta.netns.log.Log;
-import io.jpasta.netns.sys.Errno;
 import io.jpasta.tap.TapConf;
 import io.jpasta.tap.TapFrame;
 import io.jpasta.tap.TapHandler;
 import io.jpasta.tap.TapSink;
 import io.jpasta.tap.flow.FlowTable;
 import io.jpasta.tap.fwd.AddrMap;
-import io.jpasta.tap.wire.MacAddr;
+import io.jpasta.tap.wire.Ipv4Header;
+import io.jpasta.tap.wire.Ipv6Header;
 import io.jpasta.tap.wire.TcpHeader;
 
 import java.nio.ByteBuffer;
@@ -19,14 +19,13 @@ import java.nio.ByteBuffer;
  * Pure: it takes the time as an argument, writes frames to a {@link TapSink} and reaches sockets only through
  * {@link TcpSocks}. Owned by the event loop thread.
  *
+ * <p>The engine is four parts around the state they share (the flow table, {@link TcpConn}, the sockets): the
+ * guest's side ({@link TcpTap}), the socket's side ({@link TcpSock}), time ({@link TcpTimers}) and the frames it
+ * writes to the tap ({@link TcpEmitter}). This class holds them together, and what ends a connection.
+ *
  * <p>Entry points, in the order the loop calls them: {@link #fromTap} for every TCP frame read from the tap,
  * {@link #flush} once after each burst of tap frames (coalesced writes to sockets, ACKs to the guest),
  * {@link #sockEvent} for readiness of a socket, {@link #timer} when {@link #nextDeadlineNs} passes.
- *
- * <p>The work is split along the engine's seams, all on the per-flow state of {@link TcpConn}: {@link TcpTap}
- * (segments from the guest, its data to the socket), {@link TcpSock} (socket readiness, the socket's data to the
- * guest, accepted connections), {@link TcpTimers} (deadlines, retransmission, keepalive, inactivity) and
- * {@link TcpEmitter} (frames to the tap). This class holds what they share: the flow's life from open to free.
  */
 public final class Tcp implements TapHandler {
     /** Side of a flow facing the tap (side 1 faces the host socket). */
@@ -35,8 +34,7 @@ public final class Tcp implements TapHandler {
     static final int MSS_DEFAULT = 536;
     /** Window scale we announce: windows up to 16 MiB, as the seed. */
     static final int MAX_WS = 8;
-    /** Largest window field of a TCP header, before scaling (RFC 9293 §3.1). */
-    static final int WINDOW_FIELD_MAX = 65535;
+    static final int MAX_WINDOW = 65535 << MAX_WS;
     /** Guest duplicate ACKs that trigger a fast retransmit (RFC 5681 §3.2). */
     static final int DUP_ACK_THRESHOLD = 3;
     static final long MS = 1_000_000L, S = 1_000_000_000L;
@@ -46,8 +44,6 @@ public final class Tcp implements TapHandler {
     static final long RTO_INITIAL = 200 * MS;
     /** Retransmissions without progress before the connection is reset. */
     static final int MAX_RETRANS = 7;
-    /** The retransmission timeout of new data doubles at most this many times while retransmissions go on. */
-    static final int MAX_RTO_SHIFT = 6;
     /** A small window advertised to the guest is re-checked after this. */
     static final long ACK_INTERVAL = 10 * MS;
     /**
@@ -64,10 +60,22 @@ public final class Tcp implements TapHandler {
     static final long KEEPALIVE_INTERVAL = 30 * S;
     /** Frames per read from a socket. */
     static final int FRAMES = 64;
+    /** Data of a frame slot starts here: room for Ethernet, IPv6 and TCP headers with options before it. */
+    static final int DATA_AT = 96;
     /** Bound on data kept per flow for a socket that did not take it yet. */
     static final int PEND_CAP = 1 << 20;
     /** Flow indices the per-connection arrays start with; they grow with the highest index in use. */
     static final int INITIAL_FLOWS = 256;
+
+    private final FlowTable flows;
+    private final TcpConn c;
+    private final TcpSocks socks;
+    private final long secret;
+    private final int mtu;
+    final TcpEmitter emit;
+    final TcpTimers timers;
+    final TcpTap tapSide;
+    final TcpSock sockSide;
 
     /** Counted events ({@link #stats()}). */
     public static final int SEGS_FROM_TAP = 0, SEGS_TO_TAP = 1, BYTES_TO_SOCK = 2, BYTES_TO_TAP = 3, RETRANSMITS = 4,
@@ -77,36 +85,63 @@ public final class Tcp implements TapHandler {
     private static final String[] COUNT_NAMES = {"segs-from-tap", "segs-to-tap", "bytes-to-sock", "bytes-to-tap",
         "retransmits", "fast-retransmits", "out-of-order", "held-bytes", "rsts-to-tap", "keepalives"};
     private static final String[] REASON_NAMES = {"no flow", "bad address", "flow table full"};
-
-    // Shared by the parts of the engine.
-    final FlowTable flows;
-    final TcpConn c;
-    final TcpSocks socks;
-    final Counters stats = new Counters("tcp", COUNT_NAMES, REASON_NAMES);
-    final TcpEmitter emit;
-    final TcpTimers timers;
-    final TcpTap tap;
-    final TcpSock sock;
-    private final long secret;
+    private final Counters stats = new Counters("tcp", COUNT_NAMES, REASON_NAMES);
 
     /**
      * @param conf tap configuration: our MAC, the guest's addresses, the gateway, the MTU
      * @param flows the flow table shared with the other protocols
-     * @param sink where frames to the guest go
      * @param map where connections the guest opens go on the host ({@code --map-host-loopback},
      *        {@code --map-guest-addr}, {@code --dns-forward})
      * @param secret key for initial sequence numbers (RFC 6528)
      */
-    public Tcp(TapConf conf, FlowTable flows, TcpSocks socks, TapSink sink, AddrMap map, long secret) {
+    public Tcp(TapConf conf, FlowTable flows, TcpSocks socks, TapSink tap, AddrMap map, long secret) {
         this.flows = flows;
         this.socks = socks;
         this.secret = secret;
+        this.mtu = conf.mtu() == 0 ? 65520 : conf.mtu();
         this.c = new TcpConn(INITIAL_FLOWS, flows.capacity());
-        this.emit = new TcpEmitter(conf, flows, c, socks, sink, stats);
-        this.timers = new TcpTimers(this);
-        this.tap = new TcpTap(this, map);
-        this.sock = new TcpSock(this, conf, map);
+        this.emit = new TcpEmitter(conf, tap, flows, c, stats);
+        this.timers = new TcpTimers(this, c);
+        this.tapSide = new TcpTap(this, c, flows, socks, map);
+        this.sockSide = new TcpSock(this, c, flows, socks, map, mtu, conf.addr6(), guest4(conf));
     }
+
+    private static int guest4(TapConf conf) {
+        return conf.addr4() == null ? 0 : ByteBuffer.wrap(conf.addr4().getAddress()).getInt();
+    }
+
+    /**
+     * The host changed (the launcher follows it): new inbound connections go to the guest's address of
+     * {@code next}, and every flow whose host socket is bound to an address of {@code gone} is reset, toward the
+     * guest (RST) and its peer: the host lost that address, so the connection could only hang until it timed out.
+     * Flows on other addresses (loopback included) go on as they were.
+     *
+     * @param gone the addresses the host lost, as {@code Inany} halves
+     * @return how many flows were reset
+     */
+    public int hostChanged(TapConf next, java.util.Set<AddrMap.Addr> gone) {
+        sockSide.guestAddrs(next.addr6(), guest4(next));
+        if (gone.isEmpty()) {
+            return 0;
+        }
+        long[] local = new long[2];
+        int reset = 0;
+        for (int i = timers.count() - 1; i >= 0; i--) { // rst() moves the last listed flow into the freed place
+            int f = timers.at(i);
+            int fd = c.fd.v[f];
+            if (fd >= 0 && socks.localAddress(fd, local) == 0 && gone.contains(new AddrMap.Addr(local[0], local[1]))) {
+                if (Log.debug) {
+                    Log.debug("TCP: flow " + f + ": host address " + Log.addr(local[0], local[1]) + " gone, reset");
+                }
+                rst(f);
+                reset++;
+            }
+        }
+        return reset;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Entry points
 
     /**
      * Handles one TCP segment from the tap; the classifier checked every header up to the whole TCP header.
@@ -115,7 +150,7 @@ public final class Tcp implements TapHandler {
      */
     @Override
     public int fromTap(TapFrame p, long nowNs) {
-        return tap.fromTap(p, nowNs);
+        return tapSide.fromTap(p, nowNs);
     }
 
     /**
@@ -124,7 +159,7 @@ public final class Tcp implements TapHandler {
      * socket has room for, then sends what the guest's window allows (opened by its ACKs, or retransmission).
      */
     public void flush(long nowNs) {
-        tap.flush(nowNs);
+        tapSide.flush(nowNs);
     }
 
     /**
@@ -133,12 +168,12 @@ public final class Tcp implements TapHandler {
      * @param events epoll event bits
      */
     public void sockEvent(int flow, int events, long nowNs) {
-        sock.sockEvent(flow, events, nowNs);
+        sockSide.sockEvent(flow, events, nowNs);
     }
 
     /** @return the earliest time {@link #timer} has work, {@link Long#MAX_VALUE} for none */
     public long nextDeadlineNs() {
-        return timers.nextDeadlineNs();
+        return timers.next();
     }
 
     /** Runs the timers that are due: retransmissions, handshake and inactivity timeouts, window updates. */
@@ -151,9 +186,7 @@ public final class Tcp implements TapHandler {
      * before it sent us any TCP segment (the guest drops TCP to the broadcast address: not PACKET_HOST).
      */
     public void guestMac(long mac) {
-        if (mac != MacAddr.NONE) {
-            emit.guestMac(mac);
-        }
+        emit.guestMac(mac);
     }
 
     /**
@@ -168,7 +201,7 @@ public final class Tcp implements TapHandler {
      * @return the flow index, or -1 if the connection was refused (the socket was closed with a RST)
      */
     public int acceptedClient(int fd, ByteBuffer peer, int guestPort, long guestMac, long nowNs) {
-        return sock.acceptedClient(fd, peer, guestPort, guestMac, nowNs);
+        return sockSide.acceptedClient(fd, peer, guestPort, guestMac, nowNs);
     }
 
     /**
@@ -180,38 +213,55 @@ public final class Tcp implements TapHandler {
      * @return the flow index, or -1 if the connection was refused (the caller's socket was closed with a RST)
      */
     public int accepted(int fd, boolean v6, long peerHi, long peerLo, int peerPort, int guestPort, long nowNs) {
-        return sock.accepted(fd, v6, peerHi, peerLo, peerPort, guestPort, nowNs);
+        return sockSide.accepted(fd, v6, peerHi, peerLo, peerPort, guestPort, nowNs);
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // A flow's life, shared by the parts
-
-    /** Flow {@code f} was just allocated and hashed: room in the per-connection arrays, every field cleared. */
-    void open(int f, boolean v6) {
-        c.ensure(f);
-        int n = c.capacity();
-        tap.fit(n);
-        timers.fit(n);
-        c.reset(f);
-        if (v6) {
-            c.flag(f, TcpConn.V6);
-        }
-    }
-
-    /** The clock of initial sequence numbers ticks every 4 µs (RFC 6528 §3, as RFC 793 asked). */
-    private static final long ISN_TICK_NS = 4000;
+    // What the parts share
 
     /** Tests only: when set, every connection starts at {@link #isnForTest}. */
     boolean fixedIsn;
     int isnForTest;
 
-    /** RFC 6528: a keyed hash of the connection's addresses plus a clock ticking every 4 µs. */
+    /** RFC 6528: a keyed hash of the connection's addresses plus a clock ticking every 4 us. */
     int isn(int f, long now) {
         if (fixedIsn) {
             return isnForTest;
         }
-        return (int) flows.sideHash(FlowTable.sidx(f, TAPSIDE), secret) + (int) (now / ISN_TICK_NS);
+        int s = FlowTable.sidx(f, TAPSIDE);
+        long h = secret;
+        h = FlowTable.mix(h ^ flows.eAddrHi(s));
+        h = FlowTable.mix(h ^ flows.eAddrLo(s));
+        h = FlowTable.mix(h ^ flows.oAddrHi(s));
+        h = FlowTable.mix(h ^ flows.oAddrLo(s));
+        h = FlowTable.mix(h ^ ((long) flows.ePort(s) << 16 | flows.oPort(s)));
+        return (int) h + (int) (now / 4000);
     }
+
+    /** @return the largest MSS the tap's MTU allows */
+    int maxMss(boolean v6) {
+        return Math.min(65535, mtu - (v6 ? Ipv6Header.LEN : Ipv4Header.MIN_LEN) - TcpHeader.MIN_LEN);
+    }
+
+    /** Counts a segment dropped for {@code reason}. @return {@link #DROPPED} */
+    int drop(int reason) {
+        stats.drop(reason);
+        if (Log.trace) {
+            Log.trace("TCP: segment dropped: " + REASON_NAMES[reason]);
+        }
+        return DROPPED;
+    }
+
+    /** Makes room for flow index {@code f} in the per-connection arrays. */
+    void ensure(int f) {
+        c.ensure(f);
+        int n = c.capacity();
+        tapSide.ensure(n);
+        timers.ensure(n);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Closing
 
     /** Both directions are closed and acknowledged: the socket is closed and the flow freed. */
     void maybeClose(int f) {
@@ -220,7 +270,7 @@ public final class Tcp implements TapHandler {
             if (Log.trace) {
                 Log.trace("TCP: flow " + f + ": closed");
             }
-            tap.consume(f); // unread data would make close() reset the peer
+            tapSide.consume(f); // unread data would make close() reset the peer
             socks.close(c.fd.v[f]);
             c.fd.v[f] = -1;
             free(f);
@@ -233,9 +283,9 @@ public final class Tcp implements TapHandler {
             Log.trace("TCP: flow " + f + ": reset (" + TcpConn.eventNames(c.events.v[f]) + ")");
         }
         if (!c.has(f, TcpConn.SOCK_ACCEPTED)) {
-            emit.toFlow(f).control(c.seqToTap.v[f], c.seqFromTap.v[f], TcpHeader.RST | TcpHeader.ACK_FLAG, 0);
+            emit.control(f, c.seqToTap.v[f], c.seqFromTap.v[f], TcpHeader.RST | TcpHeader.ACK_FLAG, 0);
         } else {
-            emit.toFlow(f).control(c.seqToTap.v[f], 0, TcpHeader.RST, 0);
+            emit.control(f, c.seqToTap.v[f], 0, TcpHeader.RST, 0);
         }
         stats.count(RSTS_TO_TAP);
         if (c.fd.v[f] >= 0) {
@@ -245,31 +295,12 @@ public final class Tcp implements TapHandler {
         free(f);
     }
 
-    /**
-     * Checks the result of a data call on the socket of flow {@code f}: -EAGAIN leaves the flow as it is (the socket
-     * reports readiness later), any other error resets the flow.
-     *
-     * @return true if {@code r} is -errno and the caller has nothing to process
-     */
-    boolean sockFailed(int f, long r, String call) {
-        if (r >= 0) {
-            return false;
-        }
-        if (r != -Errno.EAGAIN) {
-            if (Log.trace) {
-                Log.trace("TCP: flow " + f + ": " + call + ": errno " + -r);
-            }
-            rst(f);
-        }
-        return true;
-    }
-
-    /** Forgets flow {@code f}: its data buffer back to the pool, off the timers' list, its index free. */
+    /** Frees flow {@code f}: its buffer back to the pool, its state cleared, off the timers' list. */
     void free(int f) {
         c.pendLen.v[f] = 0;
-        tap.releasePend(f);
+        tapSide.releasePend(f);
         c.close(f);
-        timers.deactivate(f);
+        timers.remove(f);
         flows.free(f);
     }
 
@@ -294,7 +325,7 @@ public final class Tcp implements TapHandler {
      */
     public boolean busy() {
         for (int i = 0; i < timers.count(); i++) {
-            int f = timers.flowAt(i);
+            int f = timers.at(i);
             if (!c.has(f, TcpConn.TAP_FIN_RCVD) || c.pendLen.v[f] > 0) {
                 return true;
             }
@@ -305,6 +336,12 @@ public final class Tcp implements TapHandler {
     /** @return the events of {@code flow}, 0 if closed (for tests and the control socket) */
     public int events(int flow) {
         return flow < c.capacity() ? c.events.v[flow] : 0;
+    }
+
+    /** @return the events of {@code flow} in words ("ESTABLISHED TAP_FIN_RCVD ..."), "closed" if closed */
+    public String state(int flow) {
+        int e = events(flow);
+        return e == 0 ? "closed" : TcpConn.eventNames(e);
     }
 
     /** @return data from the guest held for the socket of {@code flow} */

@@ -1,8 +1,8 @@
 package io.jpasta.tcp;
 
 import io.jpasta.netns.log.Log;
+import io.jpasta.netns.sys.Errno;
 import io.jpasta.tap.TapFrame;
-import io.jpasta.tap.TapHandler;
 import io.jpasta.tap.flow.FlowTable;
 import io.jpasta.tap.flow.FlowType;
 import io.jpasta.tap.flow.Inany;
@@ -19,155 +19,137 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 
+import static io.jpasta.tap.TapHandler.HANDLED;
+
 /**
- * The tap side of the engine: segments from the guest (handshake, acknowledgments, data, FIN, RST) and the way of
- * the guest's data to its socket. Data of a burst of tap frames is held per flow and written, released and
- * acknowledged once at the end of the burst ({@link #flush}); what the socket does not take stays held until it
- * reports room.
+ * The guest's side of the engine: segments from the tap (handshakes, acknowledgments and windows, data in sequence
+ * into the flow's buffer), and, at the end of each burst ({@link #flush}), what the burst left due per flow: release
+ * what the guest acknowledged from the socket, write the guest's data to it, acknowledge to the guest what we hold.
  */
-final class TcpTap extends TcpPart {
-    private static final int ALIGN = 64;
-    private static final int FLAGS_SYN_ACK_RST = TcpHeader.SYN | TcpHeader.ACK_FLAG | TcpHeader.RST;
-
+final class TcpTap {
+    private final Tcp t;
+    private final TcpConn c;
+    private final FlowTable flows;
+    private final TcpSocks socks;
     private final AddrMap map;
-
     private final TcpHeader th = new TcpHeader();
     private final TcpOptions opts = new TcpOptions();
-    /** Data buffers of flows that hold nothing now, for the next flow that needs one. */
     private final ArrayDeque<MemorySegment> pendPool = new ArrayDeque<>();
-    /** Flows with work left for the end of the burst ({@link TcpConn#DIRTY}), each once. */
     private int[] dirty;
     private int dirtyCount;
 
-    TcpTap(Tcp tcp, AddrMap map) {
-        super(tcp);
+    TcpTap(Tcp t, TcpConn c, FlowTable flows, TcpSocks socks, AddrMap map) {
+        this.t = t;
+        this.c = c;
+        this.flows = flows;
+        this.socks = socks;
         this.map = map;
         this.dirty = new int[c.capacity()];
     }
 
     /** Makes room for {@code n} flow indices. */
-    void fit(int n) {
+    void ensure(int n) {
         if (dirty.length < n) {
             dirty = Arrays.copyOf(dirty, n);
         }
     }
 
-    /** See {@link Tcp#fromTap}. */
+    /**
+     * Handles one TCP segment from the tap; the classifier checked every header up to the whole TCP header.
+     *
+     * @return {@link io.jpasta.tap.TapHandler#HANDLED}, or {@link io.jpasta.tap.TapHandler#DROPPED} with the
+     *         reason counted in {@link Tcp#stats()}
+     */
     int fromTap(TapFrame p, long nowNs) {
-        emit.lazyInit();
-        emit.guestMac(p.srcMac());
-        stats.count(Tcp.SEGS_FROM_TAP);
+        t.emit.guestMac(p.srcMac());
+        t.stats().count(Tcp.SEGS_FROM_TAP);
         MemorySegment frame = p.seg();
-        th.wrap(frame, p.l4());
-        int sidx = flows.lookup(Ipv4Header.IPPROTO_TCP, Pif.TAP, p.srcHi(), p.srcLo(), p.srcPort(), p.dstHi(),
-                p.dstLo(), p.dstPort());
+        long l4 = p.l4();
+        int l4Len = p.l4Len();
+        th.wrap(frame, l4);
+        long srcHi = p.srcHi(), srcLo = p.srcLo(), dstHi = p.dstHi(), dstLo = p.dstLo();
+        int sport = p.srcPort(), dport = p.dstPort();
+        int sidx = flows.lookup(Ipv4Header.IPPROTO_TCP, Pif.TAP, srcHi, srcLo, sport, dstHi, dstLo, dport);
         int fl = th.flags();
         if (sidx == FlowTable.NONE) {
-            if ((fl & FLAGS_SYN_ACK_RST) == TcpHeader.SYN) {
+            if ((fl & (TcpHeader.SYN | TcpHeader.ACK_FLAG | TcpHeader.RST)) == TcpHeader.SYN) {
                 return synFromTap(p, nowNs);
             }
             if ((fl & TcpHeader.RST) == 0) {
-                rstNoFlow(p, th.seq(), th.ack(), fl, p.l4Len() - th.headerLen());
+                t.emit.rstNoFlow(p, th.seq(), th.ack(), fl, l4Len - th.headerLen());
+                t.stats().count(Tcp.RSTS_TO_TAP);
             }
-            return drop(Tcp.NO_FLOW);
+            return t.drop(Tcp.NO_FLOW);
         }
-        segment(FlowTable.flowOf(sidx), frame, p.l4Len(), nowNs);
-        return TapHandler.HANDLED;
-    }
-
-    private int drop(int reason) {
-        stats.drop(reason);
-        if (Log.trace) {
-            Log.trace("TCP: segment dropped: " + stats.reasonName(reason));
-        }
-        return TapHandler.DROPPED;
-    }
-
-    /** Answers a segment of no connection with a RST (RFC 9293 §3.10.7.1). */
-    private void rstNoFlow(TapFrame p, int seq, int ack, int fl, int dataLen) {
-        int seg = dataLen + ((fl & TcpHeader.SYN) != 0 ? 1 : 0) + ((fl & TcpHeader.FIN) != 0 ? 1 : 0);
-        if ((fl & TcpHeader.ACK_FLAG) != 0) {
-            emit.reply(p).control(ack, 0, TcpHeader.RST, 0);
-        } else {
-            emit.reply(p).control(0, seq + seg, TcpHeader.RST | TcpHeader.ACK_FLAG, 0);
-        }
-        stats.count(Tcp.RSTS_TO_TAP);
-    }
-
-    /** @return true if no socket can connect to {@code dport} at the destination of a SYN (multicast, broadcast) */
-    private static boolean unreachable(boolean v6, long dstHi, long dstLo, int sport, int dport) {
-        if (dport == 0 || sport == 0) {
-            return true;
-        }
-        if (v6) {
-            return Ipv6Header.isMulticast(dstHi);
-        }
-        int a = Inany.v4(dstLo);
-        return (a >>> 28) >= 0xe || a == -1;
+        int f = FlowTable.flowOf(sidx);
+        segment(f, frame, l4, l4Len, nowNs);
+        return HANDLED;
     }
 
     /** A SYN for no flow: opens the host socket and starts connecting. */
     private int synFromTap(TapFrame p, long now) {
+        MemorySegment frame = p.seg();
         boolean v6 = p.v6();
-        long dstHi = p.dstHi(), dstLo = p.dstLo();
+        long srcHi = p.srcHi(), srcLo = p.srcLo(), dstHi = p.dstHi(), dstLo = p.dstLo();
         int sport = p.srcPort(), dport = p.dstPort();
-        if (unreachable(v6, dstHi, dstLo, sport, dport)) {
-            return drop(Tcp.BAD_ADDRESS);
+        if (dport == 0 || sport == 0 || (v6 ? Ipv6Header.isMulticast(dstHi)
+                : (Inany.v4(dstLo) >>> 28) >= 0xe || Inany.v4(dstLo) == -1)) {
+            return t.drop(Tcp.BAD_ADDRESS);
         }
         int f = flows.alloc(FlowType.TCP);
         if (f == FlowTable.NONE) {
-            rstNoFlow(p, th.seq(), 0, TcpHeader.SYN, 0);
-            return drop(Tcp.TABLE_FULL);
+            t.emit.rstNoFlow(p, th.seq(), 0, TcpHeader.SYN, 0);
+            t.stats().count(Tcp.RSTS_TO_TAP);
+            return t.drop(Tcp.TABLE_FULL);
         }
-        flows.side(f, Tcp.TAPSIDE, Pif.TAP, p.srcHi(), p.srcLo(), sport, dstHi, dstLo, dport);
+        flows.side(f, Tcp.TAPSIDE, Pif.TAP, srcHi, srcLo, sport, dstHi, dstLo, dport);
         map.fromTap(Ipv4Header.IPPROTO_TCP, dstHi, dstLo, dport);
         long tHi = map.resultHi(), tLo = map.resultLo();
         flows.side(f, Tcp.SOCKSIDE, Pif.HOST, tHi, tLo, dport, 0, 0, 0);
         if (!flows.hash(f, Tcp.TAPSIDE)) {
             flows.free(f);
-            return drop(Tcp.TABLE_FULL);
+            return t.drop(Tcp.TABLE_FULL);
         }
-        tcp.open(f, v6);
+        t.ensure(f);
+        c.reset(f);
+        if (v6) {
+            c.flag(f, TcpConn.V6);
+        }
         if (AddrMap.isLoopback(tHi, tLo)) {
             c.flag(f, TcpConn.LOCAL);
         }
         int seq = th.seq();
-        opts.parse(p.seg(), th.options(), th.optionsLen());
-        c.mssToTap.v[f] = Math.min(guestMss(), emit.maxMss(v6));
+        opts.parse(frame, th.options(), th.optionsLen());
+        int mss = opts.mss() == TcpOptions.NONE || opts.mss() == 0 ? Tcp.MSS_DEFAULT : opts.mss();
+        c.mssToTap.v[f] = Math.min(mss, t.maxMss(v6));
         boolean scaling = opts.wscale() != TcpOptions.NONE;
         c.wsFromTap.v[f] = (byte) (scaling ? opts.wscale() : 0);
         c.wsToTap.v[f] = (byte) (scaling ? Tcp.MAX_WS : 0);
         c.wndFromTap.v[f] = th.window();
         c.seqFromTap.v[f] = c.seqAckToTap.v[f] = seq + 1;
-        int isn = tcp.isn(f, now);
+        int isn = t.isn(f, now);
         c.seqInitToTap.v[f] = c.seqToTap.v[f] = c.seqAckFromTap.v[f] = c.recover.v[f] = isn;
         c.lastActivity.v[f] = now;
-        tcp.timers.activate(f);
+        t.timers.activate(f);
         c.event(f, TcpConn.TAP_SYN_RCVD);
         int fd = socks.connect(f, tHi, tLo, dport);
         if (fd < 0) {
             if (Log.trace) {
                 Log.trace("TCP: flow " + f + ": connect failed, errno " + -fd);
             }
-            emit.toFlow(f).control(0, seq + 1, TcpHeader.RST | TcpHeader.ACK_FLAG, 0);
-            stats.count(Tcp.RSTS_TO_TAP);
-            tcp.free(f);
-            return TapHandler.HANDLED;
+            t.emit.control(f, 0, seq + 1, TcpHeader.RST | TcpHeader.ACK_FLAG, 0);
+            t.stats().count(Tcp.RSTS_TO_TAP);
+            t.free(f);
+            return HANDLED;
         }
         c.fd.v[f] = fd;
         c.rtoAt.v[f] = now + Tcp.SYN_TIMEOUT;
-        tcp.timers.rearm(f, now);
-        return TapHandler.HANDLED;
-    }
-
-    /** @return the MSS option {@link #opts} parsed, {@link Tcp#MSS_DEFAULT} if absent or zero */
-    private int guestMss() {
-        int mss = opts.mss();
-        return mss == TcpOptions.NONE || mss == 0 ? Tcp.MSS_DEFAULT : mss;
+        t.timers.rearm(f);
+        return HANDLED;
     }
 
     /** A segment of an existing flow; {@link #th} wraps its header. */
-    private void segment(int f, MemorySegment frame, int l4Len, long now) {
+    private void segment(int f, MemorySegment frame, long l4, int l4Len, long now) {
         int fl = th.flags();
         int seq = th.seq();
         int ack = th.ack();
@@ -178,7 +160,16 @@ final class TcpTap extends TcpPart {
             c.lastActivity.v[f] = now; // a bare repeat of the guest's last ACK (a keepalive's answer) is not activity
         }
         if ((fl & TcpHeader.RST) != 0) {
-            rstFromTap(f, seq);
+            // Acceptable if it falls where we expect data (RFC 5961 §3 would ask for a challenge ACK otherwise;
+            // the guest is on our side of the tap, a window check is enough).
+            if (c.has(f, TcpConn.SOCK_ACCEPTED) || Seq.ge(seq, c.seqFromTap.v[f] - 1)) {
+                if (Log.trace) {
+                    Log.trace("TCP: flow " + f + ": RST from tap");
+                }
+                socks.reset(c.fd.v[f]);
+                c.fd.v[f] = -1;
+                t.free(f);
+            }
             return;
         }
         if (!c.has(f, TcpConn.ESTABLISHED)) {
@@ -197,25 +188,10 @@ final class TcpTap extends TcpPart {
             }
         }
         if (dlen > 0 || (fl & TcpHeader.FIN) != 0) {
-            dataFromTap(f, frame, th.payload(), seq, dlen, (fl & TcpHeader.FIN) != 0);
+            dataFromTap(f, frame, th.payload(), seq, dlen, (fl & TcpHeader.FIN) != 0, now);
         }
         if (c.events.v[f] != 0 && c.flagged(f, TcpConn.STALLED)) {
             due(f, TcpConn.SEND_DUE); // the window may have opened: send at the end of the burst, once
-        }
-    }
-
-    /**
-     * A RST from the guest resets the socket's peer, if it is acceptable: it falls where we expect data (RFC 5961 §3
-     * would ask for a challenge ACK otherwise; the guest is on our side of the tap, a window check is enough).
-     */
-    private void rstFromTap(int f, int seq) {
-        if (c.has(f, TcpConn.SOCK_ACCEPTED) || Seq.ge(seq, c.seqFromTap.v[f] - 1)) {
-            if (Log.trace) {
-                Log.trace("TCP: flow " + f + ": RST from tap");
-            }
-            socks.reset(c.fd.v[f]);
-            c.fd.v[f] = -1;
-            tcp.free(f);
         }
     }
 
@@ -229,16 +205,20 @@ final class TcpTap extends TcpPart {
             if ((fl & TcpHeader.SYN) != 0) {
                 // the guest retransmitted its SYN: repeat our SYN-ACK if we sent one
                 if (c.has(f, TcpConn.TAP_SYN_ACK_SENT) && seq + 1 == c.seqFromTap.v[f]) {
-                    tcp.sock.sendSynAck(f);
+                    t.sockSide.sendSynAck(f);
                 }
                 return false;
             }
             if (!c.has(f, TcpConn.TAP_SYN_ACK_SENT) || (fl & TcpHeader.ACK_FLAG) == 0 || ack != c.seqToTap.v[f]) {
                 return false;
             }
-            established(f, ack);
+            c.event(f, TcpConn.ESTABLISHED);
+            c.seqAckFromTap.v[f] = c.seqSockHead.v[f] = ack;
+            c.unflag(f, TcpConn.ACK_FROM_TAP_DUE);
+            c.rtoAt.v[f] = Long.MAX_VALUE;
+            c.retrans.v[f] = 0;
             socks.watch(c.fd.v[f], f, TcpSocks.EPOLLIN | TcpSocks.EPOLLRDHUP);
-            tcp.timers.rearm(f, now);
+            t.timers.rearm(f);
             return true;
         }
         if (c.has(f, TcpConn.SOCK_ACCEPTED)) {
@@ -247,7 +227,9 @@ final class TcpTap extends TcpPart {
                 return false;
             }
             opts.parse(frame, th.options(), th.optionsLen());
-            c.mssToTap.v[f] = Math.min(guestMss(), emit.maxMss(c.flagged(f, TcpConn.V6)));
+            boolean v6 = c.flagged(f, TcpConn.V6);
+            int mss = opts.mss() == TcpOptions.NONE || opts.mss() == 0 ? Tcp.MSS_DEFAULT : opts.mss();
+            c.mssToTap.v[f] = Math.min(mss, t.maxMss(v6));
             if (opts.wscale() == TcpOptions.NONE) {
                 c.wsFromTap.v[f] = 0;
                 c.wsToTap.v[f] = 0;
@@ -256,23 +238,18 @@ final class TcpTap extends TcpPart {
             }
             c.wndFromTap.v[f] = th.window() << c.wsFromTap.v[f];
             c.seqFromTap.v[f] = seq + 1;
-            established(f, ack);
+            c.seqAckFromTap.v[f] = c.seqSockHead.v[f] = ack;
+            c.event(f, TcpConn.ESTABLISHED);
+            c.unflag(f, TcpConn.ACK_FROM_TAP_DUE);
+            c.rtoAt.v[f] = Long.MAX_VALUE;
+            c.retrans.v[f] = 0;
             ackToTap(f, true, now);
             socks.watch(c.fd.v[f], f, TcpSocks.EPOLLIN | TcpSocks.EPOLLRDHUP);
-            tcp.sock.dataFromSock(f, now);
-            tcp.timers.rearm(f, now);
+            t.sockSide.dataFromSock(f, now);
+            t.timers.rearm(f);
             return false;
         }
         return false;
-    }
-
-    /** The guest's ACK of {@code ack} completed the handshake: nothing of ours is unacknowledged. */
-    private void established(int f, int ack) {
-        c.event(f, TcpConn.ESTABLISHED);
-        c.seqAckFromTap.v[f] = c.seqSockHead.v[f] = ack;
-        c.unflag(f, TcpConn.ACK_FROM_TAP_DUE);
-        c.rtoAt.v[f] = Long.MAX_VALUE;
-        c.retrans.v[f] = 0;
     }
 
     /**
@@ -287,9 +264,12 @@ final class TcpTap extends TcpPart {
         c.wndFromTap.v[f] = wnd;
         int una = c.seqAckFromTap.v[f];
         if (Seq.gt(ack, una)) {
-            if (c.has(f, TcpConn.TAP_FIN_SENT) && ack == c.seqToTap.v[f]) {
+            boolean finAcked = c.has(f, TcpConn.TAP_FIN_SENT) && ack == c.seqToTap.v[f];
+            if (finAcked) {
                 c.event(f, TcpConn.TAP_FIN_ACKED);
             }
+            // the socket's bytes the guest now has, counted once however often they were sent (our FIN is no byte)
+            flows.count(FlowTable.sidx(f, Tcp.SOCKSIDE), Seq.diff(ack, una) - (finAcked ? 1 : 0), 0, now);
             c.seqAckFromTap.v[f] = ack;
             due(f, TcpConn.CONSUME_DUE);
             c.retrans.v[f] = 0;
@@ -300,14 +280,14 @@ final class TcpTap extends TcpPart {
             } else {
                 c.rtoAt.v[f] = now + Tcp.RTO_INITIAL;
             }
-            tcp.timers.rearm(f, now);
+            t.timers.rearm(f);
             if (c.has(f, TcpConn.TAP_FIN_ACKED)) {
-                tcp.maybeClose(f);
+                t.maybeClose(f);
             }
         } else if (ack == una && pureAck && wnd == oldWnd && c.seqToTap.v[f] != una
                 && Seq.ge(una, c.recover.v[f])) {
             if (++c.dupAcks.v[f] == Tcp.DUP_ACK_THRESHOLD) {
-                stats.count(Tcp.FAST_RETRANSMITS);
+                t.stats().count(Tcp.FAST_RETRANSMITS);
                 rewind(f);
                 due(f, TcpConn.SEND_DUE); // resend at the end of the burst (timeouts resend at once)
             }
@@ -346,19 +326,19 @@ final class TcpTap extends TcpPart {
     }
 
     /** In-sequence data (and FIN) from the guest goes to the flow's buffer; the rest is answered with an ACK. */
-    private void dataFromTap(int f, MemorySegment frame, long payload, int seq, int dlen, boolean fin) {
+    private void dataFromTap(int f, MemorySegment frame, long payload, int seq, int dlen, boolean fin, long now) {
         int exp = c.seqFromTap.v[f];
         if (c.has(f, TcpConn.TAP_FIN_RCVD) || Seq.gt(seq, exp)) {
             if (Seq.gt(seq, exp)) {
                 // A gap: every out-of-order segment gets its duplicate ACK, so that the guest's fast retransmit
                 // (three duplicates) starts after three segments instead of a timeout.
-                stats.count(Tcp.OUT_OF_ORDER);
+                t.stats().count(Tcp.OUT_OF_ORDER);
             }
             sendAck(f);
             return;
         }
-        int skip = exp - seq;
-        if (skip > dlen || (skip == dlen && !fin)) {
+        int skip = exp - seq; // >= 0, except exactly half the sequence space away (found by TcpFuzzTest)
+        if (skip < 0 || skip > dlen || (skip == dlen && !fin)) {
             sendAck(f); // all old: the guest missed our ACK, repeat it
             return;
         }
@@ -368,6 +348,7 @@ final class TcpTap extends TcpPart {
             return;
         }
         c.seqFromTap.v[f] = exp + got;
+        flows.count(FlowTable.sidx(f, Tcp.TAPSIDE), got, 1, now);
         if (fin && got == take) {
             c.seqFromTap.v[f]++;
             c.event(f, TcpConn.TAP_FIN_RCVD);
@@ -385,7 +366,7 @@ final class TcpTap extends TcpPart {
         if (p == null) {
             p = pendPool.poll();
             if (p == null) {
-                p = Arena.ofAuto().allocate(Tcp.PEND_CAP, ALIGN);
+                p = Arena.ofAuto().allocate(Tcp.PEND_CAP, 64);
             }
             c.pend.v[f] = p;
         }
@@ -408,13 +389,20 @@ final class TcpTap extends TcpPart {
             return;
         }
         long r = socks.send(c.fd.v[f], c.pend.v[f], 0, len);
-        if (tcp.sockFailed(f, r, "send")) {
+        if (r == -Errno.EAGAIN) {
             return;
         }
-        stats.add(Tcp.BYTES_TO_SOCK, r);
+        if (r < 0) {
+            if (Log.trace) {
+                Log.trace("TCP: flow " + f + ": send: errno " + -r);
+            }
+            t.rst(f);
+            return;
+        }
+        t.stats().add(Tcp.BYTES_TO_SOCK, r);
         int left = len - (int) r;
         if (left > 0) {
-            stats.add(Tcp.HELD_BYTES, left);
+            t.stats().add(Tcp.HELD_BYTES, left);
             MemorySegment.copy(c.pend.v[f], r, c.pend.v[f], 0, left);
         }
         c.pendLen.v[f] = left;
@@ -428,7 +416,11 @@ final class TcpTap extends TcpPart {
         c.flag(f, TcpConn.DIRTY | work);
     }
 
-    /** See {@link Tcp#flush}. */
+    /**
+     * Ends a burst of tap frames. Per touched flow: releases what the guest acknowledged from the socket, writes the
+     * guest's buffered data to it in one call and acknowledges to the guest what we now hold with the window the
+     * socket has room for, then sends what the guest's window allows (opened by its ACKs, or retransmission).
+     */
     void flush(long nowNs) {
         for (int i = 0; i < dirtyCount; i++) {
             int f = dirty[i];
@@ -444,7 +436,7 @@ final class TcpTap extends TcpPart {
                 drainToSock(f, nowNs);
             }
             if ((fl & TcpConn.SEND_DUE) != 0 && c.events.v[f] != 0) {
-                tcp.sock.dataFromSock(f, nowNs);
+                t.sockSide.dataFromSock(f, nowNs);
             }
         }
         dirtyCount = 0;
@@ -467,10 +459,9 @@ final class TcpTap extends TcpPart {
             }
         }
         ackToTap(f, false, now);
-        tcp.maybeClose(f);
+        t.maybeClose(f);
     }
 
-    /** Gives the flow's data buffer back to the pool once it holds nothing. */
     void releasePend(int f) {
         MemorySegment p = c.pend.v[f];
         if (p != null && c.pendLen.v[f] == 0) {
@@ -500,7 +491,7 @@ final class TcpTap extends TcpPart {
         if (w < 0) {
             w = 0;
         }
-        return (int) Math.min(w, (long) Tcp.WINDOW_FIELD_MAX << c.wsToTap.v[f]);
+        return (int) Math.min(w, 65535L << c.wsToTap.v[f]);
     }
 
     /** Sends an ACK if the acknowledged point or the window moved, or always if {@code force}. */
@@ -518,13 +509,12 @@ final class TcpTap extends TcpPart {
             c.unflag(f, TcpConn.ACK_TO_TAP_DUE);
             c.ackDueAt.v[f] = Long.MAX_VALUE;
         }
-        tcp.timers.rearm(f, now);
+        t.timers.rearm(f);
     }
 
     /** Sends a bare ACK with the current acknowledged point and the last computed window. */
     private void sendAck(int f) {
         c.seqAckToTap.v[f] = c.seqFromTap.v[f];
-        emit.toFlow(f).control(c.seqToTap.v[f], c.seqFromTap.v[f], TcpHeader.ACK_FLAG,
-                c.wndToTap.v[f] >>> c.wsToTap.v[f]);
+        t.emit.control(f, c.seqToTap.v[f], c.seqFromTap.v[f], TcpHeader.ACK_FLAG, c.wndToTap.v[f] >>> c.wsToTap.v[f]);
     }
 }

@@ -6,39 +6,40 @@ import io.jpasta.tap.wire.TcpHeader;
 import java.util.Arrays;
 
 /**
- * Timers of the engine's flows: each flow has one deadline, the earliest of its retransmission (or handshake),
- * window re-check, keepalive and inactivity times; the engine keeps the earliest of all, which the loop arms. The
- * flows in use are kept in a dense list, so a timer run visits those and no free index.
+ * Time in the engine: the list of open connections, each one's next deadline (the earliest of retransmission,
+ * delayed window update, keepalive and inactivity), the earliest of all for the loop's timer, and what each
+ * deadline does when it passes. The clock is the loop's, passed in; nothing here reads it.
  */
-final class TcpTimers extends TcpPart {
-
-    /** Flows in use, densely; the position of each flow in that list. */
+final class TcpTimers {
+    private final Tcp t;
+    private final TcpConn c;
     private int[] active, activePos;
     private int activeCount;
     private long minDeadline = Long.MAX_VALUE;
 
-    TcpTimers(Tcp tcp) {
-        super(tcp);
+    TcpTimers(Tcp t, TcpConn c) {
+        this.t = t;
+        this.c = c;
         this.active = new int[c.capacity()];
         this.activePos = new int[c.capacity()];
     }
 
     /** Makes room for {@code n} flow indices. */
-    void fit(int n) {
+    void ensure(int n) {
         if (active.length < n) {
             active = Arrays.copyOf(active, n);
             activePos = Arrays.copyOf(activePos, n);
         }
     }
 
-    /** Lists a flow that was just opened. */
+    /** Lists open connection {@code f}. */
     void activate(int f) {
         activePos[f] = activeCount;
         active[activeCount++] = f;
     }
 
-    /** Takes a flow that is being freed off the list (another flow takes its position). */
-    void deactivate(int f) {
+    /** Takes {@code f} off the list (the last one moves into its place). */
+    void remove(int f) {
         int p = activePos[f];
         if (p < activeCount && active[p] == f) {
             int last = active[--activeCount];
@@ -47,18 +48,18 @@ final class TcpTimers extends TcpPart {
         }
     }
 
-    /** @return flows in use */
+    /** @return connections listed */
     int count() {
         return activeCount;
     }
 
-    /** @return the flow at position {@code i < count()} of the list */
-    int flowAt(int i) {
+    /** @return the {@code i}-th listed connection */
+    int at(int i) {
         return active[i];
     }
 
-    /** Works out the deadline of flow {@code f} after one of its times changed. */
-    void rearm(int f, long now) {
+    /** Recomputes the deadline of {@code f} after a change of its timers. */
+    void rearm(int f) {
         long d = Math.min(c.rtoAt.v[f], c.ackDueAt.v[f]);
         d = Math.min(d, c.lastActivity.v[f] + Tcp.ACT_TIMEOUT);
         if (c.has(f, TcpConn.ESTABLISHED)) {
@@ -70,21 +71,21 @@ final class TcpTimers extends TcpPart {
         }
     }
 
-    /** See {@link Tcp#nextDeadlineNs}. */
-    long nextDeadlineNs() {
+    /** @return the earliest time {@link #run} has work, {@link Long#MAX_VALUE} for none */
+    long next() {
         return minDeadline;
     }
 
-    /** See {@link Tcp#timer}. */
-    void run(long nowNs) {
-        if (nowNs - minDeadline < 0) {
+    /** Runs the deadlines that passed. */
+    void run(long now) {
+        if (now - minDeadline < 0) {
             return;
         }
         long next = Long.MAX_VALUE;
         for (int i = 0; i < activeCount; i++) {
             int f = active[i];
-            if (c.deadline.v[f] - nowNs <= 0) {
-                timeout(f, nowNs);
+            if (c.deadline.v[f] - now <= 0) {
+                timeout(f, now);
                 if (c.events.v[f] == 0) {
                     i--; // freed: another flow moved into this position
                     continue;
@@ -97,7 +98,7 @@ final class TcpTimers extends TcpPart {
 
     private void timeout(int f, long now) {
         if (now - (c.lastActivity.v[f] + Tcp.ACT_TIMEOUT) >= 0) {
-            tcp.rst(f);
+            t.rst(f);
             return;
         }
         if (!c.has(f, TcpConn.ESTABLISHED)) {
@@ -106,22 +107,22 @@ final class TcpTimers extends TcpPart {
         }
         if (c.flagged(f, TcpConn.ACK_FROM_TAP_DUE) && now - c.rtoAt.v[f] >= 0) {
             if (++c.retrans.v[f] > Tcp.MAX_RETRANS) {
-                tcp.rst(f);
+                t.rst(f);
                 return;
             }
-            stats.count(Tcp.RETRANSMITS);
-            tcp.tap.rewind(f);
+            t.stats().count(Tcp.RETRANSMITS);
+            t.tapSide.rewind(f);
             c.rtoAt.v[f] = now + (Tcp.RTO_INITIAL << c.retrans.v[f]);
-            tcp.sock.dataFromSock(f, now);
+            t.sockSide.dataFromSock(f, now);
             if (c.events.v[f] == 0) {
                 return;
             }
         }
         if (c.flagged(f, TcpConn.ACK_TO_TAP_DUE) && now - c.ackDueAt.v[f] >= 0) {
             if (c.flagged(f, TcpConn.WANT_OUT)) {
-                tcp.tap.drainToSock(f, now);
+                t.tapSide.drainToSock(f, now);
             } else {
-                tcp.tap.ackToTap(f, false, now);
+                t.tapSide.ackToTap(f, false, now);
             }
             if (c.events.v[f] == 0) {
                 return;
@@ -134,33 +135,29 @@ final class TcpTimers extends TcpPart {
             }
             c.keepaliveAt.v[f] = now + Tcp.KEEPALIVE_INTERVAL;
         }
-        rearm(f, now);
+        rearm(f);
     }
 
-    /**
-     * Before the handshake completes: our SYN or SYN-ACK again (doubling the timeout, at most
-     * {@link Tcp#MAX_RETRANS} times), or a RST if the host socket's connect took longer than
-     * {@link Tcp#SYN_TIMEOUT}.
-     */
+    /** Before ESTABLISHED: our SYN or SYN-ACK again (doubling), or the connection given up. */
     private void handshakeTimeout(int f, long now) {
         if (now - c.rtoAt.v[f] >= 0) {
             if (!c.has(f, TcpConn.TAP_SYN_ACK_SENT) && !c.has(f, TcpConn.SOCK_ACCEPTED)) {
-                tcp.rst(f); // connect took longer than SYN_TIMEOUT
+                t.rst(f); // connect took longer than SYN_TIMEOUT
                 return;
             }
             if (++c.retrans.v[f] > Tcp.MAX_RETRANS) {
-                tcp.rst(f);
+                t.rst(f);
                 return;
             }
-            stats.count(Tcp.RETRANSMITS);
+            t.stats().count(Tcp.RETRANSMITS);
             if (c.has(f, TcpConn.SOCK_ACCEPTED)) {
-                tcp.sock.sendSyn(f);
+                t.sockSide.sendSyn(f);
             } else {
-                tcp.sock.sendSynAck(f);
+                t.sockSide.sendSynAck(f);
             }
             c.rtoAt.v[f] = now + (Tcp.RTO_INITIAL << c.retrans.v[f]);
         }
-        rearm(f, now);
+        rearm(f);
     }
 
     /** Sends a keepalive: an ACK for what we took, with a sequence number the guest already acknowledged. */
@@ -168,9 +165,9 @@ final class TcpTimers extends TcpPart {
         if (Log.trace) {
             Log.trace("TCP: flow " + f + ": keepalive");
         }
-        stats.count(Tcp.KEEPALIVES);
+        t.stats().count(Tcp.KEEPALIVES);
         c.seqAckToTap.v[f] = c.seqFromTap.v[f];
-        emit.toFlow(f).control(c.seqToTap.v[f] - 1, c.seqFromTap.v[f], TcpHeader.ACK_FLAG,
+        t.emit.control(f, c.seqToTap.v[f] - 1, c.seqFromTap.v[f], TcpHeader.ACK_FLAG,
                 c.wndToTap.v[f] >>> c.wsToTap.v[f]);
     }
 }

@@ -11,17 +11,8 @@
  * fails, the guest gets a RST as for a refused connect.
  * A connection accepted on a host listener becomes a SYN we send to the guest with the client's address and port
  * as source ({@link io.jpasta.tcp.Tcp#acceptedClient}: a client on the host itself appears under the
- * {@code --map-host-loopback} or {@code --map-guest-addr} address, or the gateway's). The host kernel does the real
- * TCP toward the peer; toward the guest we only produce the segments a peer would, mirroring what the socket does.
- *
- * <h2>Classes</h2>
- * {@link io.jpasta.tcp.Tcp} is the engine's face to the loop (frames from the tap, end of a burst, socket readiness,
- * timers, accepted connections) and owns a flow's life from open to free. Behind it, one class per seam, all
- * working on the per-flow arrays of {@link io.jpasta.tcp.TcpConn}: {@code TcpTap} takes the guest's segments and
- * carries its data to the socket, {@code TcpSock} takes socket readiness and carries the socket's data to the
- * guest, {@code TcpTimers} runs the deadlines and {@code TcpEmitter} writes every frame we send to the tap.
- * {@link io.jpasta.tcp.TcpSocks} is all the engine knows of host sockets and of the memory for its frame slots;
- * {@link io.jpasta.tcp.SysTcpSocks} implements it on the kernel's, the engine tests on a fake.
+ * {@code --map-host-loopback} or {@code --map-guest-addr} address, or the gateway's). The host kernel does the real TCP toward the peer; toward the
+ * guest we only produce the segments a peer would, mirroring what the socket does.
  *
  * <h2>Events instead of states</h2>
  * {@link io.jpasta.tcp.TcpConn} keeps per flow a set of events that happened (SOCK_ACCEPTED, TAP_SYN_RCVD,
@@ -73,12 +64,21 @@
  * do not count as activity: a connection idle on both sides is still reset after 2 h. With data in flight the
  * retransmissions probe the guest instead.
  *
+ * <h2>Layout</h2>
+ * {@link io.jpasta.tcp.Tcp} is the engine's face (the entry points the loop calls) and what ends a connection; it
+ * holds four parts around the state they share, {@link io.jpasta.tcp.TcpConn} (one column per field, declared once)
+ * and the flow table: {@code TcpTap} (segments from the guest and the end-of-burst work they leave),
+ * {@code TcpSock} (socket readiness, the socket's data toward the guest, connections accepted on {@code -t}),
+ * {@code TcpTimers} (the list of open connections and their deadlines) and {@code TcpEmitter} (headers written in
+ * front of data already in place, frames to the tap). Sockets and memory are reached only through
+ * {@link io.jpasta.tcp.TcpSocks}, which the tests fake.
+ *
  * <h2>Limits</h2>
  * Per-connection arrays start at {@value Tcp#INITIAL_FLOWS} flows and double with the highest flow index in use, as
  * the flow table's do. No SACK and no timestamps are negotiated with the guest; fragments never get here (the tap
  * module's classifier drops them, as it drops segments whose headers do not fit); {@code -t} listeners themselves
  * belong to the launcher (they call {@link io.jpasta.tcp.Tcp#acceptedClient}). Zero allocation per segment: buffers
- * are allocated on the first TCP frame and data buffers are pooled.
+ * are allocated when first needed (the frame slots when a socket is first read) and data buffers are pooled.
  *
  * <h2>Drops and counters</h2>
  * {@link io.jpasta.tcp.Tcp#stats()} counts segments and bytes each way, retransmissions, keepalives and RSTs, and

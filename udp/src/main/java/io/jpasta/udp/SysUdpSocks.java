@@ -2,8 +2,6 @@ package io.jpasta.udp;
 
 import io.jpasta.netns.sys.Epoll;
 import io.jpasta.netns.sys.Linux;
-import io.jpasta.netns.sys.Memory;
-import io.jpasta.netns.sys.Structs;
 import io.jpasta.netns.sys.Sys;
 import io.jpasta.tap.flow.Inany;
 import io.jpasta.tap.fwd.AddrMap;
@@ -20,22 +18,20 @@ import java.nio.charset.StandardCharsets;
  * one iovec and one {@code struct sockaddr_in6} per slot of the engine's {@link Datagrams}, built once:
  *
  * <pre>
- * struct msghdr, mmsghdr, iovec, sockaddr_in, sockaddr_in6: see {@link Structs}
+ * struct msghdr  { void *msg_name; socklen_t msg_namelen; struct iovec *msg_iov; size_t msg_iovlen;
+ *                  void *msg_control; size_t msg_controllen; int msg_flags; };            // 56 bytes
+ * struct mmsghdr { struct msghdr msg_hdr; unsigned int msg_len; };                       // 64 bytes
+ * struct iovec   { void *iov_base; size_t iov_len; };                                     // 16 bytes
  * struct sock_extended_err { u32 ee_errno; u8 ee_origin, ee_type, ee_code, ee_pad; u32 ee_info, ee_data; };
  * </pre>
  *
  * Loop thread only; nothing is allocated per call.
  */
 public final class SysUdpSocks implements UdpSocks {
-    static final int MSG_NAME = Structs.MSG_NAME, MSG_NAMELEN = Structs.MSG_NAMELEN, MSG_IOV = Structs.MSG_IOV,
-            MSG_IOVLEN = Structs.MSG_IOVLEN, MSG_CONTROL = Structs.MSG_CONTROL, MSG_CONTROLLEN = Structs.MSG_CONTROLLEN,
-            MSG_FLAGS = Structs.MSG_FLAGS, MMSG_LEN = Structs.MMSG_LEN, MMSGHDR_SIZE = Structs.MMSGHDR_SIZE,
-            IOVEC_SIZE = Structs.IOVEC_SIZE;
-    /** A sockaddr slot holds either family, rounded up to 8 bytes. */
-    static final int SOCKADDR_IN_LEN = Structs.SOCKADDR_IN_SIZE, SOCKADDR_IN6_LEN = Structs.SOCKADDR_IN6_SIZE,
-            SA_SIZE = 32;
-    static final int SA_FAMILY = Structs.SA_FAMILY, SA_PORT = Structs.SA_PORT, SIN_ADDR = Structs.SIN_ADDR,
-            SIN6_ADDR = Structs.SIN6_ADDR;
+    static final int MSG_NAME = 0, MSG_NAMELEN = 8, MSG_IOV = 16, MSG_IOVLEN = 24, MSG_CONTROL = 32,
+            MSG_CONTROLLEN = 40, MSG_FLAGS = 48, MMSG_LEN = 56, MMSGHDR_SIZE = 64, IOVEC_SIZE = 16;
+    static final int SOCKADDR_IN_LEN = 16, SOCKADDR_IN6_LEN = 28, SA_SIZE = 32;
+    static final int SA_FAMILY = 0, SA_PORT = 2, SIN_ADDR = 4, SIN6_ADDR = 8;
     /** struct cmsghdr: cmsg_len (size_t), cmsg_level, cmsg_type, then the data. */
     static final int CMSG_LEVEL = 8, CMSG_TYPE = 12, CMSG_DATA = 16;
     static final int EE_ORIGIN = 4, EE_TYPE = 5, EE_CODE = 6, EE_INFO = 8, EE_OFFENDER = 16;
@@ -273,7 +269,11 @@ public final class SysUdpSocks implements UdpSocks {
 
     @Override
     public MemorySegment slotMemory(long len) {
-        return Memory.anonymous(len);
+        long addr = Sys.mapAnonymous(len);
+        if (addr > 0) {
+            return MemorySegment.ofAddress(addr).reinterpret(len);
+        }
+        return Arena.ofAuto().allocate(len, 64);
     }
 
     @Override

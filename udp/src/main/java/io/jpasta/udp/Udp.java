@@ -69,9 +69,9 @@ public final class Udp implements TapHandler {
     private final NsSockets ns;
     private final LongSupplier guestMac;
     private final UdpFrames frames;
-    private final int guest4;
-    private final long guest6Hi, guest6Lo;
-    private final boolean hasGuest4, hasGuest6;
+    private int guest4;
+    private long guest6Hi, guest6Lo;
+    private boolean hasGuest4, hasGuest6;
     private final SockError err = new SockError();
     private boolean noSplice;
     private long idleNs = IDLE_NS, streamNs = STREAM_NS;
@@ -105,9 +105,17 @@ public final class Udp implements TapHandler {
         this.ns = ns;
         this.guestMac = guestMac;
         this.frames = tap == null ? null : new UdpFrames(conf.ourMac(), conf.mtu() == 0 ? 65520 : conf.mtu(), tap);
-        hasGuest4 = conf.addr4() != null;
-        guest4 = hasGuest4 ? ByteBuffer.wrap(conf.addr4().getAddress()).getInt() : 0;
-        Inet6Address a6 = conf.addr6();
+        hostChanged(conf);
+    }
+
+    /**
+     * The host changed (the launcher follows it): datagrams of new flows toward the guest go to its address in
+     * {@code next}. Existing flows keep their addresses; those the guest no longer uses expire.
+     */
+    public void hostChanged(TapConf next) {
+        hasGuest4 = next.addr4() != null;
+        guest4 = hasGuest4 ? ByteBuffer.wrap(next.addr4().getAddress()).getInt() : 0;
+        Inet6Address a6 = next.addr6();
         hasGuest6 = a6 != null;
         ByteBuffer b6 = ByteBuffer.wrap(hasGuest6 ? a6.getAddress() : new byte[16]);
         guest6Hi = b6.getLong();
@@ -165,6 +173,7 @@ public final class Udp implements TapHandler {
             sidx = FlowTable.sidx(fl, 0);
         }
         f.saw(fl, FlowTable.sideOf(sidx), nowNs);
+        flows.count(sidx, len, 1, nowNs);
         if (fl != stagedFlow || len > STAGE_MAX || stagedCount == STAGE_SLOTS) {
             flush();
         }
@@ -351,6 +360,7 @@ public final class Udp implements TapHandler {
             return;
         }
         f.saw(fl, 0, now);
+        flows.count(FlowTable.sidx(fl, 0), dg.bytes(from, n), n, now);
         if (f.kind.v[fl] == UdpFlows.SPLICE) {
             int r = socks.sendBatch(f.sock.v[fl], dg, from, n, false, 0, 0, 0);
             if (r < 0) {
@@ -421,6 +431,7 @@ public final class Udp implements TapHandler {
                 return;
             }
             f.saw(flow, 1, nowNs);
+            flows.count(FlowTable.sidx(flow, 1), dg.bytes(0, n), n, nowNs);
             if (f.kind.v[flow] == UdpFlows.SPLICE) {
                 int r = socks.sendBatch(f.lsock.v[flow], dg, 0, n, f.lsockV6(flow), flows.eAddrHi(peer),
                         flows.eAddrLo(peer), flows.ePort(peer));
@@ -453,7 +464,7 @@ public final class Udp implements TapHandler {
                 return;
             }
             if (toGuest && icmpOrigin(v6)) {
-                icmpToGuest(flow, n);
+                icmpToGuest(flow, v6, n);
             }
         }
     }
@@ -463,7 +474,7 @@ public final class Udp implements TapHandler {
     }
 
     /** Sends the guest the ICMP error its datagram caused, as from the destination it addressed or the router. */
-    private void icmpToGuest(int flow, int dataLen) {
+    private void icmpToGuest(int flow, boolean v6, int dataLen) {
         int s0 = FlowTable.sidx(flow, 0), s1 = FlowTable.sidx(flow, 1);
         boolean fromTarget = err.offenderHi == flows.eAddrHi(s1) && err.offenderLo == flows.eAddrLo(s1);
         long fromHi = fromTarget ? flows.oAddrHi(s0) : err.offenderHi;
@@ -471,7 +482,9 @@ public final class Udp implements TapHandler {
         if (fromHi == 0 && fromLo == 0) {
             return;
         }
-        frames.icmpError(err, flows, s0, fromHi, fromLo, dataLen, guestMac());
+        frames.icmpError(v6, err.type, err.code, err.info, fromHi, fromLo, flows.eAddrHi(s0), flows.eAddrLo(s0),
+                flows.ePort(s0), flows.oAddrHi(s0), flows.oAddrLo(s0), flows.oPort(s0), dataLen,
+                guestMac());
         stats.count(ICMP_TO_TAP);
     }
 

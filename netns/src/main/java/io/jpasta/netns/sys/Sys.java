@@ -50,6 +50,9 @@ public final class Sys {
 
     public static native int listen(int fd, int backlog);
 
+    /** fchmod(2); on a unix socket before bind(2), the mode its file is created with (umask still applies). */
+    public static native int fchmod(int fd, int mode);
+
     public static native int accept4(int fd, long addr, long lenAddr, int flags);
 
     public static native int close(int fd);
@@ -196,4 +199,16 @@ public final class Sys {
      * replacing the JVM's own handler. @return 0 or -errno
      */
     public static native int signalToPipe(int sig, int fd);
+
+    /**
+     * Confines the process once it is ready: no new privileges, and a seccomp filter (on every thread) that refuses
+     * with EPERM execve, ptrace, mount, unshare/setns, bpf, module and kexec loading, keyrings, perf events,
+     * userfaultfd and the like.
+     *
+     * @return 0, or -errno (-ENOSYS on an architecture the filter does not know)
+     */
+    public static native int confine();
+
+    /** Test hook only: tries execve({@code path}) and returns -errno; the process is replaced if it succeeds. */
+    public static native int tryExec(long path);
 }

@@ -6,13 +6,14 @@ import java.lang.foreign.MemorySegment;
  * ICMPv6 header (RFC 4443 §2.1) over the upper-layer payload of an IPv6 packet, with the echo identifier and
  * sequence and the NDP message types (RFC 4861 §4). Reused: call {@link #wrap} per frame.
  *
- * <p>{@link #fits} requires the type, code and checksum and the first 4 bytes of the message body (RFC 4443 §2.1:
- * every ICMPv6 message defined has them: echo identifier and sequence, an error's unused, MTU or pointer field, NDP's
- * flags or reserved field), so that every accessor here reads inside what was checked. NDP handlers check their
- * own longer minimum before reading further.
+ * <p>Two length checks, each done once per frame: {@link #fits} for the 4-byte type/code/checksum part, which is
+ * all that every ICMPv6 message has, and {@link #fitsBody} for the first 4 bytes of the message body, before
+ * {@link #id} and {@link #seq} (echo) or the NDP fields are read.
  */
 public final class Icmpv6Header {
-    /** Type, code and checksum, with the 4-byte message body start (echo id/seq, NDP flags/reserved). */
+    /** Type, code, checksum. */
+    public static final int MIN_LEN = 4;
+    /** With the 4-byte message body start (echo id/seq, NDP flags/reserved). */
     public static final int LEN = 8;
     static final int TYPE = 0, CODE = 1, CHECK = 2, ID = 4, SEQ = 6;
     public static final int ICMPV6_DEST_UNREACH = 1, ICMPV6_PKT_TOOBIG = 2, ICMPV6_TIME_EXCEED = 3,
@@ -23,9 +24,14 @@ public final class Icmpv6Header {
     private MemorySegment seg;
     private long off;
 
-    /** @return true if {@code len} bytes at {@code off} hold a whole 8-byte header (type to echo sequence) */
+    /** @return true if {@code len} bytes at {@code off} hold type, code and checksum */
     public static boolean fits(MemorySegment seg, long off, long len) {
-        return len >= LEN && off >= 0 && off + len <= seg.byteSize();
+        return len >= MIN_LEN && off >= 0 && off + len <= seg.byteSize();
+    }
+
+    /** @return true if {@code len} bytes at {@code off} also hold the body's first 4 bytes ({@link #LEN} in all) */
+    public static boolean fitsBody(MemorySegment seg, long off, long len) {
+        return len >= LEN && fits(seg, off, len);
     }
 
     public Icmpv6Header wrap(MemorySegment seg, long off) {
@@ -46,12 +52,12 @@ public final class Icmpv6Header {
         return Be.u16(seg, off + CHECK);
     }
 
-    /** @return echo identifier */
+    /** @return echo identifier; only after {@link #fitsBody} */
     public int id() {
         return Be.u16(seg, off + ID);
     }
 
-    /** @return echo sequence */
+    /** @return echo sequence; only after {@link #fitsBody} */
     public int seq() {
         return Be.u16(seg, off + SEQ);
     }

@@ -155,16 +155,6 @@ class WireViewsTest {
     }
 
     @Test
-    void icmpv6HeaderFitsOnlyWithTheEightBytesItsAccessorsRead() {
-        MemorySegment f = Frames.offHeap(Frames.bytes("icmpv6-echo-request"));
-        long icmp = 14 + Ipv6Header.LEN;
-        assertTrue(Icmpv6Header.fits(f, icmp, Icmpv6Header.LEN));
-        assertFalse(Icmpv6Header.fits(f, icmp, Icmpv6Header.LEN - 1), "no sequence number");
-        assertFalse(Icmpv6Header.fits(f, icmp, 4), "type, code and checksum only");
-        assertFalse(Icmpv6Header.fits(f, f.byteSize() - 4, Icmpv6Header.LEN), "beyond the frame");
-    }
-
-    @Test
     void ipv6EchoParsesAndBuildsByteForByte() {
         byte[] want = Frames.bytes("icmpv6-echo-reply");
         MemorySegment f = Frames.offHeap(want.clone());
