@@ -24,6 +24,13 @@
  * jpasta as podman's pasta, and proves for each test that the pasta under test served it (its process holds the
  * namespace path podman gave it); {@code -Djpasta.podman.pasta=DIR} runs the same tests on another pasta.
  *
+ * <p>{@link io.jpasta.it.FaultsIT}, {@link io.jpasta.it.LimitsIT} and {@link io.jpasta.it.EdgeFaultsIT} break
+ * things on purpose and check what is left: processes killed, resets from either end, too few descriptors, a full
+ * flow table ({@code -Djpasta.flows=N}), readers that stall, small MTUs, window scaling off and at 14, a SYN flood,
+ * the {@code --netns} file or the host's default route taken away mid-transfer; besides the clients' view they read
+ * the JVM's RSS, descriptors and CPU time from /proc. {@link io.jpasta.it.SoakIT} is the soak of
+ * {@code scripts/test --long}; the normal suite skips it.
+ *
  * <h2>Running</h2>
  * As root, once: {@code scripts/setup}. Then {@code mvn -B -pl it-tests verify -Djpasta.pasta=PATH} (the suite
  * does not depend on the other modules). A machine that cannot run a class (not root, no test user, no usable

@@ -306,7 +306,9 @@ final class Loop {
             case Epoll.T_NSD:
                 nsd.onReadable();
                 if (nsd.gone() && nsd.exitStatus() < 0) {
-                    Log.err("Namespace helper exited");
+                    String how = nsd.reapDied();
+                    Log.err("Namespace helper exited (jpasta-nsd, pid " + nsd.pid() + (how.isEmpty() ? "" : ", ")
+                            + how + "): the namespace and the command are gone");
                     return 1;
                 }
                 return -1; // the command's exit, if that was it, is acted on after the batch: events behind it first

@@ -79,11 +79,13 @@ public final class Tcp implements TapHandler {
 
     /** Counted events ({@link #stats()}). */
     public static final int SEGS_FROM_TAP = 0, SEGS_TO_TAP = 1, BYTES_TO_SOCK = 2, BYTES_TO_TAP = 3, RETRANSMITS = 4,
-            FAST_RETRANSMITS = 5, OUT_OF_ORDER = 6, HELD_BYTES = 7, RSTS_TO_TAP = 8, KEEPALIVES = 9;
+            FAST_RETRANSMITS = 5, OUT_OF_ORDER = 6, HELD_BYTES = 7, RSTS_TO_TAP = 8, KEEPALIVES = 9,
+            CONNECT_FAILED = 10;
     /** Drop reasons: a segment of no connection, one to an address or port no socket can take, a full table. */
     public static final int NO_FLOW = 0, BAD_ADDRESS = 1, TABLE_FULL = 2;
     private static final String[] COUNT_NAMES = {"segs-from-tap", "segs-to-tap", "bytes-to-sock", "bytes-to-tap",
-        "retransmits", "fast-retransmits", "out-of-order", "held-bytes", "rsts-to-tap", "keepalives"};
+        "retransmits", "fast-retransmits", "out-of-order", "held-bytes", "rsts-to-tap", "keepalives",
+        "connect-failed"};
     private static final String[] REASON_NAMES = {"no flow", "bad address", "flow table full"};
     private final Counters stats = new Counters("tcp", COUNT_NAMES, REASON_NAMES);
 
