@@ -192,36 +192,7 @@ final class Dhcp {
         }
         p = opt32(r, p, end, OPT_SERVER_ID, l2.gw4);
         if (type != DHCPNAK) {
-            if (gatewayOffLink && p + 2 + 5 + 5 <= end) {
-                // A host route to the gateway through no router (on-link), then the default route through it.
-                Be.put8(r, p, OPT_CLASSLESS_ROUTE);
-                Be.put8(r, p + 1, 5 + 5 + 4);
-                Be.put8(r, p + 2, 32);
-                Be.put32(r, p + 3, l2.gw4);
-                Be.put32(r, p + 7, 0);
-                Be.put8(r, p + 11, 0);
-                Be.put32(r, p + 12, l2.gw4);
-                p += 16;
-            }
-            if (dns4.length > 0 && p + 2 + dns4.length * 4L <= end) {
-                Be.put8(r, p, OPT_DNS);
-                Be.put8(r, p + 1, dns4.length * 4);
-                for (int i = 0; i < dns4.length; i++) {
-                    Be.put32(r, p + 2 + i * 4L, dns4[i]);
-                }
-                p += 2 + dns4.length * 4L;
-            }
-            p = optBytes(r, p, end, OPT_HOSTNAME, hostname);
-            p = optBytes(r, p, end, OPT_SEARCH, searchWire);
-            if (fqdnWire.length > 0 && p + 5 + fqdnWire.length <= end) {
-                Be.put8(r, p, OPT_FQDN);
-                Be.put8(r, p + 1, 3 + fqdnWire.length);
-                Be.put8(r, p + 2, FQDN_FLAG_E);
-                Be.put8(r, p + 3, FQDN_RCODE);
-                Be.put8(r, p + 4, FQDN_RCODE);
-                MemorySegment.copy(fqdnWire, 0, r, ValueLayout.JAVA_BYTE, p + 5, fqdnWire.length);
-                p += 5 + fqdnWire.length;
-            }
+            p = networkOptions(r, p, end);
         }
         Be.put8(r, p++, OPT_END);
         int bootpLen = (int) (p - b);
@@ -238,6 +209,46 @@ final class Dhcp {
         udp.wrap(r, udpOff).init(Classifier.DHCP_SERVER_PORT, L2Services.DHCP_CLIENT_PORT, UdpHeader.LEN + bootpLen)
                 .fillChecksum(ip.pseudo());
         out.send(r, 0, (int) b + bootpLen);
+    }
+
+    /**
+     * Writes the options that describe the network beyond the address (routes, resolvers, names) from {@code p},
+     * each only if it fits before {@code end}.
+     *
+     * @return where the next option goes
+     */
+    private long networkOptions(MemorySegment r, long p, long end) {
+        if (gatewayOffLink && p + 2 + 5 + 5 <= end) {
+            // A host route to the gateway through no router (on-link), then the default route through it.
+            Be.put8(r, p, OPT_CLASSLESS_ROUTE);
+            Be.put8(r, p + 1, 5 + 5 + 4);
+            Be.put8(r, p + 2, 32);
+            Be.put32(r, p + 3, l2.gw4);
+            Be.put32(r, p + 7, 0);
+            Be.put8(r, p + 11, 0);
+            Be.put32(r, p + 12, l2.gw4);
+            p += 16;
+        }
+        if (dns4.length > 0 && p + 2 + dns4.length * 4L <= end) {
+            Be.put8(r, p, OPT_DNS);
+            Be.put8(r, p + 1, dns4.length * 4);
+            for (int i = 0; i < dns4.length; i++) {
+                Be.put32(r, p + 2 + i * 4L, dns4[i]);
+            }
+            p += 2 + dns4.length * 4L;
+        }
+        p = optBytes(r, p, end, OPT_HOSTNAME, hostname);
+        p = optBytes(r, p, end, OPT_SEARCH, searchWire);
+        if (fqdnWire.length > 0 && p + 5 + fqdnWire.length <= end) {
+            Be.put8(r, p, OPT_FQDN);
+            Be.put8(r, p + 1, 3 + fqdnWire.length);
+            Be.put8(r, p + 2, FQDN_FLAG_E);
+            Be.put8(r, p + 3, FQDN_RCODE);
+            Be.put8(r, p + 4, FQDN_RCODE);
+            MemorySegment.copy(fqdnWire, 0, r, ValueLayout.JAVA_BYTE, p + 5, fqdnWire.length);
+            p += 5 + fqdnWire.length;
+        }
+        return p;
     }
 
     private static long opt8(MemorySegment r, long p, long end, int code, int v) {

@@ -3,11 +3,11 @@ package io.jpasta.tcp;
 import io.jpasta.netns.sys.Epoll;
 import io.jpasta.netns.sys.Errno;
 import io.jpasta.netns.sys.Linux;
+import io.jpasta.netns.sys.Memory;
 import io.jpasta.netns.sys.Sys;
 import io.jpasta.tap.flow.Inany;
 import io.jpasta.tap.fwd.AddrMap;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -311,11 +311,7 @@ public final class SysTcpSocks implements TcpSocks {
     /** Anonymous mapping: an arena allocation would zero all of it at once (9-14 ms on the first connection). */
     @Override
     public MemorySegment frameMemory(long len) {
-        long addr = Sys.mapAnonymous(len);
-        if (addr > 0) {
-            return MemorySegment.ofAddress(addr).reinterpret(len);
-        }
-        return Arena.ofAuto().allocate(len, 64);
+        return Memory.anonymous(len);
     }
 
     /** Asked-for send buffer: 4 MiB, the usual net.core.wmem_max and tcp_wmem maximum */

@@ -70,6 +70,23 @@ class TcpEngineTest {
     }
 
     @Test
+    void initialSequenceNumberIsAKeyedHashOfTheConnectionPlusAClockOf4Microseconds() {
+        int first = synAckSeq(new TapDsl(), TapDsl.GUEST_PORT, 0);
+        assertEquals(first, synAckSeq(new TapDsl(), TapDsl.GUEST_PORT, 0), "same key, connection and time");
+        assertNotEquals(first, synAckSeq(new TapDsl(), TapDsl.GUEST_PORT + 1, 0), "another port of the guest");
+        assertEquals(first + 1000, synAckSeq(new TapDsl(), TapDsl.GUEST_PORT, 4_000_000), "4 ms: 1000 ticks later");
+    }
+
+    /** @return the sequence number of the SYN-ACK answering a guest's SYN from {@code sport}, {@code later} ns on */
+    private static int synAckSeq(TapDsl t, int sport, long later) {
+        t.tcp.fixedIsn = false;
+        t.now += later;
+        t.send(seg().syn().sport(sport).seq(1000).mss(1460));
+        t.sockEvent(TcpSocks.EPOLLOUT);
+        return t.expect(tcp().flags(SYN | ACK)).seq();
+    }
+
+    @Test
     void synWithoutWindowScaleGetsNoneBack() {
         tap.send(seg().syn().seq(1000).mss(1460));
         tap.sockEvent(TcpSocks.EPOLLOUT);

@@ -2,6 +2,7 @@ package io.jpasta.udp;
 
 import io.jpasta.netns.sys.Epoll;
 import io.jpasta.netns.sys.Linux;
+import io.jpasta.netns.sys.Memory;
 import io.jpasta.netns.sys.Sys;
 import io.jpasta.tap.flow.Inany;
 import io.jpasta.tap.fwd.AddrMap;
@@ -269,11 +270,7 @@ public final class SysUdpSocks implements UdpSocks {
 
     @Override
     public MemorySegment slotMemory(long len) {
-        long addr = Sys.mapAnonymous(len);
-        if (addr > 0) {
-            return MemorySegment.ofAddress(addr).reinterpret(len);
-        }
-        return Arena.ofAuto().allocate(len, 64);
+        return Memory.anonymous(len);
     }
 
     @Override

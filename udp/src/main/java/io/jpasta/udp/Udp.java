@@ -464,7 +464,7 @@ public final class Udp implements TapHandler {
                 return;
             }
             if (toGuest && icmpOrigin(v6)) {
-                icmpToGuest(flow, v6, n);
+                icmpToGuest(flow, n);
             }
         }
     }
@@ -474,7 +474,7 @@ public final class Udp implements TapHandler {
     }
 
     /** Sends the guest the ICMP error its datagram caused, as from the destination it addressed or the router. */
-    private void icmpToGuest(int flow, boolean v6, int dataLen) {
+    private void icmpToGuest(int flow, int dataLen) {
         int s0 = FlowTable.sidx(flow, 0), s1 = FlowTable.sidx(flow, 1);
         boolean fromTarget = err.offenderHi == flows.eAddrHi(s1) && err.offenderLo == flows.eAddrLo(s1);
         long fromHi = fromTarget ? flows.oAddrHi(s0) : err.offenderHi;
@@ -482,9 +482,7 @@ public final class Udp implements TapHandler {
         if (fromHi == 0 && fromLo == 0) {
             return;
         }
-        frames.icmpError(v6, err.type, err.code, err.info, fromHi, fromLo, flows.eAddrHi(s0), flows.eAddrLo(s0),
-                flows.ePort(s0), flows.oAddrHi(s0), flows.oAddrLo(s0), flows.oPort(s0), dataLen,
-                guestMac());
+        frames.icmpError(err, flows, s0, fromHi, fromLo, dataLen, guestMac());
         stats.count(ICMP_TO_TAP);
     }
 

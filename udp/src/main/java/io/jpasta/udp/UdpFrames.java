@@ -1,6 +1,7 @@
 package io.jpasta.udp;
 
 import io.jpasta.tap.TapSink;
+import io.jpasta.tap.flow.FlowTable;
 import io.jpasta.tap.flow.Inany;
 import io.jpasta.tap.wire.Be;
 import io.jpasta.tap.wire.Checksum;
@@ -89,11 +90,19 @@ final class UdpFrames {
      * Sends an ICMP or ICMPv6 error to the guest about a datagram it sent, quoting the datagram's IP and UDP headers
      * and the first {@code dataLen} bytes of its data, which the caller put in {@link #err} at {@link #quoteAt}.
      *
+     * @param e the error as the socket's error queue gave it: type, code, and the next-hop MTU in {@code info} for
+     *        "fragmentation needed" and "packet too big"
+     * @param guestSide the flow's side facing the guest: the quoted datagram went from its endpoint (the guest) to
+     *        its other address and port
      * @param fromHi the error's source: the destination the guest addressed, or the router that answered
-     * @param info the next-hop MTU for "fragmentation needed" and "packet too big", else ignored
      */
-    void icmpError(boolean v6, int type, int code, int info, long fromHi, long fromLo, long guestHi, long guestLo,
-                   int guestPort, long dstHi, long dstLo, int dstPort, int dataLen, long guestMac) {
+    void icmpError(SockError e, FlowTable flows, int guestSide, long fromHi, long fromLo, int dataLen,
+                   long guestMac) {
+        long guestHi = flows.eAddrHi(guestSide), guestLo = flows.eAddrLo(guestSide);
+        long dstHi = flows.oAddrHi(guestSide), dstLo = flows.oAddrLo(guestSide);
+        int guestPort = flows.ePort(guestSide), dstPort = flows.oPort(guestSide);
+        boolean v6 = !Inany.isV4(guestHi, guestLo);
+        int type = e.type, code = e.code, info = e.info;
         MemorySegment m = err;
         int ipLen = v6 ? Ipv6Header.LEN : Ipv4Header.MIN_LEN;
         long ipOff = EthHeader.LEN, icmpOff = ipOff + ipLen, qIp = icmpOff + IcmpHeader.LEN, qUdp = qIp + ipLen;

@@ -315,15 +315,38 @@ public final class PortRules {
                 bind = parseBind(spec, slash);
                 listStart = slash + 1;
             }
-            int len = spec.length();
-            if (listStart >= len) {
+            if (listStart >= spec.length()) {
                 throw invalid(spec);
             }
-            // First pass: syntax of every item, and the excluded ports of this specification.
-            long[] exclude = null;
+            long[] exclude = new long[WORDS];
+            boolean includes = checkItems(spec, listStart, exclude);
+            allocate();
+            mode = Mode.SPEC;
+            int b = bindIndexOf(bind, spec);
+            if (!includes) {
+                // Only excludes: every other port, best effort. Ports taken by earlier specifications stay theirs.
+                for (int p = 1; p < NUM_PORTS; p++) {
+                    if (!get(exclude, p) && !get(map, p)) {
+                        set(map, p);
+                        setBind(p, b);
+                    }
+                }
+                return;
+            }
+            forwardItems(spec, listStart, exclude, b);
+        }
+
+        /**
+         * First pass over the comma-separated items of {@code spec} from {@code from}: the syntax of every item, and
+         * the ports this specification excludes ({@code ~PORT[-PORT]}), set in {@code exclude}.
+         *
+         * @return true if an item includes ports
+         */
+        private boolean checkItems(String spec, int from, long[] exclude) throws PortSpecException {
+            int len = spec.length();
             boolean includes = false;
             int[] range = new int[4];
-            for (int i = listStart; i <= len; ) {
+            for (int i = from; i <= len; ) {
                 int end = spec.indexOf(',', i);
                 if (end < 0) {
                     end = len;
@@ -334,9 +357,6 @@ public final class PortRules {
                 if (spec.charAt(i) == '~') {
                     if (!parseItem(spec, i + 1, end, range) || range[2] >= 0) {
                         throw invalid(spec);
-                    }
-                    if (exclude == null) {
-                        exclude = new long[WORDS];
                     }
                     for (int p = range[0]; p <= range[1]; p++) {
                         if (get(exclude, p)) {
@@ -352,20 +372,14 @@ public final class PortRules {
                 }
                 i = end + 1;
             }
-            allocate();
-            mode = Mode.SPEC;
-            int b = bindIndexOf(bind, spec);
-            if (!includes) {
-                // Only excludes: every other port, best effort. Ports taken by earlier specifications stay theirs.
-                for (int p = 1; p < NUM_PORTS; p++) {
-                    if (!get(exclude, p) && !get(map, p)) {
-                        set(map, p);
-                        setBind(p, b);
-                    }
-                }
-                return;
-            }
-            for (int i = listStart; i <= len; ) {
+            return includes;
+        }
+
+        /** Second pass: forwards the ports of every including item, less the excluded ones, bound as {@code b}. */
+        private void forwardItems(String spec, int from, long[] exclude, int b) throws PortSpecException {
+            int len = spec.length();
+            int[] range = new int[4];
+            for (int i = from; i <= len; ) {
                 int end = spec.indexOf(',', i);
                 if (end < 0) {
                     end = len;
@@ -373,7 +387,7 @@ public final class PortRules {
                 if (spec.charAt(i) != '~') {
                     parseItem(spec, i, end, range);
                     for (int p = range[0]; p <= range[1]; p++) {
-                        if (exclude != null && get(exclude, p)) {
+                        if (get(exclude, p)) {
                             continue;
                         }
                         if (get(map, p)) {
@@ -382,20 +396,25 @@ public final class PortRules {
                         set(map, p);
                         set(explicit, p);
                         setBind(p, b);
-                        int to = range[2] < 0 ? p : range[2] + (p - range[0]);
-                        if (to != p) {
-                            if (target == null) {
-                                target = new char[NUM_PORTS];
-                                for (int q = 0; q < NUM_PORTS; q++) {
-                                    target[q] = (char) q;
-                                }
-                            }
-                            target[p] = (char) to;
-                        }
+                        mapTo(p, range[2] < 0 ? p : range[2] + (p - range[0]));
                     }
                 }
                 i = end + 1;
             }
+        }
+
+        /** Port {@code p} goes to port {@code to} on the other side (the table exists once a port is mapped). */
+        private void mapTo(int p, int to) {
+            if (to == p) {
+                return;
+            }
+            if (target == null) {
+                target = new char[NUM_PORTS];
+                for (int q = 0; q < NUM_PORTS; q++) {
+                    target[q] = (char) q;
+                }
+            }
+            target[p] = (char) to;
         }
 
         private Bind parseBind(String spec, int slash) throws PortSpecException {
