@@ -133,6 +133,17 @@ final class Loop {
         servers.add(s);
     }
 
+    // following the host (issue 18): events of T_HOST carry FollowHost's event index
+    private FollowHost follow;
+
+    /** Plugs in the host follower: its netlink socket, inotify descriptor and timer come as {@link Epoll#T_HOST}. */
+    void follow(FollowHost f, int netlinkFd, int inotifyFd, int timerFd) throws IOException {
+        follow = f;
+        add(netlinkFd, Linux.EPOLLIN, Epoll.T_HOST, FollowHost.EV_NETLINK);
+        add(inotifyFd, Linux.EPOLLIN, Epoll.T_HOST, FollowHost.EV_INOTIFY);
+        add(timerFd, Linux.EPOLLIN, Epoll.T_HOST, FollowHost.EV_TIMER);
+    }
+
     private int statsFd = -1;
 
     /** {@code --stats DELAY}: log the counters every {@code delaySeconds}, and once more at exit. */
@@ -338,6 +349,9 @@ final class Loop {
                 return -1;
             case Epoll.T_UDP:
                 tap.udpEvent(Epoll.index(data), Epoll.fd(data), ev, now);
+                return -1;
+            case Epoll.T_HOST:
+                follow.onEvent(Epoll.index(data), now);
                 return -1;
             case Epoll.T_CONTROL:
                 servers.get(ControlServer.server(Epoll.index(data))).onEvent(Epoll.index(data), Epoll.fd(data), ev);

@@ -124,6 +124,9 @@ public final class Usage {
                                       PATH (flows, stats, forwards; see jpasta-ctl)
                   --no-confine        jpasta's own: once ready, do not refuse execve, ptrace,
                                       mount, namespaces, bpf, ... (seccomp) nor set no-new-privs
+                  --no-follow-host    jpasta's own: copy the host's addresses, routes and
+                                      resolvers once at start, as pasta does, instead of
+                                      following them
             """;
 
     private Usage() {

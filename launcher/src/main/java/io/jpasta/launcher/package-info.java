@@ -44,6 +44,25 @@
  * prints one line per {@link io.jpasta.netns.log.Counters} (tap, classifier, each L2 service, ICMP, TCP, splice)
  * and the flow table's.
  *
+ * <h2>Theory of operation: following the host</h2>
+ * Unless {@code --no-follow-host} (ours; also off with {@code --splice-only}), {@link io.jpasta.launcher.FollowHost}
+ * keeps the namespace in step with the host after start (issue 18). At the first quiet moment of the loop it opens
+ * {@link io.jpasta.netns.HostWatch} (a NETLINK_ROUTE socket bound to the link, address and route groups of both
+ * families, and inotify on {@code /etc/resolv.conf} and its directory) and registers it, with a one-shot timerfd,
+ * as {@code Epoll.T_HOST}. A notification only pokes a {@link io.jpasta.launcher.Debounce}: the host is read again
+ * (three dumps and resolv.conf) 100 ms after the last notification of a burst, at most 500 ms after its first,
+ * so a burst of a thousand changes costs one or a few reads. If the template interfaces or the resolvers differ
+ * from what was read before, {@link io.jpasta.launcher.Conf#of} derives the configuration again from the same
+ * command-line input (options that fix a value keep it; the tap keeps its name), and the change goes out: first
+ * to the engines ({@code TapEngines.hostChanged}: DHCP, DHCPv6, NDP and an unsolicited router advertisement at
+ * once; the guest's address for inbound flows; {@code AddrMap.hostChanged}: gateway mapping and
+ * {@code --dns-forward} target; TCP flows bound to an address the host lost are reset toward the guest while it
+ * still has that address), then, with {@code --config-net}, to the namespace's interface
+ * ({@code NsNetConfig.update} over a netlink socket in the namespace that nsd hands over when following starts).
+ * {@code -d} logs each change. The tap's MTU stays pasta's 65520 (or {@code -m}): the host's MTU never reaches the
+ * tap, at start or later. Nothing here is static: the follower holds the state it applied, and the engines are
+ * told through one call.
+ *
  * <h2>Theory of operation: the command line</h2>
  * {@link io.jpasta.launcher.OptionParser} reads pasta's argv with {@link io.jpasta.launcher.Getopt}, our own
  * table-driven scanner with glibc {@code getopt_long} semantics in pasta's mode (stop at the first operand, no

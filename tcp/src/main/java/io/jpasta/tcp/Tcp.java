@@ -103,8 +103,41 @@ public final class Tcp implements TapHandler {
         this.emit = new TcpEmitter(conf, tap, flows, c, stats);
         this.timers = new TcpTimers(this, c);
         this.tapSide = new TcpTap(this, c, flows, socks, map);
-        int guest4 = conf.addr4() == null ? 0 : ByteBuffer.wrap(conf.addr4().getAddress()).getInt();
-        this.sockSide = new TcpSock(this, c, flows, socks, map, mtu, conf.addr6(), guest4);
+        this.sockSide = new TcpSock(this, c, flows, socks, map, mtu, conf.addr6(), guest4(conf));
+    }
+
+    private static int guest4(TapConf conf) {
+        return conf.addr4() == null ? 0 : ByteBuffer.wrap(conf.addr4().getAddress()).getInt();
+    }
+
+    /**
+     * The host changed (the launcher follows it): new inbound connections go to the guest's address of
+     * {@code next}, and every flow whose host socket is bound to an address of {@code gone} is reset, toward the
+     * guest (RST) and its peer: the host lost that address, so the connection could only hang until it timed out.
+     * Flows on other addresses (loopback included) go on as they were.
+     *
+     * @param gone the addresses the host lost, as {@code Inany} halves
+     * @return how many flows were reset
+     */
+    public int hostChanged(TapConf next, java.util.Set<AddrMap.Addr> gone) {
+        sockSide.guestAddrs(next.addr6(), guest4(next));
+        if (gone.isEmpty()) {
+            return 0;
+        }
+        long[] local = new long[2];
+        int reset = 0;
+        for (int i = timers.count() - 1; i >= 0; i--) { // rst() moves the last listed flow into the freed place
+            int f = timers.at(i);
+            int fd = c.fd.v[f];
+            if (fd >= 0 && socks.localAddress(fd, local) == 0 && gone.contains(new AddrMap.Addr(local[0], local[1]))) {
+                if (Log.debug) {
+                    Log.debug("TCP: flow " + f + ": host address " + Log.addr(local[0], local[1]) + " gone, reset");
+                }
+                rst(f);
+                reset++;
+            }
+        }
+        return reset;
     }
 
     // ---------------------------------------------------------------------------------------------------------
