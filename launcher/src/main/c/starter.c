@@ -103,16 +103,10 @@ int main(int argc, char **argv)
 	/*
 	 * Startup flags: see ARCHITECTURE.md §2 and scripts/bench startup. C1-only (TieredStopAtLevel=1) was measured
 	 * here at 134 ms against 145 ms for `--config-net -- true` with full tiered compilation, but at 1.35 against
-	 * 4.86 Gbit/s for a TCP download through the tap: tiered compilation stays.
-	 */
-	/*
-	 * JIT thresholds x10: a start compiled ~30 ms of CPU worth of methods that run a few hundred times and never again
-	 * (options, netlink, set-up); on 2 busy cores those compiler threads took the CPU the main thread needed. The
-	 * data path runs its methods millions of times a second, so they still compile within the first moments of
-	 * traffic (scripts/bench.d/README.md, "Startup timeline").
-	 */
-	av[n++] = "-XX:CompileThresholdScaling=10";
-	/*
+	 * 4.86 Gbit/s for a TCP download through the tap: tiered compilation stays. JIT thresholds x10
+	 * (-XX:CompileThresholdScaling=10) took 20 ms of CPU off a start (the compilers' work on set-up code), but
+	 * 10-25 % off the connection rate in the first 5 s (the connection path reached C2 seconds later): not used.
+	 *
 	 * The AOT cache mapped where it was made, not at a random address: relocating its pointers cost 5-8 ms of the
 	 * JVM's creation (-Xlog:startuptime "Genesis": 9.9 against 1.5 ms median here) and made 9 MiB of its pages
 	 * private copies; mapped in place, its read-only part stays shared between instances. The price is that the
