@@ -99,6 +99,16 @@ final class TapEngines {
         }
     }
 
+    /**
+     * Builds the TCP engine now, if TCP over the tap is enabled: an idle task right after start, so that the first
+     * connection finds it built (and its code run once) instead of paying for it.
+     */
+    void buildTcp() {
+        if (tcpInit != null) {
+            tcp();
+        }
+    }
+
     private Tcp tcp() {
         if (tcp == null) {
             tcp = tcpInit.get();

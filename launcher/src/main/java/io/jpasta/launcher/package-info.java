@@ -16,8 +16,9 @@
  * the command's exit (its status), on the namespace going away (0), on SIGTERM/SIGQUIT (0; signals arrive
  * through a pipe written by a C handler, {@link io.jpasta.launcher.Signals}) or on a tap hang-up (1).
  * Between two batches of events it makes the flow indices freed during the batch reusable (an event later in the
- * same batch may still name a closed socket's flow). Work that must not delay a first connection (filling the
- * splice socket and pipe pools) waits for a poll that finds nothing to do ({@code Loop.whenIdle}).
+ * same batch may still name a closed socket's flow). Work that must not delay a first connection (building the TCP
+ * engine, filling the splice socket and pipe pools) waits for a poll that finds nothing to do
+ * ({@code Loop.whenIdle}): right after start, while the command itself starts.
  *
  * <p>Once ready, the process confines itself ({@code Main.confine}, unless {@code --no-confine}): no new privileges,
  * and a seccomp filter on every thread refusing execve, ptrace, mount, namespaces, bpf, module loading and the like,
@@ -26,7 +27,10 @@
  *
  * <p>Startup is a product feature: the path to "ready" avoids reflection, regular expressions and MemorySegment
  * access forms (spun at first use, ~20-35 ms here): setup structs are direct ByteBuffers, and a warm-up thread
- * prepares the off-heap access paths of the data path while the kernel builds the namespaces.
+ * prepares the off-heap access paths of the data path while the kernel builds the namespaces. Everything else the
+ * first connection runs comes from the AOT cache, trained by {@code scripts/build.d/aot-train} on a start that
+ * forwards connections through the tap and spliced both ways; {@code -d} prints the start-up timeline, in
+ * milliseconds since the starter's exec ({@code scripts/bench.d/README.md}).
  *
  * <p>Port forwarding: the forwarding tables ({@code control.RuleSet}, built from {@code -t -u -T -U} as pasta 2026
  * builds them, and changed at run time by pesto over {@code -c}) are carried out per protocol by a
