@@ -257,18 +257,19 @@ class FollowHostIT {
         assertEquals(0, ns("link-up", "ip", "link", "set", "up0", "up").exit());
         await(SHORT, "a SLAAC address in the host's prefix", s -> s.contains("inet6 2001:db8:1:"));
         Path script = sb.work().resolve("udhcpc.sh");
-        Files.writeString(script, "#!/bin/sh\n[ \"$1\" = bound ] && echo \"lease ip=$ip router=$router\"\nexit 0\n");
+        Files.writeString(script, "#!/bin/sh\n[ \"$1\" = bound ] && echo \"lease ip=$ip router=$router time=$lease\"\nexit 0\n");
         Files.setPosixFilePermissions(script, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         String[] udhcpc = {"timeout", "20", "busybox", "udhcpc", "-i", "up0", "-f", "-q", "-n", "-t", "5", "-T", "1",
             "-s", script.toString()};
         Proc.Result before = ns("udhcpc", udhcpc);
-        assertTrue(before.out().contains("lease ip=198.51.100.2 router=198.51.100.1"), before.describe());
+        assertTrue(before.out().contains("lease ip=198.51.100.2 router=198.51.100.1 time=4294967295"), before.describe());
 
         renumber();
         Duration took = await(FOLLOW, "a SLAAC address in the new prefix", s -> s.contains("inet6 2001:db8:3:"));
         System.out.println("FollowHostIT: new prefix advertised and taken in " + measured(took));
         Proc.Result after = ns("udhcpc", udhcpc);
-        assertTrue(after.out().contains("lease ip=198.51.100.6 router=198.51.100.5"), after.describe());
+        // a short lease while the host is unstable, so that the guest comes back soon
+        assertTrue(after.out().contains("lease ip=198.51.100.6 router=198.51.100.5 time=60"), after.describe());
     }
 
     @Test
@@ -325,15 +326,14 @@ class FollowHostIT {
                 + "answers");
 
         try (AutoCloseable restore = sb.resolvConf("nameserver 198.51.100.201\n")) {
-            long t0 = System.nanoTime();
+            // pasta's log says when it took the new resolvers (the clients below take 0.5 s each, too coarse)
+            Duration took = Poll.until(FOLLOW, () -> readLog().contains("Host resolvers now 198.51.100.201, search "
+                    + "none"));
+            assertNotNull(took, () -> "resolv.conf not followed within 1 s:\n" + readLog());
+            System.out.println("FollowHostIT: resolv.conf followed in " + measured(took));
             String[] got = {""};
-            Duration took = Poll.until(Duration.ofSeconds(5), () -> "second".equals(got[0] = ask.get()));
-            assertNotNull(took, () -> "DNS still goes to " + got[0] + ":\n" + readLog());
-            Duration sinceWrite = Duration.ofNanos(System.nanoTime() - t0);
-            System.out.println("FollowHostIT: resolv.conf followed in " + measured(sinceWrite));
-            assertTrue(readLog().contains("Host resolvers now 198.51.100.201, search none"), readLog());
-            assertTrue(sinceWrite.compareTo(FOLLOW.plus(Duration.ofSeconds(2))) < 0,
-                    "followed within 1 s, plus at most one client's timeout: " + measured(sinceWrite));
+            assertNotNull(Poll.until(SHORT, () -> "second".equals(got[0] = ask.get())),
+                    () -> "DNS still goes to " + got[0] + ":\n" + readLog());
         }
     }
 

@@ -186,8 +186,12 @@ final class FollowHost {
         // engines first: the resets of flows on a lost address reach the guest while it still has that address
         // (the kernel drops a segment to an address it no longer has, and the guest's socket would hang)
         Set<InetAddress> gone = gone(host, h);
-        if (!gone.isEmpty()) {
-            Log.debug("Host addresses gone: " + gone + ": resetting the flows bound to them");
+        if (Log.debug && !gone.isEmpty()) {
+            StringBuilder sb = new StringBuilder("Host addresses gone:");
+            for (InetAddress a : gone) {
+                sb.append(' ').append(Log.addr(a));
+            }
+            Log.debug(sb.append(", resetting the TCP flows bound to them").toString());
         }
         target.engines(c.tap(), r, gone, nowNs);
         if (configNet && !c.ifConfig().equals(conf.ifConfig())) {

@@ -55,7 +55,7 @@
  * from what was read before, {@link io.jpasta.launcher.Conf#of} derives the configuration again from the same
  * command-line input (options that fix a value keep it; the tap keeps its name), and the change goes out: first
  * to the engines ({@code TapEngines.hostChanged}: DHCP, DHCPv6, NDP and an unsolicited router advertisement at
- * once; the guest's address for inbound flows; {@code AddrMap.hostChanged}: gateway mapping and
+ * once, DHCP leases of 60 s for ten minutes; the guest's address for inbound flows; {@code AddrMap.hostChanged}: gateway mapping and
  * {@code --dns-forward} target; TCP flows bound to an address the host lost are reset toward the guest while it
  * still has that address), then, with {@code --config-net}, to the namespace's interface
  * ({@code NsNetConfig.update} over a netlink socket in the namespace that nsd hands over when following starts).

@@ -14,7 +14,7 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * DHCP server for the one guest (RFC 2131, options RFC 2132): DISCOVER gets an OFFER and REQUEST an ACK with
- * the configured address, an infinite lease, mask, router, server identifier (the gateway), MTU (26), host name
+ * the configured address, an infinite lease (a short one for a while after the host changed), mask, router, server identifier (the gateway), MTU (26), host name
  * (12), FQDN (81, RFC 4702), resolvers (6) and search list (119, RFC 3397) as configured, and a classless static
  * route (121, RFC 3442) when the gateway is outside the guest's subnet. A REQUEST for another address gets a
  * NAK; one naming another server is ignored; INFORM gets an ACK without address or lease (§4.3.5).
@@ -187,7 +187,7 @@ final class Dhcp {
                 p = opt16(r, p, end, OPT_MTU, l2.conf.mtu());
             }
             if (!inform) {
-                p = opt32(r, p, end, OPT_LEASE_TIME, INFINITE_LEASE);
+                p = opt32(r, p, end, OPT_LEASE_TIME, l2.leaseS);
             }
         }
         p = opt32(r, p, end, OPT_SERVER_ID, l2.gw4);

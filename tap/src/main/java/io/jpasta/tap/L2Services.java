@@ -36,6 +36,10 @@ public final class L2Services {
     static final int MAX_INITIAL_RTR_ADVERTISEMENTS = 3;
     static final long MIN_RTR_ADV_INTERVAL_NS = 200_000_000_000L;
     static final long MAX_RTR_ADV_INTERVAL_NS = 600_000_000_000L;
+    /** DHCP lease time while the host is unstable (after a change), so that a guest asks again soon */
+    static final int UNSTABLE_LEASE_S = 60;
+    /** How long after a change of the host leases stay short */
+    static final long UNSTABLE_NS = 600_000_000_000L;
 
     /** What the services answer with; replaced as a whole by {@link #hostChanged} */
     TapConf conf;
@@ -44,6 +48,10 @@ public final class L2Services {
     final long ourMac;
     long guestMac;
     boolean guestSeen;
+    /** DHCP lease time handed out now: pasta's infinite one, or {@link #UNSTABLE_LEASE_S} after a change */
+    int leaseS = Dhcp.INFINITE_LEASE;
+    /** When leases become infinite again, or {@link Long#MAX_VALUE} */
+    private long stableAtNs = Long.MAX_VALUE;
 
     // conf's addresses as numbers, derived by addresses()
     boolean has4;
@@ -100,12 +108,16 @@ public final class L2Services {
 
     /**
      * The host changed (the launcher follows it): from now on every answer uses {@code next}, which differs from
-     * the configuration in use only in what the host gives (addresses, gateways, resolvers). DHCP leases stay
-     * infinite, as pasta's: a guest learns a new IPv4 address at its next DHCP exchange. When IPv6 changed and
-     * router advertisements are on, an unsolicited one goes out at the next {@link #timer} and the initial
-     * sequence of advertisements starts again, so that SLAAC guests learn the new prefix at once.
+     * the configuration in use only in what the host gives (addresses, gateways, resolvers). For
+     * {@link #UNSTABLE_NS} after the change DHCP leases last {@link #UNSTABLE_LEASE_S} instead of forever, so that a
+     * guest that takes one asks again soon while the host is still moving (no DHCPFORCERENEW: a guest holding an
+     * infinite lease from before learns the new address at its next exchange). When IPv6 changed and router
+     * advertisements are on, an unsolicited one goes out at the next {@link #timer} and the initial sequence of
+     * advertisements starts again, so that SLAAC guests learn the new prefix at once.
      */
     public void hostChanged(TapConf next, long nowNs) {
+        leaseS = UNSTABLE_LEASE_S;
+        stableAtNs = nowNs + UNSTABLE_NS;
         boolean v6Changed = !Objects.equals(conf.addr6(), next.addr6())
                 || !Objects.equals(conf.ourLinkLocal6(), next.ourLinkLocal6())
                 || !conf.dns6().equals(next.dns6());
@@ -168,11 +180,18 @@ public final class L2Services {
 
     /** @return when {@link #timer} next has work, or {@link Long#MAX_VALUE} if never */
     public long nextDeadlineNs(long nowNs) {
-        return raDeadlineNs;
+        return Math.min(stableAtNs, raDeadlineNs);
     }
 
-    /** Sends an unsolicited router advertisement if one is due, and schedules the next one. */
+    /**
+     * Sends an unsolicited router advertisement if one is due, and schedules the next one; makes leases infinite
+     * again once the host has been stable long enough.
+     */
     public void timer(long nowNs, TapSink out) {
+        if (stableAtNs != Long.MAX_VALUE && nowNs - stableAtNs >= 0) {
+            leaseS = Dhcp.INFINITE_LEASE;
+            stableAtNs = Long.MAX_VALUE;
+        }
         if (nowNs - raDeadlineNs < 0 || raDeadlineNs == Long.MAX_VALUE) {
             return;
         }
