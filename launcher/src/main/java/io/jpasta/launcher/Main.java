@@ -103,6 +103,7 @@ public final class Main {
         String home = System.getProperty("jpasta.home", ".");
         String nsdPath = home + "/lib/jpasta-nsd";
         boolean commandMode = opt.netns() == null && opt.pid().isEmpty();
+        Nsd.confine(!opt.noConfine());
 
         Nsd nsd;
         NsQuit quit = null;
@@ -137,7 +138,8 @@ public final class Main {
         }
         Log.debug("host state read");
         nsd.awaitReady();
-        Log.debug("namespace ready, helper pid " + nsd.pid());
+        Log.debug("namespace ready, helper pid " + nsd.pid()
+                + (nsd.unconfined().isEmpty() ? "" : ", helper not confined: " + nsd.unconfined()));
 
         // --splice-only: no tap at all, only loopback port forwarding (and lo up in the namespace)
         boolean tapless = opt.spliceOnly();
@@ -206,6 +208,7 @@ public final class Main {
         // after the command started or the caller was told we are ready, and after the first events: a client
         // that was quick takes a socket from nsd directly (13-24 ms measured before the loop ran otherwise)
         loop.whenIdle(listeners::fillPools);
+        Confinement.afterReady(opt, nsd);
         int status = loop.run();
         loop.logStats();
         tap.flush();

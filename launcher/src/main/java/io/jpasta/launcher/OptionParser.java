@@ -127,6 +127,7 @@ final class OptionParser {
             opt("fqdn", REQ, O_FQDN),
             opt("stats", REQ, O_STATS),
             opt("splice-only", NO, O_SPLICE_ONLY),
+            flag("no-confine", Options.Switch.NO_CONFINE),
         });
     }
 

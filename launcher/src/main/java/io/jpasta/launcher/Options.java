@@ -26,7 +26,7 @@ public final class Options {
     public enum Switch {
         FOREGROUND, STDERR, NO_TCP, NO_UDP, NO_ICMP, NO_DHCP, NO_DHCPV6, NO_NDP, NO_RA, NO_SPLICE, SPLICE_ONLY,
         FREEBIND, NO_MAP_GW, HOST_LO_TO_NS_LO, IPV4_ONLY, IPV6_ONLY, NETNS_ONLY, NO_NETNS_QUIT, CONFIG_NET,
-        NO_COPY_ROUTES, NO_COPY_ADDRS, DHCP_DNS, DHCP_SEARCH
+        NO_COPY_ROUTES, NO_COPY_ADDRS, DHCP_DNS, DHCP_SEARCH, NO_CONFINE
     }
 
     private final boolean debug;
@@ -403,6 +403,11 @@ public final class Options {
     /** @return {@code --splice-only}: forward only loopback (spliced) traffic; exclusive with no-splice */
     public boolean spliceOnly() {
         return switches.contains(Switch.SPLICE_ONLY);
+    }
+
+    /** @return {@code --no-confine} (ours): neither the JVM nor nsd confines itself once ready, for debugging */
+    public boolean noConfine() {
+        return switches.contains(Switch.NO_CONFINE);
     }
 
     /** @return {@code --freebind}: bind forwarded ports with IP_FREEBIND / IPV6_FREEBIND */

@@ -118,6 +118,8 @@ public final class Usage {
                   --no-copy-addrs     With --config-net, copy no addresses from the host
                   --ns-mac-addr ADDR  MAC address of the tap interface in the namespace
                   --stats DELAY       Log statistics every DELAY seconds
+                  --no-confine        jpasta only: once ready, keep every capability, system
+                                      call and file (no seccomp, Landlock): for debugging
             """;
 
     private Usage() {
