@@ -132,7 +132,7 @@ class OptionsTest {
                 + "'--outbound-if6'", "--o");
         usageError("pasta: option '--no' is ambiguous; possibilities: '--no-tcp' '--no-udp' '--no-icmp' "
                 + "'--no-dhcp' '--no-dhcpv6' '--no-ndp' '--no-ra' '--no-splice' '--no-map-gw' '--no-dhcp-dns' "
-                + "'--no-dhcp-search' '--no-netns-quit' '--no-copy-routes' '--no-copy-addrs'", "--no");
+                + "'--no-dhcp-search' '--no-netns-quit' '--no-copy-routes' '--no-copy-addrs' '--no-confine'", "--no");
     }
 
     @Test
@@ -341,12 +341,14 @@ class OptionsTest {
     void everyFlagOption() throws Exception {
         Options o = ok("--no-tcp", "--no-udp", "--no-icmp", "--no-dhcp", "--no-dhcpv6", "--no-ndp", "--no-ra",
                 "--no-splice", "--freebind", "--no-map-gw", "--host-lo-to-ns-lo", "--no-netns-quit", "--config-net",
-                "--no-copy-routes", "--no-copy-addrs", "--netns-only", "-4", "--no-tcp");
+                "--no-copy-routes", "--no-copy-addrs", "--netns-only", "-4", "--no-tcp", "--no-confine");
         assertTrue(o.noTcp() && o.noUdp() && o.noIcmp() && o.noDhcp() && o.noDhcpv6() && o.noNdp() && o.noRa());
         assertTrue(o.noSplice() && o.freebind() && o.noMapGw() && o.hostLoToNsLo() && o.noNetnsQuit());
         assertTrue(o.configNet() && o.noCopyRoutes() && o.noCopyAddrs() && o.netnsOnly() && o.ipv4Only());
         assertFalse(o.ipv6Only() || o.spliceOnly());
+        assertTrue(o.noConfine());
         Options none = ok();
+        assertFalse(none.noConfine());
         assertFalse(none.noTcp() || none.noUdp() || none.noIcmp() || none.noDhcp() || none.noDhcpv6()
                 || none.noNdp() || none.noRa() || none.noSplice() || none.freebind() || none.noMapGw()
                 || none.hostLoToNsLo() || none.noNetnsQuit() || none.configNet() || none.netnsOnly()
