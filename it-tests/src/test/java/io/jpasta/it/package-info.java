@@ -24,6 +24,10 @@
  * jpasta as podman's pasta, and proves for each test that the pasta under test served it (its process holds the
  * namespace path podman gave it); {@code -Djpasta.podman.pasta=DIR} runs the same tests on another pasta.
  *
+ * <p>{@link io.jpasta.it.ConfineIT} reads the confinement of the JVM and nsd from /proc and makes jpasta try
+ * forbidden things after ready through its hidden test hook ({@code -Djpasta.test.tryAfterReady}, given through
+ * {@code JPASTA_JAVA_OPTS}).
+ *
  * <h2>Running</h2>
  * As root, once: {@code scripts/setup}. Then {@code mvn -B -pl it-tests verify -Djpasta.pasta=PATH} (the suite
  * does not depend on the other modules). A machine that cannot run a class (not root, no test user, no usable

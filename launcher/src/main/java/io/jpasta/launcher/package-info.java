@@ -19,6 +19,12 @@
  * same batch may still name a closed socket's flow). Work that must not delay a first connection (filling the
  * splice socket and pipe pools) waits for a poll that finds nothing to do ({@code Loop.whenIdle}).
  *
+ * <p>Once ready, before the loop runs, {@link io.jpasta.launcher.Confinement} takes from the JVM what it no longer
+ * needs (unless {@code --no-confine}): exec, ptrace, mounts, namespaces and the like through seccomp, capabilities
+ * but the network ones, and through Landlock the whole filesystem except reading its own {@code dist/}, the JDK and
+ * /proc/self and writing the {@code -l}, {@code -p} and {@code -P} files. Nothing after ready spawns a process
+ * (nsd starts the command) or opens another file.
+ *
  * <p>Startup is a product feature: the path to "ready" avoids reflection, regular expressions and MemorySegment
  * access forms (spun at first use, ~20-35 ms here): setup structs are direct ByteBuffers, and a warm-up thread
  * prepares the off-heap access paths of the data path while the kernel builds the namespaces.
