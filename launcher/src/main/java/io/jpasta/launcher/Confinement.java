@@ -8,6 +8,8 @@ import io.jpasta.netns.sys.Linux;
 import io.jpasta.netns.sys.Sys;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -21,9 +23,9 @@ import java.util.List;
  * <li>capabilities, on every thread: all but CAP_NET_ADMIN, CAP_NET_BIND_SERVICE and CAP_NET_RAW (a caller such
  * as podman may run jpasta as root of its user namespace; an unprivileged caller has none to drop);</li>
  * <li>Landlock (kernel 5.13 or later, silently skipped without it), on every thread: of the filesystem, only
- * reading jpasta's own directory, the JDK and /proc/self, and writing the {@code -l}, {@code -p} and {@code -P}
- * files. Nothing else is opened after ready: options, host state, resolv.conf, the tap and the pid file are all
- * dealt with before.</li>
+ * reading jpasta's own directory, the JDK, /proc/self and the few system facts the JVM reads again while it runs
+ * ({@link #JVM_READS}), and writing the {@code -l}, {@code -p} and {@code -P} files. Nothing else is opened after
+ * ready: options, host state, resolv.conf, the tap and the pid file are all dealt with before.</li>
  * </ul>
  * The command never runs under any of this: nsd starts it, before nsd confines itself. {@code --no-confine} keeps
  * all of it off, for debugging.
@@ -44,6 +46,12 @@ final class Confinement {
             | 1L << Confine.CAP_NET_RAW;
     private static final long READ = Confine.FS_READ_FILE | Confine.FS_READ_DIR;
     private static final long WRITE = Confine.FS_WRITE_FILE | Confine.FS_TRUNCATE;
+    /**
+     * Read-only system facts the JVM itself reads again after start (strace over a bulk transfer showed
+     * overcommit_memory; memory and CPU counts and cgroup limits are re-read by its ergonomics as it runs).
+     */
+    static final List<String> JVM_READS = List.of("/proc/meminfo", "/proc/sys/vm/overcommit_memory",
+            "/sys/devices/system/cpu", "/sys/fs/cgroup");
 
     /** Confines the JVM unless {@code --no-confine}, then runs the test hook if its property is set. */
     static void afterReady(Options opt, Nsd nsd) {
@@ -84,8 +92,10 @@ final class Confinement {
         if (home != null) {
             read.add(home);
         }
+        read.addAll(JVM_READS);
         for (String p : read) {
-            Confine.landlockAllow(fd, p, READ);
+            // directory rights on a file make the whole rule invalid
+            Confine.landlockAllow(fd, p, Files.isDirectory(Path.of(p)) ? READ : Confine.FS_READ_FILE);
         }
         for (String p : new String[] {opt.logFile(), opt.pcapFile(), opt.pidFile()}) {
             if (p != null) {
