@@ -43,7 +43,8 @@
 
 /*
  * What a compromised jpasta could use to reach beyond its job, refused with EPERM: running programs, tracing or
- * reading other processes, mounts and namespaces, kernel code and BPF, keyrings, perf, userfaultfd. clone() may not
+ * reading other processes, mounts and namespaces, kernel code and BPF, keyrings, perf, userfaultfd, swap, reboot,
+ * process accounting. clone() may not
  * create namespaces; clone3() passes its flags in memory the filter cannot read, so it answers ENOSYS, on which
  * glibc (2.34+) falls back to clone() for threads. Every other call passes: the JVM's own set is large and moves
  * with the JIT and the GC. A filter that only compares numbers is folded by the kernel into a per-call bitmap
@@ -83,6 +84,10 @@ static const struct sock_filter jvm_filter[] = {
 	SC_IF(__NR_delete_module, DENY),
 	SC_IF(__NR_perf_event_open, DENY),
 	SC_IF(__NR_userfaultfd, DENY),
+	SC_IF(__NR_swapon, DENY),
+	SC_IF(__NR_swapoff, DENY),
+	SC_IF(__NR_reboot, DENY),
+	SC_IF(__NR_acct, DENY),
 	SC_IF(__NR_clone3, SECCOMP_RET_ERRNO | ENOSYS),
 	/* clone(flags, ...): no namespaces */
 	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 3),

@@ -298,14 +298,17 @@ static void do_tap(const struct nsd_req *req)
 	memcpy(ifr.ifr_name, req->data, req->len < IFNAMSIZ - 1 ? req->len : IFNAMSIZ - 1);
 	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
-		reply(NSD_REPLY, -errno, 0, "open /dev/net/tun", 18, NULL, 0);
+		static const char what[] = "open /dev/net/tun";
+
+		reply(NSD_REPLY, -errno, 0, what, sizeof(what), NULL, 0);
 		return;
 	}
 	if (ioctl(fd, TUNSETIFF, &ifr)) {
+		static const char what[] = "TUNSETIFF";
 		int err = errno;
 
 		close(fd);
-		reply(NSD_REPLY, -err, 0, "TUNSETIFF", 10, NULL, 0);
+		reply(NSD_REPLY, -err, 0, what, sizeof(what), NULL, 0);
 		return;
 	}
 	idx = (int)if_nametoindex(ifr.ifr_name);

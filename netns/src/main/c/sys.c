@@ -23,6 +23,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -66,6 +67,12 @@ FN(jint, listen)(CLS, jint fd, jint backlog)
 {
 	(void)env; (void)cls;
 	RET(listen(fd, backlog));
+}
+
+FN(jint, fchmod)(CLS, jint fd, jint mode)
+{
+	(void)env; (void)cls;
+	RET(fchmod(fd, (mode_t)mode));
 }
 
 FN(jint, accept4)(CLS, jint fd, jlong addr, jlong lenAddr, jint flags)
@@ -275,6 +282,17 @@ FN(jint, inotifyInit)(CLS, jint flags)
 {
 	(void)env; (void)cls;
 	RET(inotify_init1(flags));
+}
+
+FN(jint, pidfdOpen)(CLS, jint pid)
+{
+	int fd;
+
+	(void)env; (void)cls;
+	fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd >= 0)
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+	return fd < 0 ? -errno : fd;
 }
 
 FN(jint, inotifyAddWatch)(CLS, jint fd, jstring path, jint mask)

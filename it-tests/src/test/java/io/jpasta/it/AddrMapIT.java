@@ -19,10 +19,10 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The address translations of TCP through the tap, end to end ({@code scripts/sandbox}): the built {@code pasta}
@@ -34,6 +34,9 @@ import org.junit.jupiter.api.TestInstance;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class AddrMapIT {
+    @RegisterExtension
+    static final SandboxExtension SANDBOX = new SandboxExtension();
+
     private static final Duration RUN = Duration.ofSeconds(40);
     private static final Duration LISTEN = Duration.ofSeconds(10);
     private static final Duration SHORT = Duration.ofSeconds(10);
@@ -47,20 +50,13 @@ class AddrMapIT {
     @BeforeAll
     void setUp() throws IOException, NoSuchAlgorithmException {
         pasta = Pasta.underTest();
-        sb = Sandbox.create(getClass().getSimpleName());
+        sb = SANDBOX.get();
         byte[] b = new byte[SIZE];
         new Random(SIZE).nextBytes(b);
         payload = sb.work().resolve("payload.bin");
         Files.write(payload, b);
         Files.setPosixFilePermissions(payload, PosixFilePermissions.fromString("rw-r--r--"));
         payloadSha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
-    }
-
-    @AfterAll
-    void tearDown() {
-        if (sb != null) {
-            sb.close();
-        }
     }
 
     // ---- (a) --map-host-loopback ----

@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -19,20 +19,16 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ExitStatusIT {
+    @RegisterExtension
+    static final SandboxExtension SANDBOX = new SandboxExtension();
+
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     private Sandbox sb;
 
     @BeforeAll
     void setUp() {
-        sb = Sandbox.create(getClass().getSimpleName());
-    }
-
-    @AfterAll
-    void tearDown() {
-        if (sb != null) {
-            sb.close();
-        }
+        sb = SANDBOX.get();
     }
 
     @ParameterizedTest

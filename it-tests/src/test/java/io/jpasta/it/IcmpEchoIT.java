@@ -1,8 +1,8 @@
 package io.jpasta.it;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +22,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * iputils, in pasta's namespace. The capture of a failed ping run is kept in the class's log directory.
  */
 class IcmpEchoIT {
+    @RegisterExtension
+    static final SandboxExtension SANDBOX = new SandboxExtension();
+
     static final Duration RUN_TIMEOUT = Duration.ofSeconds(60);
     static final String ALL_GROUPS = "0 2147483647";
 
@@ -31,20 +34,13 @@ class IcmpEchoIT {
     @BeforeAll
     static void sandbox() {
         Sandbox.require(Files.isExecutable(Path.of("/usr/bin/ping")), "/usr/bin/ping is missing");
-        sb = Sandbox.create(IcmpEchoIT.class.getSimpleName());
+        sb = SANDBOX.get();
         pasta = Pasta.underTest();
         Proc.Result v = sb.user(RUN_TIMEOUT, "version", pasta, "--version");
         assertEquals(0, v.exit(), Sandbox.TEST_USER + " cannot run " + pasta + ":" + v.describe());
         // the remote network answers before pasta is involved, or the sandbox is broken
         awaitReachable("198.51.100.200");
         awaitReachable("2001:db8:2::10");
-    }
-
-    @AfterAll
-    static void teardown() {
-        if (sb != null) {
-            sb.close();
-        }
     }
 
     @Test

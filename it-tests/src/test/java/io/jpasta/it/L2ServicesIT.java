@@ -1,6 +1,5 @@
 package io.jpasta.it;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -9,6 +8,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.TestWatcher;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -65,6 +65,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 @ExtendWith(L2ServicesIT.KeepOnFailure.class)
 class L2ServicesIT {
+    @RegisterExtension
+    static final SandboxExtension SANDBOX = new SandboxExtension();
+
     /** Bound of one pasta run: the whole process group is killed after it. */
     static final Duration RUN_TIMEOUT = Duration.ofSeconds(40);
     static final Duration TOOL_TIMEOUT = Duration.ofSeconds(20);
@@ -106,7 +109,7 @@ class L2ServicesIT {
     @BeforeAll
     static void setUp() throws Exception {
         requireTool("/usr/bin/timeout");
-        sb = Sandbox.create(L2ServicesIT.class.getSimpleName());
+        sb = SANDBOX.get();
         pasta = Pasta.underTest();
         // udhcpc exports one variable per option it got (and ip, mask...); keep only those, not the environment
         udhcpcScript = script("udhcpc.sh", """
@@ -129,13 +132,6 @@ class L2ServicesIT {
 
         Proc.Result version = sb.user(TOOL_TIMEOUT, "version", pasta, "--version");
         assertEquals(0, version.exit(), Sandbox.TEST_USER + " cannot run " + pasta + ":" + version.describe());
-    }
-
-    @AfterAll
-    static void tearDown() {
-        if (sb != null) {
-            sb.close();
-        }
     }
 
     @BeforeEach

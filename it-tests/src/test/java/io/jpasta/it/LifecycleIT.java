@@ -18,11 +18,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -37,6 +37,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class LifecycleIT {
+    @RegisterExtension
+    static final SandboxExtension SANDBOX = new SandboxExtension();
+
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
     /** The issue: exit within 1 s of the target going away, polling once a second; allow scheduling slack. */
     private static final Duration QUIT_LIMIT = Duration.ofMillis(3000);
@@ -48,14 +51,7 @@ class LifecycleIT {
 
     @BeforeAll
     void setUp() {
-        sb = Sandbox.create(getClass().getSimpleName());
-    }
-
-    @AfterAll
-    void tearDown() {
-        if (sb != null) {
-            sb.close();
-        }
+        sb = SANDBOX.get();
     }
 
     @AfterEach

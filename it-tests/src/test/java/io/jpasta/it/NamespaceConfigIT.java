@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * What {@code --config-net} sets up in the namespace: addresses, routes, MTU, lo, tap name and MAC, read with
@@ -18,6 +18,9 @@ import org.junit.jupiter.api.TestInstance;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class NamespaceConfigIT {
+    @RegisterExtension
+    static final SandboxExtension SANDBOX = new SandboxExtension();
+
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
     private static final String SEP = "@@jpasta@@";
     private static final String SHOW = "ip -j addr; echo " + SEP + "; ip -j route; echo " + SEP + "; ip -j -6 route";
@@ -32,16 +35,9 @@ class NamespaceConfigIT {
 
     @BeforeAll
     void setUp() {
-        sb = Sandbox.create(getClass().getSimpleName());
+        sb = SANDBOX.get();
         ref = show(Pasta.reference());
         test = show(Pasta.underTest());
-    }
-
-    @AfterAll
-    void tearDown() {
-        if (sb != null) {
-            sb.close();
-        }
     }
 
     private View show(String pasta, String... options) {

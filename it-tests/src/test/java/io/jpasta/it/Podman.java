@@ -143,6 +143,21 @@ final class Podman implements AutoCloseable {
         return pidsWhose(cmd -> cmd.contains(JPASTA_MAIN));
     }
 
+    /**
+     * @return the JVMs of the jpasta at {@code pasta} (its {@code dist/bin/pasta}): those of other checkouts, whose
+     *         tests may run at the same time, are not counted
+     */
+    static List<Long> jpastaPidsOf(String pasta) {
+        java.nio.file.Path bin;
+        try {
+            bin = java.nio.file.Path.of(pasta).toRealPath(); // the starter names its home by its real path
+        } catch (java.io.IOException e) {
+            bin = java.nio.file.Path.of(pasta).toAbsolutePath().normalize();
+        }
+        String home = "-Djpasta.home=" + bin.getParent().getParent();
+        return pidsWhose(cmd -> cmd.contains(JPASTA_MAIN) && cmd.contains(home + " "));
+    }
+
     private static List<Long> pidsWhose(Predicate<String> cmdline) {
         List<Long> pids = new ArrayList<>();
         try (Stream<Path> procs = Files.list(Path.of("/proc"))) {

@@ -18,10 +18,10 @@ import java.util.List;
 import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.utility.DockerImageName;
@@ -48,6 +48,9 @@ import org.testcontainers.utility.DockerImageName;
 @SuppressWarnings("try") // servers are try-with-resources for their cleanup
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class PodmanIT {
+    @RegisterExtension
+    static final SandboxExtension SANDBOX = new SandboxExtension();
+
     private static final Duration SHORT = Duration.ofSeconds(30);
     private static final int SIZE = 10 << 20;
 
@@ -61,7 +64,7 @@ class PodmanIT {
 
     @BeforeAll
     void setUp() throws Exception {
-        sb = Sandbox.create(getClass().getSimpleName());
+        sb = SANDBOX.get();
         podman = Podman.start(sb);
         sb.onClose(() -> servers.forEach(Proc::close));
         Path dir = sb.userDir("podman");
@@ -77,13 +80,6 @@ class PodmanIT {
         }
         Files.setPosixFilePermissions(py, PosixFilePermissions.fromString("rwxr-xr-x"));
         tool = py.toString();
-    }
-
-    @AfterAll
-    void tearDown() {
-        if (sb != null) {
-            sb.close();
-        }
     }
 
     /** Starts {@code cmd} in a detached container; @return its name, after checking that the pasta under test serves it */

@@ -125,6 +125,16 @@ public final class Proc implements AutoCloseable {
         }
     }
 
+    /** @return the file that collects the process's stdout, readable while it runs */
+    public Path outFile() {
+        return log(".out");
+    }
+
+    /** @return the log file with {@code suffix} (".out", ".err"), readable while the process runs */
+    public Path log(String suffix) {
+        return Path.of(log + suffix);
+    }
+
     /** @return the pid of the process, which is also its process group and session id */
     public long pid() {
         return process.pid();

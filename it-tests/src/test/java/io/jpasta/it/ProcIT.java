@@ -8,10 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The harness itself: the sandbox's network and user, its directories for the test user and for what a failed test
@@ -19,18 +19,14 @@ import org.junit.jupiter.api.TestInstance;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ProcIT {
+    @RegisterExtension
+    static final SandboxExtension SANDBOX = new SandboxExtension();
+
     private Sandbox sb;
 
     @BeforeAll
     void setUp() {
-        sb = Sandbox.create(getClass().getSimpleName());
-    }
-
-    @AfterAll
-    void tearDown() {
-        if (sb != null) {
-            sb.close();
-        }
+        sb = SANDBOX.get();
     }
 
     @Test

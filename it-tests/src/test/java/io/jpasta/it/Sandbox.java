@@ -160,6 +160,21 @@ public final class Sandbox implements AutoCloseable {
         Files.setOwner(path, user);
     }
 
+    /** @return the test user's uid (from /etc/passwd) */
+    public static int testUid() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/etc/passwd"))) {
+                String[] f = line.split(":");
+                if (f.length > 2 && f[0].equals(TEST_USER)) {
+                    return Integer.parseInt(f[2]);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        throw new IllegalStateException("user " + TEST_USER + " is missing: run scripts/setup as root");
+    }
+
     /** @return the argument vector that runs {@code argv} as the test user in the host namespace */
     public List<String> asUser(String... argv) {
         List<String> cmd = new ArrayList<>(List.of(repo.resolve("scripts/sandbox").toString(), "exec", name, "user"));

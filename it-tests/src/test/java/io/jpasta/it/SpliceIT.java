@@ -520,18 +520,28 @@ class SpliceIT {
 
     @Test
     void explicitPortThatCannotBeBoundFailsLikePasta() throws Exception {
-        try (ServerSocket busy = new ServerSocket()) {
-            busy.bind(new InetSocketAddress(InetAddress.getByName("::"), 0));
-            int port = busy.getLocalPort();
-            Proc.Result r = pasta("-t", "" + port, "--", "true").await(DEADLINE);
-            assertEquals(1, r.exit(), r.describe());
-            assertTrue(r.err().contains("Failed to bind any port for '-t " + port + "', exiting"), r.describe());
+        // busy on both families, on IPv4 only, and one of two ports: each fails as pasta 2026 fails
+        for (String busyAddr : new String[] {"::", "0.0.0.0"}) {
+            try (ServerSocket busy = new ServerSocket()) {
+                busy.bind(new InetSocketAddress(InetAddress.getByName(busyAddr), 0));
+                int port = busy.getLocalPort();
+                int free; // a port nothing listens on, bound before the busy one
+                try (ServerSocket probe = new ServerSocket(0)) {
+                    free = probe.getLocalPort();
+                }
+                for (String spec : new String[] {"" + port, free + "," + port}) {
+                    Proc.Result r = pasta("-t", spec, "--", "true").await(DEADLINE);
+                    assertEquals(1, r.exit(), busyAddr + " " + spec + r.describe());
+                    assertTrue(r.err().contains("Listen failed for HOST TCP port */" + port
+                            + ": Address already in use\nCouldn't listen on requested ports\n"), r.describe());
+                }
+            }
         }
     }
 
     @Test
     void tAutoFollowsAPortThatStartsListeningInTheNamespace() throws Exception {
-        int port = freePort();
+        int port = freeNonEphemeralPort();
         // the server starts listening only after pasta is up: the one-second scan must pick it up
         pasta("-t", "auto", "--", "sh", "-c", "sleep 1; exec socat TCP-LISTEN:" + port + ",reuseaddr,fork "
                 + "SYSTEM:'echo auto'");
@@ -540,7 +550,7 @@ class SpliceIT {
 
     @Test
     void bigTAutoForwardsAHostPortIntoTheNamespace() throws Exception {
-        try (ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+        try (ServerSocket server = new ServerSocket(freeNonEphemeralPort(), 50, InetAddress.getLoopbackAddress())) {
             int port = server.getLocalPort();
             Thread.ofVirtual().start(() -> {
                 try (Socket s = server.accept()) {
@@ -846,6 +856,23 @@ class SpliceIT {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }
+    }
+
+    /**
+     * @return a free port below the ephemeral range (32768 and up): {@code auto} leaves that range out, as pasta
+     *         2026 does, so that the ports of clients that happen to listen are not forwarded
+     */
+    private static int freeNonEphemeralPort() throws IOException {
+        Random r = new Random();
+        for (int i = 0; i < 100; i++) {
+            int port = 20000 + r.nextInt(12000);
+            try (ServerSocket s = new ServerSocket(port)) {
+                return s.getLocalPort();
+            } catch (IOException e) {
+                // taken: try another
+            }
+        }
+        throw new IOException("no free port in 20000-31999");
     }
 
     private static byte[] random(int size, long seed) {

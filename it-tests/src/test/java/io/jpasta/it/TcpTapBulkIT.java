@@ -18,10 +18,10 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * TCP through the tap at volume and at the edges, end to end in a {@link Sandbox}: the built {@code pasta} runs as
@@ -37,6 +37,9 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class TcpTapBulkIT {
+    @RegisterExtension
+    static final SandboxExtension SANDBOX = new SandboxExtension();
+
     private static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     private static final String REMOTE4 = "198.51.100.200", REMOTE6 = "2001:db8:2::10";
     /** pasta's namespace has the host's addresses: remote clients of {@code -t} ports connect to these. */
@@ -61,18 +64,11 @@ class TcpTapBulkIT {
         pasta = Pasta.underTest();
         Sandbox.require(Sandbox.run("sh", "-c", "command -v openssl && command -v socat && command -v nsenter") == 0,
                 "openssl, socat and nsenter are needed");
-        sb = Sandbox.create("TcpTapBulkIT");
+        sb = SANDBOX.get();
         Proc.Result r = sb.root(BULK, "digest-of-stream", List.of("sh", "-c", GEN + " | " + DIGEST));
         assertEquals(0, r.exit(), r.describe());
         gibSha = hash(r.out());
         assertEquals(64, gibSha.length(), r.describe());
-    }
-
-    @AfterAll
-    static void tearDown() {
-        if (sb != null) {
-            sb.close();
-        }
     }
 
     // ---- 1 GiB each way ----

@@ -16,10 +16,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * UDP through the built {@code pasta}, end to end, in the sandbox ({@code scripts/sandbox}): DNS through
@@ -33,6 +33,9 @@ import org.junit.jupiter.api.TestInstance;
 @SuppressWarnings("try") // servers are try-with-resources for their cleanup; the bodies talk to them by address
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class UdpIT {
+    @RegisterExtension
+    static final SandboxExtension SANDBOX = new SandboxExtension();
+
     private static final Duration RUN = Duration.ofSeconds(60);
     private static final Duration READY = Duration.ofSeconds(10);
     private static final String REMOTE4 = "198.51.100.200", REMOTE6 = "2001:db8:2::10";
@@ -48,7 +51,7 @@ class UdpIT {
     @BeforeAll
     void setUp() throws IOException {
         pasta = Pasta.underTest();
-        sb = Sandbox.create(getClass().getSimpleName());
+        sb = SANDBOX.get();
         dir = sb.userDir("udp");
         Path py = dir.resolve("udp-peer.py");
         try (InputStream in = UdpIT.class.getResourceAsStream("/it/udp-peer.py")) {
@@ -57,13 +60,6 @@ class UdpIT {
         Files.setPosixFilePermissions(py, PosixFilePermissions.fromString("rwxr-xr-x"));
         tool = py.toString();
         sb.onClose(() -> servers.forEach(Proc::close));
-    }
-
-    @AfterAll
-    void tearDown() {
-        if (sb != null) {
-            sb.close();
-        }
     }
 
     /**

@@ -246,8 +246,9 @@ public record Conf(String tapName, IfConfig ifConfig, TapConf tap) {
         Derived d6 = v6 ? Family.V6.derive(t6, in.v6, addrs, routes) : Derived.OFF;
 
         IfConfig ifc = in.configNet
-                ? new IfConfig(tapName, mtu, in.nsMac, addrs, routes, true, v6)
-                : new IfConfig(tapName, IfConfig.KEEP_MTU, in.nsMac, List.of(), List.of(), true, false);
+                ? new IfConfig(tapName, mtu, in.nsMac, addrs, routes,
+                        IfConfig.LO_UP | (v6 ? IfConfig.LINK_LOCAL6 : 0))
+                : new IfConfig(tapName, IfConfig.KEEP_MTU, in.nsMac, List.of(), List.of(), IfConfig.LO_UP);
 
         Inet4Address addr4 = (Inet4Address) d4.addr();
         Inet6Address gw6 = (Inet6Address) d6.gateway();

@@ -24,8 +24,10 @@ import java.util.List;
  * as podman may run jpasta as root of its user namespace; an unprivileged caller has none to drop);</li>
  * <li>Landlock (kernel 5.13 or later, silently skipped without it), on every thread: of the filesystem, only
  * reading jpasta's own directory, the JDK, /proc/self and the few system facts the JVM reads again while it runs
- * ({@link #JVM_READS}), and writing the {@code -l}, {@code -p} and {@code -P} files. Nothing else is opened after
- * ready: options, host state, resolv.conf, the tap and the pid file are all dealt with before.</li>
+ * ({@link #JVM_READS}), writing the {@code -l}, {@code -p} and {@code -P} files, and removing files in the
+ * directories of the control sockets ({@code -c}, {@code --api}), which jpasta removes at exit. Nothing else is
+ * opened after ready: options, host state, resolv.conf, the tap, the pid file and the control sockets are all dealt
+ * with before.</li>
  * </ul>
  * The command never runs under any of this: nsd starts it, before nsd confines itself. {@code --no-confine} keeps
  * all of it off, for debugging.
@@ -100,6 +102,12 @@ final class Confinement {
         for (String p : new String[] {opt.logFile(), opt.pcapFile(), opt.pidFile()}) {
             if (p != null) {
                 Confine.landlockAllow(fd, p, WRITE & handled);
+            }
+        }
+        for (String p : new String[] {opt.confPath(), opt.apiPath()}) {
+            Path dir = p == null ? null : Path.of(p).toAbsolutePath().getParent();
+            if (dir != null) {
+                Confine.landlockAllow(fd, dir.toString(), Confine.FS_REMOVE_FILE);
             }
         }
         return fd;

@@ -1,14 +1,15 @@
 package io.jpasta.launcher;
 
 import java.net.InetAddress;
+import java.util.Arrays;
 
 /**
- * The options that take at most one address per IP version, what each refuses, and what a second address of
- * the same version does: refused ({@code -a -g -o --dns-forward}), or it replaces the first, and {@code none}
- * clears both ({@code --map-host-loopback}, {@code --map-guest-addr}).
+ * The options that take at most one address per IP version and what each refuses. A second address of the same
+ * version replaces the first (pasta 2026 keeps the last); {@code none} clears both for {@code --map-host-loopback}
+ * and {@code --map-guest-addr}.
  */
 enum FamilyOption {
-    ADDRESS("Invalid guest address: ", Refused.ANY | Refused.LOOPBACK | Refused.MULTICAST, false),
+    ADDRESS("Invalid guest address: ", Refused.ANY | Refused.LOOPBACK | Refused.MULTICAST | Refused.BROADCAST, false),
     GATEWAY("Invalid gateway address: ", Refused.ANY | Refused.LOOPBACK, false),
     OUTBOUND("Invalid or redundant outbound address: ", Refused.ANY | Refused.MULTICAST, false),
     DNS_FORWARD("Invalid DNS forwarding address: ", Refused.ANY | Refused.LOOPBACK, false),
@@ -18,19 +19,21 @@ enum FamilyOption {
     MAP_GUEST_ADDR("Invalid address to remap to host: ",
             Refused.ANY | Refused.LOOPBACK | Refused.MULTICAST, true);
 
+    private static final byte[] LIMITED_BROADCAST = {-1, -1, -1, -1};
+
     final String message;
     final int refused;
-    final boolean replaces;
+    final boolean takesNone;
 
-    FamilyOption(String message, int refused, boolean replaces) {
+    FamilyOption(String message, int refused, boolean takesNone) {
         this.message = message;
         this.refused = refused;
-        this.replaces = replaces;
+        this.takesNone = takesNone;
     }
 
     /** Kinds of address an option refuses, OR-ed. */
     static final class Refused {
-        static final int ANY = 1, LOOPBACK = 2, MULTICAST = 4;
+        static final int ANY = 1, LOOPBACK = 2, MULTICAST = 4, BROADCAST = 8;
 
         private Refused() {
         }
@@ -40,7 +43,9 @@ enum FamilyOption {
     boolean refuses(InetAddress a) {
         return ((refused & Refused.ANY) != 0 && a.isAnyLocalAddress())
                 || ((refused & Refused.LOOPBACK) != 0 && a.isLoopbackAddress())
-                || ((refused & Refused.MULTICAST) != 0 && a.isMulticastAddress());
+                || ((refused & Refused.MULTICAST) != 0 && a.isMulticastAddress())
+                || ((refused & Refused.BROADCAST) != 0 && a instanceof java.net.Inet4Address
+                        && Arrays.equals(a.getAddress(), LIMITED_BROADCAST));
     }
 }
 

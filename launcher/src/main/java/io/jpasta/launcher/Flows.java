@@ -1,5 +1,6 @@
 package io.jpasta.launcher;
 
+import io.jpasta.netns.sys.Sys;
 import io.jpasta.tap.flow.FlowTable;
 
 import java.util.SplittableRandom;
@@ -27,6 +28,7 @@ final class Flows {
             int capacity = Integer.getInteger(CAPACITY_PROPERTY, FlowTable.CAPACITY);
             capacity = Math.clamp(capacity, 1, FlowTable.CAPACITY);
             table = new FlowTable(capacity, new SplittableRandom().nextLong());
+            table.tick(Sys.monotonicNs());
         }
         return table;
     }
@@ -35,6 +37,13 @@ final class Flows {
     static void reap() {
         if (table != null) {
             table.reap();
+        }
+    }
+
+    /** Tells the table the loop's time for the batch of events it is about to handle. */
+    static void tick(long nowNs) {
+        if (table != null) {
+            table.tick(nowNs);
         }
     }
 

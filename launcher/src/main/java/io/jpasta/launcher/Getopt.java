@@ -42,6 +42,8 @@ public final class Getopt {
     private final String prog;
     private final String shortOpts;
     private final LongOption[] longOpts;
+    /** Options from this index on are jpasta's own: an abbreviation means one of them only if it means no other. */
+    private final int ours;
     private final String[] argv;
 
     private int optind = 0;       // argv index of the word being scanned
@@ -58,9 +60,19 @@ public final class Getopt {
      * @param argv      the arguments, without the program name (unlike C's argv)
      */
     public Getopt(String prog, String shortOpts, LongOption[] longOpts, String[] argv) {
+        this(prog, shortOpts, longOpts, longOpts.length, argv);
+    }
+
+    /**
+     * @param ours index in {@code longOpts} where options of our own begin: an abbreviation that fits an option of
+     *             pasta's keeps meaning what it means to pasta (resolved, or ambiguous, among pasta's only), so our
+     *             options never change how pasta's command lines parse
+     */
+    public Getopt(String prog, String shortOpts, LongOption[] longOpts, int ours, String[] argv) {
         this.prog = prog;
         this.shortOpts = shortOpts.startsWith("+") || shortOpts.startsWith("-") ? shortOpts.substring(1) : shortOpts;
         this.longOpts = longOpts;
+        this.ours = ours;
         this.argv = argv;
     }
 
@@ -143,6 +155,16 @@ public final class Getopt {
         return c;
     }
 
+    /** @return true if the option name in {@code word} is a prefix of an option in {@code [from, to)} */
+    private boolean prefixOfAny(String word, int nameLen, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (longOpts[i].name().length() >= nameLen && word.regionMatches(2, longOpts[i].name(), 0, nameLen)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private int longOption(String word) {
         int eq = word.indexOf('=', 2);
         int nameEnd = eq < 0 ? word.length() : eq;
@@ -157,7 +179,12 @@ public final class Getopt {
         if (found == null) {
             int firstIndex = -1;
             boolean[] ambiguous = null;
-            for (int i = 0; i < longOpts.length; i++) {
+            int from = 0, to = ours;
+            if (!prefixOfAny(word, nameLen, 0, ours)) {
+                from = ours; // fits none of pasta's: ours may take it
+                to = longOpts.length;
+            }
+            for (int i = from; i < to; i++) {
                 LongOption o = longOpts[i];
                 if (o.name().length() < nameLen || !word.regionMatches(2, o.name(), 0, nameLen)) {
                     continue;

@@ -1,5 +1,6 @@
 package io.jpasta.launcher;
 
+import io.jpasta.launcher.control.ControlServer;
 import io.jpasta.netns.Nsd;
 import io.jpasta.netns.NsQuit;
 import io.jpasta.netns.log.Counters;
@@ -119,6 +120,19 @@ final class Loop {
         });
     }
 
+    // control sockets (pesto's -c, the JSON API's --api): events of T_CONTROL carry the server's number in their index
+    private final List<ControlServer> servers = new ArrayList<>();
+
+    /** @return the number the next control socket served by {@link #serve} gets */
+    int nextServerId() {
+        return servers.size();
+    }
+
+    /** Serves {@code s}, made with number {@link #nextServerId()}, from the loop. */
+    void serve(ControlServer s) {
+        servers.add(s);
+    }
+
     private int statsFd = -1;
 
     /** {@code --stats DELAY}: log the counters every {@code delaySeconds}, and once more at exit. */
@@ -219,6 +233,7 @@ final class Loop {
                 runIdleTask();
             }
             long now = Sys.monotonicNs();
+            Flows.tick(now);
             for (int i = 0; i < n; i++) {
                 int status = dispatch(ep.data(i), ep.events(i), now);
                 if (status >= 0) {
@@ -323,6 +338,9 @@ final class Loop {
                 return -1;
             case Epoll.T_UDP:
                 tap.udpEvent(Epoll.index(data), Epoll.fd(data), ev, now);
+                return -1;
+            case Epoll.T_CONTROL:
+                servers.get(ControlServer.server(Epoll.index(data))).onEvent(Epoll.index(data), Epoll.fd(data), ev);
                 return -1;
             default:
                 return -1;

@@ -1,5 +1,14 @@
 package io.jpasta.launcher;
 
+import io.jpasta.launcher.control.Api;
+import io.jpasta.launcher.control.ApiServer;
+import io.jpasta.launcher.control.CommandLineRules;
+import io.jpasta.launcher.control.ControlServer;
+import io.jpasta.launcher.control.FwdRule;
+import io.jpasta.launcher.control.FwdTable;
+import io.jpasta.launcher.control.PestoSession;
+import io.jpasta.launcher.control.RuleSet;
+import io.jpasta.launcher.control.UnixServer;
 import io.jpasta.netns.HostState;
 import io.jpasta.netns.IfConfig;
 import io.jpasta.netns.NetlinkLink;
@@ -16,7 +25,6 @@ import io.jpasta.tap.TapConf;
 import io.jpasta.tap.fwd.AddrMap;
 import io.jpasta.tcp.SysTcpSocks;
 import io.jpasta.tcp.Tcp;
-import io.jpasta.tap.fwd.PortRules;
 import io.jpasta.tap.wire.MacAddr;
 import io.jpasta.splice.NativeSpliceIo;
 import io.jpasta.splice.Splice;
@@ -59,10 +67,12 @@ public final class Main {
      * ({@code JPASTA_JAVA_OPTS=-Djpasta.udp.idleSeconds=N} through the starter).
      */
     static final String UDP_IDLE_PROPERTY = "jpasta.udp.idleSeconds";
+    /** A pesto client that moves no byte for this long is closed ({@code -Djpasta.control.idleMs} changes it). */
+    static final long CONTROL_IDLE_MS = 10_000;
 
     /** Namespace configuration without a tap ({@code --splice-only}): loopback up, nothing else. */
     private static final IfConfig LO_ONLY = new IfConfig("lo", IfConfig.KEEP_MTU, IfConfig.KEEP_MAC, List.of(),
-            List.of(), true, false);
+            List.of(), IfConfig.LO_UP);
 
     public static void main(String[] args) {
         Thread.ofPlatform().daemon().name("warm-up").start(Main::warmUp);
@@ -90,47 +100,19 @@ public final class Main {
         Options opt = Options.parse(args);
         Log.configure(opt.debug(), opt.trace(), opt.quiet());
         Sys.load();
-        // files named on the command line are opened first, as pasta does: a bad path fails before any set-up
-        if (opt.logFile() != null) {
-            checkWritable(opt.logFile(), "log file");
-            Log.toFile(opt.logFile(), opt.logSize());
-        }
-        int pidFd = opt.pidFile() != null ? openForWriting(opt.pidFile(), "PID file") : -1;
-        if (opt.runas() != null) {
-            RunAs.check(opt.runas());
-        }
-
-        String home = System.getProperty("jpasta.home", ".");
-        String nsdPath = home + "/lib/jpasta-nsd";
+        int pidFd = openFiles(opt);
         boolean commandMode = opt.netns() == null && opt.pid().isEmpty();
         Nsd.confine(!opt.noConfine());
-
-        Nsd nsd;
-        NsQuit quit = null;
-        if (commandMode) {
-            nsd = spawn(nsdPath, opt);
-        } else if (opt.netns() != null) {
-            nsd = Nsd.joinNetns(nsdPath, opt.netns(), opt.userns() != null ? opt.userns() : "none");
-            if (!opt.noNetnsQuit()) {
-                quit = NsQuit.watchPath(opt.netns());
-            }
-        } else {
-            int pid = opt.pid().getAsInt();
-            String userns = opt.userns() != null ? opt.userns() : opt.netnsOnly() ? "none" : "auto";
-            nsd = Nsd.joinPid(nsdPath, pid, userns);
-            if (!opt.noNetnsQuit()) {
-                quit = NsQuit.watchPid(pid);
-            }
-        }
+        Namespaces ns = startNamespaces(opt, commandMode);
+        Nsd nsd = ns.nsd();
         // the kernel builds the namespaces in nsd meanwhile
         Log.debug("namespace helper started");
         Conf conf;
         Resolv resolv;
         try (Netlink hostNl = Netlink.open()) {
-            for (String ifname : new String[] {opt.iface(), opt.outboundIf4(), opt.outboundIf6()}) {
-                if (ifname != null && hostNl.linkIndex(ifname) < 0) {
-                    throw new ExitRequest(1, "Invalid interface name " + ifname + ": No such device\n", false);
-                }
+            // pasta checks -i only: an --outbound-if4/6 that does not exist fails each outbound socket instead
+            if (opt.iface() != null && hostNl.linkIndex(opt.iface()) < 0) {
+                throw new ExitRequest(1, "Invalid interface name " + opt.iface() + ": No such device\n", false);
             }
             HostState host = HostState.read(hostNl, opt.iface(), !opt.ipv6Only(), !opt.ipv4Only());
             resolv = Resolv.read(Resolv.RESOLV_CONF);
@@ -140,37 +122,20 @@ public final class Main {
         nsd.awaitReady();
         Log.debug("namespace ready, helper pid " + nsd.pid()
                 + (nsd.unconfined().isEmpty() ? "" : ", helper not confined: " + nsd.unconfined()));
-
-        // --splice-only: no tap at all, only loopback port forwarding (and lo up in the namespace)
-        boolean tapless = opt.spliceOnly();
-        Nsd.TapDevice tapDev = tapless ? null : nsd.tap(conf.tapName());
-        try (Netlink nsNl = new Netlink(nsd.netlink(Linux.NETLINK_ROUTE))) {
-            NsNetConfig.apply(nsNl, tapless ? LO_ONLY : conf.ifConfig());
-        }
-        int tapFd = tapless ? -1 : tapDev.fd();
-        Log.debug(tapless ? "no tap (--splice-only)" : "tap " + tapDev.name() + " index " + tapDev.ifindex()
-                + " configured");
+        int tapFd = configureNamespace(opt, nsd, conf);
 
         Pcap pcap = opt.pcapFile() != null ? openPcap(opt.pcapFile()) : null;
         L2Services l2 = new L2Services(conf.tap(), new SplittableRandom(), Sys.monotonicNs(), Sys.realtimeNs());
         TapIo tapIo = new TapIo(tapFd, pcap);
         TapEngines tap = new TapEngines(tapIo, l2);
-        Loop loop = new Loop(nsd, tapFd, quit, tap, commandMode);
-        // the documented address translations, shared by TCP and ICMP echo through the tap
+        Loop loop = new Loop(nsd, tapFd, ns.quit(), tap, commandMode);
+        // the documented address translations, shared by TCP, UDP and ICMP echo through the tap
         AddrMap addrMap = addrMap(opt, conf.tap(), resolv);
         if (Log.debug) {
             Log.debug(addrMap.describe());
         }
-        // ICMP echo through ping sockets (udp module); the flow table is built on the first ICMP frame
-        if (!tapless) {
-            tap.icmp(new Icmp(conf.tap(), Flows::table, new SysPingSockets(loop.epoll(), addrMap), addrMap));
-        }
-        if (!opt.noTcp() && !tapless) {
-            // TCP over the tap: built on the first TCP frame
-            long tcpSecret = new SplittableRandom().nextLong();
-            TapConf tapConf = conf.tap();
-            tap.tcp(() -> new Tcp(tapConf, Flows.table(), new SysTcpSocks(loop.epoll(), addrMap), tapIo, addrMap,
-                    tcpSecret));
+        if (tapFd >= 0) {
+            tapEngines(opt, conf, loop, tap, tapIo, addrMap);
         }
         loop.addDrain(tap::busy);
         if (opt.stats() >= 0) {
@@ -178,12 +143,134 @@ public final class Main {
         }
         Log.debug("loop ready");
 
-        // -t/-T listeners and their spliced connections, bound before the command starts (issue 6)
+        // the forwarding tables of the command line as pesto shows them (issue 16), and the listeners that carry
+        // them out, bound before the command starts (issue 6)
+        CommandLineRules rules = CommandLineRules.build(opt.portSpecs(), caps(opt),
+                CommandLineRules.ephemeralRange());
+        if (Log.debug) {
+            logRules(rules.rules());
+        }
+        Listeners listeners = tcpListeners(opt, nsd, loop, tap, tapFd >= 0, rules);
+        Listeners udpListeners = opt.noUdp() ? null
+                : udp(opt, conf, nsd, loop, tap, tapFd >= 0 ? tapIo : null, l2, addrMap, rules);
+        if (pidFd >= 0) {
+            writePidFile(pidFd);
+        }
+        Forwarding forwarding = new Forwarding(rules.rules(), listeners, udpListeners);
+        List<ControlServer> control = controlSockets(opt, loop, forwarding, tap, listeners);
+        try {
+            return runLoop(opt, nsd, loop, listeners, tap, commandMode);
+        } finally {
+            control.forEach(ControlServer::close);
+        }
+    }
+
+    /**
+     * {@code -c}: pesto's control socket; {@code --api} (ours): the JSON control API, whose protocol and JSON library
+     * load at its first request. Both are there before the command runs or the caller is told we are ready.
+     */
+    private static List<ControlServer> controlSockets(Options opt, Loop loop, Forwarding forwarding, TapEngines tap,
+                                                      Listeners listeners) throws IOException {
+        List<ControlServer> servers = new ArrayList<>(2);
+        if (opt.confPath() != null) {
+            UnixServer pesto = UnixServer.open(opt.confPath(), loop.nextServerId(), loop.epoll(),
+                    () -> new PestoSession(forwarding), Long.getLong("jpasta.control.idleMs", CONTROL_IDLE_MS)
+                    * 1_000_000L);
+            loop.serve(pesto);
+            servers.add(pesto);
+        }
+        if (opt.apiPath() != null) {
+            ApiSources sources = new ApiSources(tap, listeners.splice(), forwarding, caps(opt));
+            try {
+                ApiServer api = ApiServer.open(opt.apiPath(), loop.nextServerId(), loop.epoll(),
+                        () -> new Api(sources));
+                loop.serve(api);
+                servers.add(api);
+            } catch (IOException e) {
+                servers.forEach(ControlServer::close); // pesto's socket file goes too
+                throw e;
+            }
+        }
+        return servers;
+    }
+
+    /**
+     * Opens the files named on the command line first, as pasta does: a bad path fails before any set-up.
+     *
+     * @return the PID file's descriptor, or -1 without {@code -P}
+     */
+    private static int openFiles(Options opt) throws ExitRequest, IOException {
+        if (opt.logFile() != null) {
+            checkWritable(opt.logFile(), "log file");
+            Log.toFile(opt.logFile(), opt.logSize());
+        }
+        int pidFd = opt.pidFile() != null ? openForWriting(opt.pidFile(), "PID file") : -1;
+        if (opt.runas() != null) {
+            RunAs.check(opt.runas());
+        }
+        return pidFd;
+    }
+
+    /** The namespace helper, and what ends a daemon when the namespace goes (null in command mode). */
+    private record Namespaces(Nsd nsd, NsQuit quit) {
+    }
+
+    /** Starts nsd: it creates the namespaces and the command (command mode) or joins PID's or {@code --netns}'s. */
+    private static Namespaces startNamespaces(Options opt, boolean commandMode) throws IOException {
+        String nsdPath = System.getProperty("jpasta.home", ".") + "/lib/jpasta-nsd";
+        if (commandMode) {
+            return new Namespaces(spawn(nsdPath, opt), null);
+        }
+        if (opt.netns() != null) {
+            Nsd nsd = Nsd.joinNetns(nsdPath, opt.netns(), opt.userns() != null ? opt.userns() : "none");
+            return new Namespaces(nsd, opt.noNetnsQuit() ? null : NsQuit.watchPath(opt.netns()));
+        }
+        int pid = opt.pid().getAsInt();
+        String userns = opt.userns() != null ? opt.userns() : opt.netnsOnly() ? "none" : "auto";
+        Nsd nsd = Nsd.joinPid(nsdPath, pid, userns);
+        return new Namespaces(nsd, opt.noNetnsQuit() ? null : NsQuit.watchPid(pid));
+    }
+
+    /**
+     * Makes the tap in the namespace and configures it (addresses, routes, MTU, lo up); with {@code --splice-only}
+     * no tap at all, only lo up.
+     *
+     * @return the tap's descriptor, or -1 without a tap
+     */
+    private static int configureNamespace(Options opt, Nsd nsd, Conf conf) throws IOException {
+        boolean tapless = opt.spliceOnly();
+        Nsd.TapDevice tapDev = tapless ? null : nsd.tap(conf.tapName());
+        try (Netlink nsNl = new Netlink(nsd.netlink(Linux.NETLINK_ROUTE))) {
+            NsNetConfig.apply(nsNl, tapless ? LO_ONLY : conf.ifConfig());
+        }
+        Log.debug(tapless ? "no tap (--splice-only)" : "tap " + tapDev.name() + " index " + tapDev.ifindex()
+                + " configured");
+        return tapless ? -1 : tapDev.fd();
+    }
+
+    /** ICMP echo and TCP through the tap, each engine built on the first frame of its protocol. */
+    private static void tapEngines(Options opt, Conf conf, Loop loop, TapEngines tap, TapIo tapIo,
+                                   AddrMap addrMap) {
+        tap.icmp(new Icmp(conf.tap(), Flows::table, new SysPingSockets(loop.epoll(), addrMap), addrMap));
+        if (!opt.noTcp()) {
+            long tcpSecret = new SplittableRandom().nextLong();
+            TapConf tapConf = conf.tap();
+            tap.tcp(() -> new Tcp(tapConf, Flows.table(), new SysTcpSocks(loop.epoll(), addrMap), tapIo, addrMap,
+                    tcpSecret));
+        }
+    }
+
+    /**
+     * The {@code -t}/{@code -T} listeners and their spliced connections; non-loopback clients of {@code -t} ports
+     * take the tap path with their source address kept (issue 5), loopback ones too with {@code --no-splice}.
+     */
+    private static Listeners tcpListeners(Options opt, Nsd nsd, Loop loop, TapEngines tap, boolean hasTap,
+                                          CommandLineRules rules) throws IOException {
         Splice splice = new Splice(new NativeSpliceIo(loop.epoll()), Flows::table);
-        Listeners listeners = new Listeners(nsd, loop.epoll(), splice, ports(opt.tcpPorts(), "-t"),
-                ports(opt.tcpNs(), "-T"), opt.freebind());
-        // non-loopback clients of -t ports take the tap path, with their source address preserved (issue 5)
-        if (!tapless) {
+        Listeners listeners = new Listeners(nsd, loop.epoll(), splice,
+                Forwarding.ports(rules.rules(), false, FwdRule.TCP),
+                Forwarding.ports(rules.rules(), true, FwdRule.TCP), opt.freebind());
+        if (hasTap) {
             listeners.tapPath((fd, peer, port) -> tap.tcpAccepted(fd, peer, port, Sys.monotonicNs()));
         }
         if (opt.noSplice()) {
@@ -191,13 +278,12 @@ public final class Main {
         }
         listeners.start();
         loop.splice(listeners, splice);
-        if (!opt.noUdp()) {
-            udp(opt, conf, nsd, loop, tap, tapless ? null : tapIo, l2, addrMap);
-        }
+        return listeners;
+    }
 
-        if (pidFd >= 0) {
-            writePidFile(pidFd);
-        }
+    /** Releases the command or detaches, then runs the loop. @return pasta's exit status */
+    private static int runLoop(Options opt, Nsd nsd, Loop loop, Listeners listeners, TapEngines tap,
+                               boolean commandMode) throws IOException {
         if (commandMode) {
             nsd.go();
         } else {
@@ -205,10 +291,10 @@ public final class Main {
                 Daemon.detach();
             }
         }
+        Confinement.afterReady(opt, nsd);
         // after the command started or the caller was told we are ready, and after the first events: a client
         // that was quick takes a socket from nsd directly (13-24 ms measured before the loop ran otherwise)
         loop.whenIdle(listeners::fillPools);
-        Confinement.afterReady(opt, nsd);
         int status = loop.run();
         loop.logStats();
         tap.flush();
@@ -220,8 +306,8 @@ public final class Main {
      * UDP: the engine (built on the first datagram from the guest or a listener) and the {@code -u}/{@code -U}
      * listeners, whose loopback peers are spliced with sockets of the namespace from the listeners' pool.
      */
-    private static void udp(Options opt, Conf conf, Nsd nsd, Loop loop, TapEngines tap, TapIo tapIo,
-                            L2Services l2, AddrMap addrMap) throws IOException {
+    private static Listeners udp(Options opt, Conf conf, Nsd nsd, Loop loop, TapEngines tap, TapIo tapIo,
+                                 L2Services l2, AddrMap addrMap, CommandLineRules rules) throws IOException {
         Listeners.UdpPath path = new Listeners.UdpPath() {
             @Override
             public void datagrams(int fd, boolean inNs, boolean v6, int port, int target) {
@@ -236,8 +322,9 @@ public final class Main {
                 }
             }
         };
-        Listeners listeners = Listeners.udp(nsd, loop.epoll(), path, ports(opt.udpPorts(), "-u"),
-                ports(opt.udpNs(), "-U"), opt.freebind());
+        Listeners listeners = Listeners.udp(nsd, loop.epoll(), path,
+                Forwarding.ports(rules.rules(), false, FwdRule.UDP),
+                Forwarding.ports(rules.rules(), true, FwdRule.UDP), opt.freebind());
         TapConf tapConf = conf.tap();
         tap.udp(() -> {
             Udp u = new Udp(tapConf, Flows::table, new SysUdpSocks(loop.epoll(), addrMap), tapIo, addrMap,
@@ -254,6 +341,7 @@ public final class Main {
         listeners.start();
         loop.udpListeners(listeners);
         loop.whenIdle(listeners::fillPools);
+        return listeners;
     }
 
     /**
@@ -353,18 +441,22 @@ public final class Main {
         Sys.close(openForWriting(file, what));
     }
 
-    /** @return the forwards of one direction as the listeners take them; unset means pasta's default, auto */
-    static Listeners.Ports ports(PortRules rules, String option) {
-        if (rules.isUnset() || rules.isAuto()) {
-            return new Listeners.Ports(List.of(), true);
+    /** @return the capabilities of the forwarding tables: the families and protocols enabled, auto, interfaces */
+    static int caps(Options o) {
+        return (o.ipv6Only() ? 0 : FwdTable.CAP_IPV4) | (o.ipv4Only() ? 0 : FwdTable.CAP_IPV6)
+                | (o.noTcp() ? 0 : FwdTable.CAP_TCP) | (o.noUdp() ? 0 : FwdTable.CAP_UDP) | FwdTable.CAP_SCAN
+                | FwdTable.CAP_IFNAME;
+    }
+
+    /** Logs the forwarding tables as pasta does at start. */
+    private static void logRules(RuleSet set) {
+        for (FwdTable t : set.tables()) {
+            Log.debug((t.pif() == RuleSet.PIF_HOST ? "Inbound" : "Outbound") + " forwarding rules (" + t.name()
+                    + "):");
+            for (FwdRule r : t.rules()) {
+                Log.debug("    " + r.text());
+            }
         }
-        List<Listeners.Forward> fwd = new ArrayList<>();
-        String spec = option + " " + rules;
-        rules.forEachForwarded(p -> {
-            PortRules.Bind b = rules.bind(p);
-            fwd.add(new Listeners.Forward(b.address(), b.iface(), p, rules.target(p), rules.isExplicit(p), spec));
-        });
-        return new Listeners.Ports(fwd, false);
     }
 
     /**

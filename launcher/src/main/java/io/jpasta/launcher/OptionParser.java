@@ -1,11 +1,14 @@
 package io.jpasta.launcher;
 
+import static io.jpasta.launcher.OptionTable.*;
+
+import io.jpasta.launcher.control.UnixServer;
 import io.jpasta.tap.fwd.IpLiteral;
 import io.jpasta.tap.fwd.PortRules;
-import io.jpasta.tap.fwd.PortSpecException;
 
 import java.net.Inet4Address;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -28,7 +31,7 @@ final class OptionParser {
     /** Program name in getopt messages when the starter does not pass argv[0]. */
     static final String PROG = "pasta";
     /** pasta's short option string ({@code +}: stop at the first operand). */
-    static final String SHORT_OPTS = "+dqfel:hF:I:p:P:m:a:n:M:g:i:o:D:S:H:46t:u:T:U:1s:";
+    static final String SHORT_OPTS = "+dqfel:hc:F:I:p:P:m:a:n:M:g:i:o:D:S:H:46t:u:T:U:1s:";
 
     static final int ETH_MIN_MTU = 68;
     /** The largest MTU pasta takes: 65535 less the Ethernet header, rounded down to a multiple of 4 plus 1. */
@@ -44,120 +47,20 @@ final class OptionParser {
     /** Directory where {@code ip netns} keeps named network namespaces. */
     static final String NETNS_RUN_DIR = "/run/netns/";
 
-    // Codes of long-only options: above any character. Plain switches are SWITCH + their ordinal in Switch.
-    private static final int O_USERNS = 256, O_NETNS = 257, O_NS_MAC = 258, O_NO_DHCP_DNS = 260,
-            O_NO_DHCP_SEARCH = 262, O_DNS_FORWARD = 263, O_TRACE = 265, O_RUNAS = 266, O_LOG_SIZE = 267,
-            O_VERSION = 268, O_OUT_IF4 = 269, O_OUT_IF6 = 270, O_NETNS_ONLY = 274, O_MAP_HOST_LO = 275,
-            O_MAP_GUEST = 276, O_DNS_HOST = 278, O_FQDN = 279, O_STATS = 280, O_SOCKET = 281, O_ONE_OFF = 282,
-            O_NO_SPLICE = 290, O_SPLICE_ONLY = 293, SWITCH = 512;
-
-    private static final int NO = Getopt.NO_ARGUMENT, REQ = Getopt.REQUIRED_ARGUMENT;
     private static final Options.Switch[] SWITCHES = Options.Switch.values();
 
     private OptionParser() {
-    }
-
-    /**
-     * The long option table, in pasta's order (it decides the order of candidates in ambiguity messages); options
-     * newer than Debian's pasta are placed where upstream puts them, those of ours at the end.
-     */
-    static LongOptionTable table() {
-        return new LongOptionTable(new Getopt.LongOption[] {
-            opt("debug", NO, 'd'),
-            opt("quiet", NO, 'q'),
-            opt("foreground", NO, 'f'),
-            opt("stderr", NO, 'e'),
-            opt("log-file", REQ, 'l'),
-            opt("help", NO, 'h'),
-            opt("socket", REQ, O_SOCKET),
-            opt("fd", REQ, 'F'),
-            opt("ns-ifname", REQ, 'I'),
-            opt("pcap", REQ, 'p'),
-            opt("pid", REQ, 'P'),
-            opt("mtu", REQ, 'm'),
-            opt("address", REQ, 'a'),
-            opt("netmask", REQ, 'n'),
-            opt("mac-addr", REQ, 'M'),
-            opt("gateway", REQ, 'g'),
-            opt("interface", REQ, 'i'),
-            opt("outbound", REQ, 'o'),
-            opt("dns", REQ, 'D'),
-            opt("search", REQ, 'S'),
-            opt("hostname", REQ, 'H'),
-            flag("no-tcp", Options.Switch.NO_TCP),
-            flag("no-udp", Options.Switch.NO_UDP),
-            flag("no-icmp", Options.Switch.NO_ICMP),
-            flag("no-dhcp", Options.Switch.NO_DHCP),
-            flag("no-dhcpv6", Options.Switch.NO_DHCPV6),
-            flag("no-ndp", Options.Switch.NO_NDP),
-            flag("no-ra", Options.Switch.NO_RA),
-            opt("no-splice", NO, O_NO_SPLICE),
-            flag("freebind", Options.Switch.FREEBIND),
-            flag("no-map-gw", Options.Switch.NO_MAP_GW),
-            opt("ipv4-only", NO, '4'),
-            opt("ipv6-only", NO, '6'),
-            opt("one-off", NO, O_ONE_OFF),
-            opt("tcp-ports", REQ, 't'),
-            opt("udp-ports", REQ, 'u'),
-            opt("tcp-ns", REQ, 'T'),
-            opt("udp-ns", REQ, 'U'),
-            opt("userns", REQ, O_USERNS),
-            opt("netns", REQ, O_NETNS),
-            opt("netns-only", NO, O_NETNS_ONLY),
-            flag("config-net", Options.Switch.CONFIG_NET),
-            opt("ns-mac-addr", REQ, O_NS_MAC),
-            flag("dhcp-dns", Options.Switch.DHCP_DNS),
-            opt("no-dhcp-dns", NO, O_NO_DHCP_DNS),
-            flag("dhcp-search", Options.Switch.DHCP_SEARCH),
-            opt("no-dhcp-search", NO, O_NO_DHCP_SEARCH),
-            opt("dns-forward", REQ, O_DNS_FORWARD),
-            flag("no-netns-quit", Options.Switch.NO_NETNS_QUIT),
-            opt("trace", NO, O_TRACE),
-            opt("runas", REQ, O_RUNAS),
-            opt("log-size", REQ, O_LOG_SIZE),
-            opt("version", NO, O_VERSION),
-            opt("outbound-if4", REQ, O_OUT_IF4),
-            opt("outbound-if6", REQ, O_OUT_IF6),
-            flag("no-copy-routes", Options.Switch.NO_COPY_ROUTES),
-            flag("no-copy-addrs", Options.Switch.NO_COPY_ADDRS),
-            opt("map-host-loopback", REQ, O_MAP_HOST_LO),
-            opt("map-guest-addr", REQ, O_MAP_GUEST),
-            flag("host-lo-to-ns-lo", Options.Switch.HOST_LO_TO_NS_LO),
-            opt("dns-host", REQ, O_DNS_HOST),
-            opt("fqdn", REQ, O_FQDN),
-            opt("stats", REQ, O_STATS),
-            opt("splice-only", NO, O_SPLICE_ONLY),
-            flag("no-confine", Options.Switch.NO_CONFINE),
-        });
-    }
-
-    private static Getopt.LongOption opt(String name, int hasArg, int val) {
-        return new Getopt.LongOption(name, hasArg, val);
-    }
-
-    /** @return the table entry of a long option that only turns {@code s} on */
-    private static Getopt.LongOption flag(String name, Options.Switch s) {
-        return new Getopt.LongOption(name, NO, SWITCH + s.ordinal());
-    }
-
-    /** Wrapper so tests can read the table without exposing a mutable array. */
-    record LongOptionTable(Getopt.LongOption[] options) {
-        List<String> names() {
-            List<String> n = new ArrayList<>(options.length);
-            for (Getopt.LongOption o : options) {
-                n.add(o.name());
-            }
-            return n;
-        }
     }
 
     /** Everything the option loop collects; {@link Options} copies it into its final fields. */
     static final class State {
         boolean debug, trace, quiet;
         String logFile, runas, pcapFile, pidFile, nsIfname, iface, outboundIf4, outboundIf6, userns, netns;
-        String socketPath, hostname, fqdn;
+        String socketPath, hostname, fqdn, confPath, apiPath;
+        boolean noConfine;
         long logSize = -1;
         int fd = -1, mtu = -1, netmask = -1, stats = -1;
+        boolean prefixInAddress;
         byte[] macAddr, nsMacAddr;
         InetAddress dnsHost;
         final AddrPair[] perFamily = new AddrPair[FamilyOption.values().length];
@@ -169,6 +72,8 @@ final class OptionParser {
         boolean searchNone;
         final EnumSet<Options.Switch> switches = EnumSet.noneOf(Options.Switch.class);
         int pid = -1;
+        /** Warnings pasta prints while reading the options (deprecated ones), before anything else. */
+        final List<String> warnings = new ArrayList<>(0);
         // Port specifications in command line order: option letter, then the spec.
         final List<String> portSpecs = new ArrayList<>(4);
         List<String> command = List.of();
@@ -198,13 +103,41 @@ final class OptionParser {
      */
     static Options parse(String prog, String[] argv) throws ExitRequest {
         State s = new State();
-        Getopt g = new Getopt(prog, SHORT_OPTS, table().options(), argv);
-        for (int c = g.next(); c != Getopt.END; c = g.next()) {
-            option(s, c, g.optarg(), prog, g);
+        OptionTable.LongOptionTable t = OptionTable.table();
+        Getopt g = new Getopt(prog, SHORT_OPTS, t.options(), t.ours(), argv);
+        try {
+            for (int c = g.next(); c != Getopt.END; c = g.next()) {
+                option(s, c, g.optarg(), prog, g);
+            }
+            afterAll(s);
+            s.rules = PortOptions.rules(s.portSpecs, PortOptions.caps(s));
+            s.command = operands(s, argv, g.optind());
+        } catch (ExitRequest e) {
+            if (s.warnings.isEmpty() || e.toStdout()) {
+                throw e;
+            }
+            throw new ExitRequest(e.status(), String.join("\n", s.warnings) + "\n" + e.text(), false);
         }
-        s.rules = portRules(s);
-        s.command = operands(s, argv, g.optind());
+        if (!s.warnings.isEmpty()) {
+            System.err.println(String.join("\n", s.warnings));
+        }
         return new Options(s);
+    }
+
+    /** Checks that need every option seen, and pasta's warnings for deprecated options. */
+    private static void afterAll(State s) throws ExitRequest {
+        if (s.on(Options.Switch.SPLICE_ONLY) && s.on(Options.Switch.NO_SPLICE)) {
+            throw ExitRequest.die("--splice-only is incompatible with --no-splice");
+        }
+        for (Options.Switch sw : new Options.Switch[] {Options.Switch.NO_COPY_ROUTES, Options.Switch.NO_COPY_ADDRS}) {
+            if (s.on(sw)) {
+                String name = sw == Options.Switch.NO_COPY_ROUTES ? "--no-copy-routes" : "--no-copy-addrs";
+                s.warnings.add(name + " will be dropped soon");
+                if (!s.on(Options.Switch.CONFIG_NET)) {
+                    throw ExitRequest.die(name + " needs --config-net");
+                }
+            }
+        }
     }
 
     /** Dispatches one option to the handler of its group. */
@@ -214,15 +147,27 @@ final class OptionParser {
             case 'h' -> throw new ExitRequest(0, Usage.text(prog), true);
             case O_VERSION -> throw new ExitRequest(0, Usage.VERSION_TEXT, true);
             case 'd', 'q', O_TRACE, 'f', 'e', 'l', O_LOG_SIZE, O_RUNAS, O_STATS -> logging(s, c, arg);
-            case O_SOCKET, 's', O_ONE_OFF, '1', O_NO_DHCP_DNS, O_NO_DHCP_SEARCH -> passtOnly(s, c, arg);
-            case 'F', 'I', 'p', 'P', 'm', 'M', O_NS_MAC, 'H', O_FQDN -> device(s, c, arg);
+            case O_SOCKET, 's', O_ONE_OFF, '1', O_NO_DHCP_DNS, O_NO_DHCP_SEARCH, O_REPAIR_PATH, O_MIGRATE_EXIT,
+                 O_MIGRATE_NO_LINGER, O_VHOST_USER -> passtOnly(c);
+            case O_NO_CONFINE -> s.noConfine = true;
+            // vhost-user's capabilities, as pasta prints them (a network back end), then exit
+            case O_PRINT_CAPS -> throw new ExitRequest(0, "{\n  \"type\": \"net\"\n}\n", true);
+            case O_CHROOT_FALLBACK -> {
+                // pasta: go on without the chroot(2) if it fails; jpasta does not chroot at all
+            }
+            case 'F', 'I', 'p', 'P', 'c', O_API, 'm', 'M', O_NS_MAC, 'H', O_FQDN -> device(s, c, arg);
             case 'a' -> perFamily(s, FamilyOption.ADDRESS, arg);
             case 'g' -> perFamily(s, FamilyOption.GATEWAY, arg);
             case 'o' -> perFamily(s, FamilyOption.OUTBOUND, arg);
             case O_DNS_FORWARD -> perFamily(s, FamilyOption.DNS_FORWARD, arg);
             case O_MAP_HOST_LO -> perFamily(s, FamilyOption.MAP_HOST_LOOPBACK, arg);
             case O_MAP_GUEST -> perFamily(s, FamilyOption.MAP_GUEST_ADDR, arg);
-            case 'n' -> s.netmask = OptionValues.netmask(arg);
+            case 'n' -> {
+                if (s.prefixInAddress) {
+                    throw ExitRequest.die("Redundant prefix length specification");
+                }
+                s.netmask = OptionValues.netmask(arg);
+            }
             case 'i', O_OUT_IF4, O_OUT_IF6 -> host(s, c, arg);
             case 'D' -> dns(s, arg);
             case 'S' -> search(s, arg);
@@ -251,49 +196,45 @@ final class OptionParser {
     /** {@code -d -q --trace -f -e -l --log-size --runas --stats}. */
     private static void logging(State s, int c, String arg) throws ExitRequest {
         switch (c) {
+            // pasta 2026: repeated and opposite ones are taken, the last one counts
             case 'd' -> {
-                once(s.debug, "debug");
-                if (s.quiet) {
-                    throw ExitRequest.die("Either --debug or --quiet");
-                }
                 s.debug = true;
+                s.quiet = false;
             }
             case O_TRACE -> {
-                once(s.trace, "trace");
-                if (s.quiet) {
-                    throw ExitRequest.die("Either --trace or --quiet");
-                }
                 s.trace = true;
                 s.debug = true;
+                s.quiet = false;
             }
             case 'q' -> {
-                once(s.quiet, "quiet");
-                if (s.debug) {
-                    throw ExitRequest.die("Either --debug or --quiet");
-                }
                 s.quiet = true;
+                s.debug = false;
+                s.trace = false;
             }
-            case 'f' -> switchOnce(s, Options.Switch.FOREGROUND, "foreground");
-            case 'e' -> switchOnce(s, Options.Switch.STDERR, "stderr");
+            case 'f' -> s.switches.add(Options.Switch.FOREGROUND);
+            case 'e' -> {
+                s.switches.add(Options.Switch.STDERR);
+                s.warnings.add("--stderr will be dropped soon");
+            }
             case 'l' -> {
-                once(s.logFile != null, "log-file");
                 if (arg.length() >= PATH_MAX) {
                     throw ExitRequest.die("Invalid log file path: " + arg);
                 }
                 s.logFile = arg;
             }
             case O_LOG_SIZE -> {
-                once(s.logSize >= 0, "log-size");
                 long v = OptionValues.strtol(arg, 0);
-                if (v < LOG_SIZE_MIN) {
+                // pasta reads it with strtoul: a negative number wraps to a huge size
+                if (v == OptionValues.INVALID || (v >= 0 && v < LOG_SIZE_MIN)) {
                     throw ExitRequest.die("Invalid --log-size: " + arg);
                 }
-                s.logSize = v;
+                s.logSize = v < 0 ? Long.MAX_VALUE : v;
             }
             case O_RUNAS -> {
-                once(s.runas != null, "runas");
                 if (arg.isEmpty() || arg.startsWith(":") || arg.endsWith(":")) {
-                    throw ExitRequest.die("Invalid --runas option: " + arg);
+                    // pasta names the user part only
+                    int colon = arg.indexOf(':');
+                    throw ExitRequest.die("Invalid --runas option: " + (colon < 0 ? arg : arg.substring(0, colon)));
                 }
                 s.runas = arg;
             }
@@ -307,15 +248,19 @@ final class OptionParser {
         }
     }
 
-    /** Options of passt (the VM mode) that pasta refuses, and {@code --socket}, which Debian's pasta ignores. */
-    private static void passtOnly(State s, int c, String arg) throws ExitRequest {
-        switch (c) {
-            case O_SOCKET -> s.socketPath = arg;
-            case 's' -> throw ExitRequest.die("-s is for passt / vhost-user mode only");
-            case O_ONE_OFF, '1' -> throw ExitRequest.die("--one-off is for passt mode only");
-            case O_NO_DHCP_DNS -> throw ExitRequest.die("--no-dhcp-dns is for passt mode only");
-            default -> throw ExitRequest.die("--no-dhcp-search is for passt mode only");
-        }
+    /** Options of passt (the VM mode) and of its vhost-user mode, which pasta refuses with these words. */
+    private static void passtOnly(int c) throws ExitRequest {
+        throw ExitRequest.die(switch (c) {
+            case O_SOCKET, 's' -> "-s is for passt / vhost-user mode only";
+            case O_ONE_OFF, '1' -> "--one-off is for passt mode only";
+            case O_NO_DHCP_DNS -> "--no-dhcp-dns is for passt mode only";
+            case O_NO_DHCP_SEARCH -> "--no-dhcp-search is for passt mode only";
+            case O_REPAIR_PATH -> "--repair-path is for vhost-user mode only";
+            case O_MIGRATE_EXIT -> "--migrate-exit is for vhost-user mode only";
+            case O_MIGRATE_NO_LINGER -> "--migrate-no-linger is for vhost-user mode only";
+            // pasta turns into passt's vhost-user mode: not ours to offer, so refused (words of our own)
+            default -> "--vhost-user is for passt mode only";
+        });
     }
 
     /** {@code -F -I -p -P -m -M --ns-mac-addr -H --fqdn}: the tap, its files and the names given to the guest. */
@@ -330,25 +275,42 @@ final class OptionParser {
                 s.fd = (int) v;
             }
             case 'I' -> {
-                once(s.nsIfname != null, "ns-ifname");
                 s.nsIfname = checked(arg, 1, IFNAMSIZ, "Invalid interface name: ");
             }
             case 'p' -> {
-                once(s.pcapFile != null, "pcap");
                 s.pcapFile = checked(arg, 1, PATH_MAX, "Invalid pcap path: ");
             }
+            case 'c' -> {
+                // pesto's control socket (issue 16): the path must fit a sockaddr_un; the last one given counts
+                if (arg.isEmpty() || arg.getBytes(StandardCharsets.UTF_8).length >= UnixServer.PATH_MAX) {
+                    throw ExitRequest.die("Invalid configuration path: " + arg);
+                }
+                s.confPath = arg;
+            }
+            case O_API -> {
+                if (arg.isEmpty() || arg.getBytes(StandardCharsets.UTF_8).length >= UnixServer.PATH_MAX) {
+                    throw ExitRequest.die("Invalid API socket path: " + arg);
+                }
+                s.apiPath = arg;
+            }
             case 'P' -> {
-                once(s.pidFile != null, "pid");
                 s.pidFile = checked(arg, 1, PATH_MAX, "Invalid PID file: ");
             }
             case 'm' -> {
-                once(s.mtu >= 0, "mtu");
                 s.mtu = mtu(arg);
             }
             case 'M' -> s.macAddr = OptionValues.mac(arg);
             case O_NS_MAC -> s.nsMacAddr = OptionValues.mac(arg);
-            case 'H' -> s.hostname = checked(arg, 1, HOST_NAME_MAX + 1, "Invalid hostname: ");
-            default -> s.fqdn = checked(arg, 1, FQDN_MAX + 1, "Invalid FQDN: ");
+            case 'H' -> {
+                // pasta takes an empty name, and one too long for sethostname(2) with a warning, and goes on
+                if (arg.length() > HOST_NAME_MAX) {
+                    s.warnings.add("Unable to set configured hostname");
+                    s.hostname = null;
+                } else {
+                    s.hostname = arg.isEmpty() ? null : arg;
+                }
+            }
+            default -> s.fqdn = arg.isEmpty() ? null : checked(arg, 0, FQDN_MAX + 1, "Invalid FQDN: ");
         }
     }
 
@@ -378,19 +340,41 @@ final class OptionParser {
     /** One address per IP version ({@link FamilyOption}): checks {@code arg} and keeps it, or dies. */
     private static void perFamily(State s, FamilyOption which, String arg) throws ExitRequest {
         int i = which.ordinal();
-        if (which.replaces && arg.equals("none")) {
+        if (which.takesNone && arg.equals("none")) {
             none(s, which, true);
             s.perFamily[i] = AddrPair.NONE;
             return;
         }
-        InetAddress a = IpLiteral.parse(arg);
-        if (a == null || which.refuses(a) || (!which.replaces && s.perFamily[i].sameFamily(a) != null)) {
+        int slash = which == FamilyOption.ADDRESS ? arg.indexOf('/') : -1;
+        InetAddress a = IpLiteral.parse(slash < 0 ? arg : arg.substring(0, slash));
+        if (a == null || which.refuses(a)) {
             throw ExitRequest.die(which.message + arg);
         }
-        if (which.replaces) {
+        if (slash >= 0) {
+            addressPrefix(s, a, arg, slash);
+        }
+        if (which.takesNone) {
             none(s, which, false);
         }
         s.perFamily[i] = s.perFamily[i].with(a);
+    }
+
+    /** {@code -a ADDR/LEN}: the IPv4 prefix length as {@code -n} gives it (never both); IPv6's is read, unused. */
+    private static void addressPrefix(State s, InetAddress a, String arg, int slash) throws ExitRequest {
+        long len = OptionValues.strtol(arg.substring(slash + 1), 10);
+        if (len == OptionValues.INVALID) {
+            throw ExitRequest.die(FamilyOption.ADDRESS.message + arg);
+        }
+        if (len < 0 || len > (a instanceof Inet4Address ? 32 : 128)) {
+            throw ExitRequest.die("Invalid prefix length: " + arg);
+        }
+        if (a instanceof Inet4Address) {
+            if (s.netmask >= 0) {
+                throw ExitRequest.die("Redundant prefix length specification");
+            }
+            s.netmask = (int) len;
+            s.prefixInAddress = true;
+        }
     }
 
     private static void none(State s, FamilyOption which, boolean none) {
@@ -404,17 +388,11 @@ final class OptionParser {
     /** {@code -i --outbound-if4 --outbound-if6}: interfaces of the host. */
     private static void host(State s, int c, String arg) throws ExitRequest {
         if (c == 'i') {
-            if (s.iface != null) {
-                throw ExitRequest.die("Redundant interface: " + arg);
-            }
             if (arg.isEmpty() || arg.length() >= IFNAMSIZ) {
                 throw ExitRequest.die("Invalid interface name " + arg + ": No such device");
             }
             s.iface = arg;
             return;
-        }
-        if ((c == O_OUT_IF4 ? s.outboundIf4 : s.outboundIf6) != null) {
-            throw ExitRequest.die("Redundant outbound interface: " + arg);
         }
         String name = checked(arg, 1, IFNAMSIZ, "Invalid interface name: ");
         if (c == O_OUT_IF4) {
@@ -427,23 +405,18 @@ final class OptionParser {
     /** {@code -4 -6 --no-splice --splice-only}: switches that exclude another one. */
     private static void exclusive(State s, int c) throws ExitRequest {
         switch (c) {
-            case '4' -> exclusive(s, Options.Switch.IPV4_ONLY, Options.Switch.IPV6_ONLY,
-                    "Options ipv4-only and ipv6-only are mutually exclusive");
-            case '6' -> exclusive(s, Options.Switch.IPV6_ONLY, Options.Switch.IPV4_ONLY,
-                    "Options ipv4-only and ipv6-only are mutually exclusive");
-            case O_NO_SPLICE -> exclusive(s, Options.Switch.NO_SPLICE, Options.Switch.SPLICE_ONLY,
-                    "Options --no-splice and --splice-only are mutually exclusive");
-            default -> exclusive(s, Options.Switch.SPLICE_ONLY, Options.Switch.NO_SPLICE,
-                    "Options --no-splice and --splice-only are mutually exclusive");
+            // pasta 2026: the last of -4 and -6 counts
+            case '4' -> {
+                s.switches.remove(Options.Switch.IPV6_ONLY);
+                s.switches.add(Options.Switch.IPV4_ONLY);
+            }
+            case '6' -> {
+                s.switches.remove(Options.Switch.IPV4_ONLY);
+                s.switches.add(Options.Switch.IPV6_ONLY);
+            }
+            case O_NO_SPLICE -> s.switches.add(Options.Switch.NO_SPLICE); // refused with --splice-only, after all
+            default -> s.switches.add(Options.Switch.SPLICE_ONLY);
         }
-    }
-
-    private static void exclusive(State s, Options.Switch on, Options.Switch other, String message)
-            throws ExitRequest {
-        if (s.on(other)) {
-            throw ExitRequest.die(message);
-        }
-        s.switches.add(on);
     }
 
     /** {@code --userns --netns --netns-only}. */
@@ -466,32 +439,25 @@ final class OptionParser {
         }
     }
 
-    /** pasta refuses most options given twice, naming the long option. */
+    /**
+     * Debian's 2023 pasta refused some options given twice ({@code Multiple --pcap options given}); pasta 2026 takes
+     * the last one of most. These still refuse a second one, as both do: {@code --runas}, {@code -F}, {@code -l}.
+     */
     private static void once(boolean alreadySet, String longName) throws ExitRequest {
         if (alreadySet) {
             throw ExitRequest.die("Multiple --" + longName + " options given");
         }
     }
 
-    private static void switchOnce(State s, Options.Switch which, String longName) throws ExitRequest {
-        once(s.on(which), longName);
-        s.switches.add(which);
-    }
-
     private static void dns(State s, String arg) throws ExitRequest {
+        // pasta 2026: "none" drops the addresses given before it, an address after it counts again
         if (arg.equals("none")) {
-            if (s.dnsNone) {
-                throw ExitRequest.die("Redundant DNS options");
-            }
-            if (!s.dns.isEmpty()) {
-                throw ExitRequest.die("Conflicting DNS options");
-            }
             s.dnsNone = true;
+            s.dns.clear();
+            s.dns4 = s.dns6 = 0;
             return;
         }
-        if (s.dnsNone) {
-            throw ExitRequest.die("Conflicting DNS options");
-        }
+        s.dnsNone = false;
         InetAddress a = IpLiteral.parse(arg);
         if (a == null || (a instanceof Inet4Address ? s.dns4 : s.dns6) >= DNS_PER_FAMILY) {
             throw ExitRequest.die("Cannot use DNS address " + arg);
@@ -506,19 +472,11 @@ final class OptionParser {
 
     private static void search(State s, String arg) throws ExitRequest {
         if (arg.equals("none")) {
-            if (s.searchNone) {
-                throw ExitRequest.die("Redundant DNS search options");
-            }
-            if (!s.search.isEmpty()) {
-                throw ExitRequest.die("Conflicting DNS search options");
-            }
             s.searchNone = true;
+            s.search.clear();
             return;
         }
-        if (s.searchNone) {
-            throw ExitRequest.die("Conflicting DNS search options");
-        }
-        int before = s.search.size();
+        s.searchNone = false;
         for (int i = 0; i < arg.length(); ) {
             int end = arg.indexOf(' ', i);
             if (end < 0) {
@@ -529,8 +487,8 @@ final class OptionParser {
             }
             i = end + 1;
         }
-        if (s.search.size() == before) {
-            throw ExitRequest.die("Cannot use DNS search domain " + arg);
+        if (arg.isEmpty()) {
+            throw ExitRequest.die("Cannot use DNS search domain " + arg); // pasta: "" is refused, " " is not
         }
     }
 
@@ -544,30 +502,6 @@ final class OptionParser {
             throw ExitRequest.die("Network namespace name or path too long: " + arg);
         }
         return path;
-    }
-
-    /** Port specifications are checked after every other option, in command line order, as pasta does. */
-    private static PortRules[] portRules(State s) throws ExitRequest {
-        PortRules.Builder t = null, u = null, tNs = null, uNs = null;
-        for (int i = 0; i < s.portSpecs.size(); i += 2) {
-            String spec = s.portSpecs.get(i + 1);
-            PortRules.Builder b = switch (s.portSpecs.get(i).charAt(0)) {
-                case 't' -> t = t != null ? t : new PortRules.Builder(true, "-t");
-                case 'u' -> u = u != null ? u : new PortRules.Builder(true, "-u");
-                case 'T' -> tNs = tNs != null ? tNs : new PortRules.Builder(true, "-T");
-                default -> uNs = uNs != null ? uNs : new PortRules.Builder(true, "-U");
-            };
-            try {
-                b.add(spec);
-            } catch (PortSpecException e) {
-                throw ExitRequest.die(e.getMessage());
-            }
-        }
-        return new PortRules[] {built(t), built(u), built(tNs), built(uNs)};
-    }
-
-    private static PortRules built(PortRules.Builder b) {
-        return b == null ? PortRules.unset() : b.build();
     }
 
     /** Operands: a lone unsigned integer is the PID of the namespaces to join, anything else a command. */

@@ -26,7 +26,7 @@ public final class Options {
     public enum Switch {
         FOREGROUND, STDERR, NO_TCP, NO_UDP, NO_ICMP, NO_DHCP, NO_DHCPV6, NO_NDP, NO_RA, NO_SPLICE, SPLICE_ONLY,
         FREEBIND, NO_MAP_GW, HOST_LO_TO_NS_LO, IPV4_ONLY, IPV6_ONLY, NETNS_ONLY, NO_NETNS_QUIT, CONFIG_NET,
-        NO_COPY_ROUTES, NO_COPY_ADDRS, DHCP_DNS, DHCP_SEARCH, NO_CONFINE
+        NO_COPY_ROUTES, NO_COPY_ADDRS, DHCP_DNS, DHCP_SEARCH
     }
 
     private final boolean debug;
@@ -72,6 +72,10 @@ public final class Options {
     private final int stats;
     private final int pid;
     private final List<String> command;
+    private final String confPath;
+    private final String apiPath;
+    private final boolean noConfine;
+    private final List<String> portSpecs;
 
     /** Takes what {@link OptionParser} collected. */
     Options(OptionParser.State s) {
@@ -118,6 +122,10 @@ public final class Options {
         stats = s.stats;
         pid = s.pid;
         command = List.copyOf(s.command);
+        confPath = s.confPath;
+        apiPath = s.apiPath;
+        noConfine = s.noConfine;
+        portSpecs = List.copyOf(s.portSpecs);
     }
 
     /**
@@ -195,6 +203,26 @@ public final class Options {
     /** @return {@code -I/--ns-ifname NAME}: tap name in the namespace (at most 15 bytes), or null for default */
     public String nsIfname() {
         return nsIfname;
+    }
+
+    /** @return {@code -c/--conf-path PATH}: pesto's control socket, or null */
+    public String confPath() {
+        return confPath;
+    }
+
+    /** @return {@code --no-confine} (ours): neither the JVM nor nsd confines itself once ready, for debugging */
+    public boolean noConfine() {
+        return noConfine;
+    }
+
+    /** @return {@code --api PATH} (ours): the JSON control API's socket, or null */
+    public String apiPath() {
+        return apiPath;
+    }
+
+    /** @return the port options in command line order: option letter ({@code t u T U}), then its specification */
+    public List<String> portSpecs() {
+        return portSpecs;
     }
 
     /** @return {@code -p/--pcap FILE}, or null */
@@ -403,11 +431,6 @@ public final class Options {
     /** @return {@code --splice-only}: forward only loopback (spliced) traffic; exclusive with no-splice */
     public boolean spliceOnly() {
         return switches.contains(Switch.SPLICE_ONLY);
-    }
-
-    /** @return {@code --no-confine} (ours): neither the JVM nor nsd confines itself once ready, for debugging */
-    public boolean noConfine() {
-        return switches.contains(Switch.NO_CONFINE);
     }
 
     /** @return {@code --freebind}: bind forwarded ports with IP_FREEBIND / IPV6_FREEBIND */

@@ -82,6 +82,11 @@ final class TapEngines {
         return udp;
     }
 
+    /** @return the TCP engine if it was built, else null */
+    Tcp tcpIfBuilt() {
+        return tcp;
+    }
+
     /** Readiness of the UDP socket {@code fd} of {@code flow}. */
     void udpEvent(int flow, int fd, int events, long nowNs) {
         if (udp != null) {

@@ -118,8 +118,13 @@ public final class Usage {
                   --no-copy-addrs     With --config-net, copy no addresses from the host
                   --ns-mac-addr ADDR  MAC address of the tap interface in the namespace
                   --stats DELAY       Log statistics every DELAY seconds
-                  --no-confine        jpasta only: once ready, keep every capability, system
-                                      call and file (no seccomp, Landlock): for debugging
+              -c, --conf-path PATH    Let pesto show and change the forwarding rules through
+                                      the unix socket PATH (mode 0600, removed at exit)
+                  --api PATH          jpasta's own: the JSON control API on the unix socket
+                                      PATH (flows, stats, forwards; see jpasta-ctl)
+                  --no-confine        jpasta's own: once ready, neither jpasta nor its helper
+                                      gives up capabilities, system calls (seccomp) or files
+                                      (Landlock): for debugging
             """;
 
     private Usage() {

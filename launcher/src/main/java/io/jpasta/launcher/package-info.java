@@ -24,10 +24,19 @@
  * but the network ones, and through Landlock the whole filesystem except reading its own {@code dist/}, the JDK and
  * /proc/self and writing the {@code -l}, {@code -p} and {@code -P} files. Nothing after ready spawns a process
  * (nsd starts the command) or opens another file.
+ * The control sockets ({@code control}: pesto's {@code -c}, our {@code --api}) are served from the same loop.
  *
  * <p>Startup is a product feature: the path to "ready" avoids reflection, regular expressions and MemorySegment
  * access forms (spun at first use, ~20-35 ms here): setup structs are direct ByteBuffers, and a warm-up thread
  * prepares the off-heap access paths of the data path while the kernel builds the namespaces.
+ *
+ * <p>Port forwarding: the forwarding tables ({@code control.RuleSet}, built from {@code -t -u -T -U} as pasta 2026
+ * builds them, and changed at run time by pesto over {@code -c}) are carried out per protocol by a
+ * {@link io.jpasta.launcher.Listeners}: its {@link io.jpasta.launcher.ListenerTable} holds the listening sockets
+ * (the host's ours, the namespace's made by nsd), {@link io.jpasta.launcher.AutoScan} follows the other side's
+ * listening ports for {@code auto}, and {@code Listeners} itself decides what is bound and what an accepted TCP
+ * connection becomes (spliced, or handed to the tap path; UDP listeners hand their datagrams to the UDP engine).
+ * {@link io.jpasta.launcher.Forwarding} translates a table change into both protocols' listeners.
  *
  * <p>Logging and counters follow one convention for every module ({@link io.jpasta.netns.log}): {@code --stats}
  * prints one line per {@link io.jpasta.netns.log.Counters} (tap, classifier, each L2 service, ICMP, TCP, splice)

@@ -156,4 +156,20 @@ class GetoptTest {
         assertEquals(302, g.next());
         assertEquals("netns-only", g.lastLong().name());
     }
+
+    @Test
+    void ourOptionsNeverChangeWhatAnAbbreviationOfPastasMeans() {
+        Getopt.LongOption[] opts = {new Getopt.LongOption("address", Getopt.REQUIRED_ARGUMENT, 'a'),
+            new Getopt.LongOption("no-copy-routes", Getopt.NO_ARGUMENT, 300),
+            new Getopt.LongOption("no-copy-addrs", Getopt.NO_ARGUMENT, 301),
+            new Getopt.LongOption("api", Getopt.REQUIRED_ARGUMENT, 400),
+            new Getopt.LongOption("no-confine", Getopt.NO_ARGUMENT, 401)};
+        Getopt g = new Getopt("pasta", "", opts, 3, new String[] {"--a", "x", "--ap", "y", "--no-con", "--no-co"});
+        assertEquals('a', g.next(), "--a is pasta's --address, as without our --api");
+        assertEquals(400, g.next(), "--ap fits only ours");
+        assertEquals(401, g.next());
+        assertEquals(Getopt.ERROR, g.next());
+        assertEquals("pasta: option '--no-co' is ambiguous; possibilities: '--no-copy-routes' '--no-copy-addrs'",
+                g.error().strip(), "pasta's ambiguity, without ours in it");
+    }
 }

@@ -126,31 +126,54 @@ class OptionsTest {
         usageError("pasta: option '--mtu' requires an argument", "--mtu");
         usageError("pasta: option '--netns' requires an argument", "--netns");
         usageError("pasta: option '--debug' doesn't allow an argument", "--debug=1");
-        usageError("pasta: option '--config-net' doesn't allow an argument", "--conf=1");
+        usageError("pasta: option '--config-net' doesn't allow an argument", "--config=1");
+        usageError("pasta: option '--conf' is ambiguous; possibilities: '--config-net' '--conf-path'", "--conf");
+        usageError("pasta: option '--conf-path' requires an argument", "--conf-p");
+        usageError("pasta: option requires an argument -- 'c'", "-c");
         usageError("pasta: option '--ipv' is ambiguous; possibilities: '--ipv4-only' '--ipv6-only'", "--ipv");
         usageError("pasta: option '--o' is ambiguous; possibilities: '--outbound' '--one-off' '--outbound-if4' "
                 + "'--outbound-if6'", "--o");
         usageError("pasta: option '--no' is ambiguous; possibilities: '--no-tcp' '--no-udp' '--no-icmp' "
                 + "'--no-dhcp' '--no-dhcpv6' '--no-ndp' '--no-ra' '--no-splice' '--no-map-gw' '--no-dhcp-dns' "
-                + "'--no-dhcp-search' '--no-netns-quit' '--no-copy-routes' '--no-copy-addrs' '--no-confine'", "--no");
+                + "'--no-dhcp-search' '--no-netns-quit' '--no-copy-routes' '--no-copy-addrs'", "--no");
+    }
+
+    @Test
+    void confPathIsPestosSocketAndMustFitASockaddr() throws Exception {
+        assertEquals("/run/user/1000/pesto.sock", ok("-c", "/run/user/1000/pesto.sock").confPath());
+        assertEquals("b", ok("--conf-path", "a", "-c", "b").confPath(), "the last one counts");
+        assertNull(ok().confPath());
+        dies("Invalid configuration path: ", "-c", "");
+        String longest = "/" + "x".repeat(106);
+        assertEquals(longest, ok("-c", longest).confPath());
+        dies("Invalid configuration path: " + longest + "x", "-c", longest + "x");
+    }
+
+    @Test
+    void portOptionsAreKeptInCommandLineOrder() throws Exception {
+        assertEquals(List.of("u", "53", "t", "22", "T", "auto", "t", "80"),
+                ok("-u", "53", "-t", "22", "-T", "auto", "--tcp-ports=80").portSpecs());
     }
 
     @Test
     void uniquePrefixesSelectLongOptions() throws Exception {
-        assertTrue(ok("--conf").configNet());
+        assertTrue(ok("--config").configNet());
         assertEquals(OptionalInt.of(1500), ok("--mt=1500").mtu());
         assertTrue(ok("--fore").foreground());
     }
 
     @Test
     void tableKeepsDebianOrderForOldOptions() {
-        List<String> names = OptionParser.table().names();
+        List<String> names = OptionTable.table().names();
         String[] debian = {"debug", "quiet", "foreground", "stderr", "log-file", "help", "socket", "fd",
             "ns-ifname", "pcap", "pid", "mtu", "address", "netmask", "mac-addr", "gateway", "interface", "outbound",
             "dns", "search", "no-tcp", "no-udp", "no-icmp", "no-dhcp", "no-dhcpv6", "no-ndp", "no-ra", "no-map-gw",
             "ipv4-only", "ipv6-only", "one-off", "tcp-ports", "udp-ports", "tcp-ns", "udp-ns", "userns", "netns",
-            "netns-only", "config-net", "ns-mac-addr", "dhcp-dns", "no-dhcp-dns", "dhcp-search", "no-dhcp-search",
-            "dns-forward", "no-netns-quit", "trace", "runas", "log-size", "version", "outbound-if4", "outbound-if6"};
+            "ns-mac-addr", "dhcp-dns", "no-dhcp-dns", "dhcp-search", "no-dhcp-search",
+            "dns-forward", "no-netns-quit", "trace", "runas", "log-size", "version", "outbound-if4", "outbound-if6",
+            "config-net", "no-copy-routes", "no-copy-addrs", "netns-only", "map-host-loopback", "map-guest-addr",
+            "host-lo-to-ns-lo", "dns-host", "vhost-user", "print-capabilities", "socket-path", "fqdn", "repair-path",
+            "migrate-exit", "migrate-no-linger", "stats", "conf-path", "chroot-fallback"};
         int last = -1;
         for (String n : debian) {
             int i = names.indexOf(n);
@@ -237,11 +260,10 @@ class OptionsTest {
 
     @Test
     void fileAndFdOptions() throws Exception {
-        Options o = ok("-p", "/tmp/p.pcap", "-P", "/tmp/pid", "-F", "5", "--socket", "/tmp/s");
+        Options o = ok("-p", "/tmp/p.pcap", "-P", "/tmp/pid", "-F", "5");
         assertEquals("/tmp/p.pcap", o.pcapFile());
         assertEquals("/tmp/pid", o.pidFile());
         assertEquals(5, o.fd());
-        assertEquals("/tmp/s", o.socket());
         assertEquals(-1, ok().fd());
     }
 
@@ -341,14 +363,12 @@ class OptionsTest {
     void everyFlagOption() throws Exception {
         Options o = ok("--no-tcp", "--no-udp", "--no-icmp", "--no-dhcp", "--no-dhcpv6", "--no-ndp", "--no-ra",
                 "--no-splice", "--freebind", "--no-map-gw", "--host-lo-to-ns-lo", "--no-netns-quit", "--config-net",
-                "--no-copy-routes", "--no-copy-addrs", "--netns-only", "-4", "--no-tcp", "--no-confine");
+                "--no-copy-routes", "--no-copy-addrs", "--netns-only", "-4", "--no-tcp");
         assertTrue(o.noTcp() && o.noUdp() && o.noIcmp() && o.noDhcp() && o.noDhcpv6() && o.noNdp() && o.noRa());
         assertTrue(o.noSplice() && o.freebind() && o.noMapGw() && o.hostLoToNsLo() && o.noNetnsQuit());
         assertTrue(o.configNet() && o.noCopyRoutes() && o.noCopyAddrs() && o.netnsOnly() && o.ipv4Only());
         assertFalse(o.ipv6Only() || o.spliceOnly());
-        assertTrue(o.noConfine());
         Options none = ok();
-        assertFalse(none.noConfine());
         assertFalse(none.noTcp() || none.noUdp() || none.noIcmp() || none.noDhcp() || none.noDhcpv6()
                 || none.noNdp() || none.noRa() || none.noSplice() || none.freebind() || none.noMapGw()
                 || none.hostLoToNsLo() || none.noNetnsQuit() || none.configNet() || none.netnsOnly()
@@ -402,11 +422,10 @@ class OptionsTest {
         "-m abc|Invalid MTU: abc",
         "-m 1500x|Invalid MTU: 1500x",
         "-m 65536|MTU 65536 too large (max 65521)",
-        "-m 1500 -m 1400|Multiple --mtu options given",
         "-a abc|Invalid guest address: abc",
-        "-a 198.51.100.1 -a 198.51.100.2|Invalid guest address: 198.51.100.2",
-        "-a 2001:db8::1 -a 2001:db8::2|Invalid guest address: 2001:db8::2",
-        "-a 198.51.100.1/24|Invalid guest address: 198.51.100.1/24",
+        "-a 198.51.100.1/33|Invalid prefix length: 198.51.100.1/33",
+        "-a 198.51.100.1/24 -n 24|Redundant prefix length specification",
+        "-a 255.255.255.255|Invalid guest address: 255.255.255.255",
         "-a 0.0.0.0|Invalid guest address: 0.0.0.0",
         "-a 127.0.0.1|Invalid guest address: 127.0.0.1",
         "-a 224.0.0.1|Invalid guest address: 224.0.0.1",
@@ -423,55 +442,24 @@ class OptionsTest {
         "-M 000:11:22:33:44:55|Invalid MAC address: 000:11:22:33:44:55",
         "--ns-mac-addr zz|Invalid MAC address: zz",
         "-g abc|Invalid gateway address: abc",
-        "-g 198.51.100.1 -g 198.51.100.2|Invalid gateway address: 198.51.100.2",
         "-g 127.0.0.1|Invalid gateway address: 127.0.0.1",
         "-g 0.0.0.0|Invalid gateway address: 0.0.0.0",
         "-g ::|Invalid gateway address: ::",
         "-o abc|Invalid or redundant outbound address: abc",
-        "-o 198.51.100.1 -o 198.51.100.2|Invalid or redundant outbound address: 198.51.100.2",
         "-o 0.0.0.0|Invalid or redundant outbound address: 0.0.0.0",
         "-o ::|Invalid or redundant outbound address: ::",
         "-o 224.0.0.1|Invalid or redundant outbound address: 224.0.0.1",
         "-D abc|Cannot use DNS address abc",
-        "-D none -D 198.51.100.1|Conflicting DNS options",
-        "-D 198.51.100.1 -D none|Conflicting DNS options",
-        "-D none -D none|Redundant DNS options",
-        "-S none -S a|Conflicting DNS search options",
-        "-S a -S none|Conflicting DNS search options",
-        "-S none -S none|Redundant DNS search options",
         "--dns-forward abc|Invalid DNS forwarding address: abc",
-        "--dns-forward 198.51.100.1 --dns-forward 198.51.100.2|Invalid DNS forwarding address: 198.51.100.2",
         "--dns-forward 0.0.0.0|Invalid DNS forwarding address: 0.0.0.0",
         "--dns-forward 127.0.0.1|Invalid DNS forwarding address: 127.0.0.1",
         "--dns-host abc|Invalid host nameserver address: abc",
-        "-4 -6|Options ipv4-only and ipv6-only are mutually exclusive",
-        "-6 -4|Options ipv4-only and ipv6-only are mutually exclusive",
-        "-46|Options ipv4-only and ipv6-only are mutually exclusive",
-        "-d -q|Either --debug or --quiet",
-        "-q -d|Either --debug or --quiet",
-        "--trace -q|Either --debug or --quiet",
-        "-q --trace|Either --trace or --quiet",
-        "--trace -d|Multiple --debug options given",
-        "-d -d|Multiple --debug options given",
-        "-q -q|Multiple --quiet options given",
-        "-f -f|Multiple --foreground options given",
-        "-e -e|Multiple --stderr options given",
-        "--trace --trace|Multiple --trace options given",
-        "-p /tmp/a -p /tmp/b|Multiple --pcap options given",
-        "-P /tmp/a -P /tmp/b|Multiple --pid options given",
-        "-l /tmp/a -l /tmp/b|Multiple --log-file options given",
-        "-I a -I b|Multiple --ns-ifname options given",
         "-F 5 -F 6|Multiple --fd options given",
-        "--runas 0 --runas 0|Multiple --runas options given",
-        "--log-size 50000 --log-size 50000|Multiple --log-size options given",
         "-F -1|Invalid --fd: -1",
         "-F abc|Invalid --fd: abc",
-        "-i lo -i lo|Redundant interface: lo",
         "-i aaaaaaaaaaaaaaaa|Invalid interface name aaaaaaaaaaaaaaaa: No such device",
         "-I aaaaaaaaaaaaaaaaaaaaaaaaa|Invalid interface name: aaaaaaaaaaaaaaaaaaaaaaaaa",
         "--outbound-if4 aaaaaaaaaaaaaaaaaa|Invalid interface name: aaaaaaaaaaaaaaaaaa",
-        "--outbound-if4 lo --outbound-if4 lo|Redundant outbound interface: lo",
-        "--outbound-if6 lo --outbound-if6 lo|Redundant outbound interface: lo",
         "--log-size 1|Invalid --log-size: 1",
         "--log-size abc|Invalid --log-size: abc",
         "--log-size 0|Invalid --log-size: 0",
@@ -485,23 +473,42 @@ class OptionsTest {
         "--netns /x true|Both --netns and PID or command given",
         "--netns /x 0|Both --netns and PID or command given",
         "--netns-only 4000000000|Invalid PID 4000000000",
-        "--no-splice --splice-only|Options --no-splice and --splice-only are mutually exclusive",
-        "--splice-only --no-splice|Options --no-splice and --splice-only are mutually exclusive",
+        "--no-splice --splice-only|--splice-only is incompatible with --no-splice",
+        "--splice-only --no-splice|--splice-only is incompatible with --no-splice",
+        "--socket /tmp/s|-s is for passt / vhost-user mode only",
+        "--socket-path /tmp/s|-s is for passt / vhost-user mode only",
+        "--repair-path /tmp/r|--repair-path is for vhost-user mode only",
+        "--migrate-exit|--migrate-exit is for vhost-user mode only",
+        "--migrate-no-linger|--migrate-no-linger is for vhost-user mode only",
         "--map-host-loopback 127.0.0.1|Invalid address to remap to host: 127.0.0.1",
         "--map-guest-addr abc|Invalid address to remap to host: abc",
         "--stats x|Invalid --stats delay: x",
         "-t 65536|Invalid port specifier '65536'",
         "-t 22-20|Invalid port specifier '22-20'",
-        "-u 22 -u 22|Overlapping port specifier 22",
         "-t 22,22|Overlapping port specifier 22,22",
-        "-u 22 -u auto|Port forwarding mode 'auto' conflicts with previous mode",
-        "-U none -U none|Port forwarding mode 'none' conflicts with previous mode",
-        "-T auto -T 22|Specific ports cannot be specified together with all/none/auto",
+        "-u 22 -u none|-u none conflicts with previous options",
         "-t all|'all' port forwarding is only allowed for passt",
         "-t 22-80:32-89|Invalid port specifier '22-80:32-89'",
     })
     void badCommandLineDiesWithPastaMessage(String line, String message) {
         dies(message, line.split(" "));
+    }
+
+    @Test
+    void overlappingPortRulesDieWithTheForwardingTablesConflictText() {
+        dies("Forwarding configuration conflict: UDP [*]:22  =>  22  versus UDP [*]:22  =>  22 ", "-u", "22", "-u", "22");
+        dies("Forwarding configuration conflict: TCP [*]%lo:20-30  =>  20-30  versus TCP [*]%lo:22  =>  22 ",
+                "-T", "22", "-T", "20-30");
+    }
+
+    @Test
+    void repeatedValueOptionsKeepTheLastAsPasta2026Does() throws Exception {
+        assertEquals("198.51.100.2", ok("-a", "198.51.100.1", "-a", "198.51.100.2").address4().getHostAddress());
+        assertEquals("lo2", ok("-i", "lo1", "-i", "lo2").iface());
+        assertEquals("b", ok("--outbound-if4", "a", "--outbound-if4", "b").outboundIf4());
+        assertEquals(24, ok("-a", "198.51.100.1/24").netmask());
+        assertTrue(ok("-t", "none", "-t", "22").tcpPorts().isForwarded(22));
+        assertTrue(ok("-U", "none", "-U", "none").udpNs().mode() == io.jpasta.tap.fwd.PortRules.Mode.NONE);
     }
 
     @Test
@@ -547,5 +554,28 @@ class OptionsTest {
     @CsvSource({"''", "abc", "5x", "0x", "08", "99999999999999999999", "' '", "+", "'5 '", "٣"})
     void strtolRefusesPartialNumbers(String s) {
         assertEquals(OptionValues.INVALID, OptionValues.strtol(s, 0));
+    }
+
+    @Test
+    void repeatedAndOpposedOptionsTakeTheLastAsPasta2026Does() throws ExitRequest {
+        Options o = ok("-m", "1500", "-m", "9000", "-p", "/tmp/a", "-p", "/tmp/b", "-I", "a", "-I", "b", "-4", "-6",
+                "-d", "-q", "-D", "198.51.100.1", "-D", "none", "-S", "none", "-S", "x.org");
+        assertEquals(java.util.OptionalInt.of(9000), o.mtu());
+        assertEquals("/tmp/b", o.pcapFile());
+        assertEquals("b", o.nsIfname());
+        assertTrue(o.ipv6Only() && !o.ipv4Only(), "-4 -6: IPv6 only");
+        assertTrue(o.quiet() && !o.debug(), "-d -q: quiet");
+        assertTrue(ok("-q", "--trace").trace());
+        assertEquals(List.of(), o.dns());
+        assertEquals(List.of("x.org"), o.search());
+        assertEquals(Long.MAX_VALUE, ok("--log-size", "-5").logSize(), "strtoul wraps a negative size");
+    }
+
+    @Test
+    void deprecatedOptionsWarnAndNeedConfigNetAsPasta2026() throws ExitRequest {
+        ExitRequest e = assertThrows(ExitRequest.class, () -> Options.parse(new String[] {"--no-copy-routes"}));
+        assertEquals(1, e.status());
+        assertEquals("--no-copy-routes will be dropped soon\n--no-copy-routes needs --config-net\n", e.text());
+        assertTrue(ok("--config-net", "--no-copy-addrs").noCopyAddrs());
     }
 }

@@ -14,14 +14,18 @@ import java.util.List;
  * @param addrs          addresses to add, in order (the first of a family becomes its primary address)
  * @param routes         routes to add through the interface; EEXIST is accepted, as the kernel makes the prefix
  *                       route of each address itself
- * @param loUp           bring {@code lo} up too
- * @param linkLocal6     IPv6 is in use: give the interface its EUI-64 link-local address without duplicate address
- *                       detection, so that it is usable at once (else the kernel's tentative one takes a second)
+ * @param flags          {@link #LO_UP} and {@link #LINK_LOCAL6}, or 0
  */
-public record IfConfig(String name, int mtu, long mac, List<Addr> addrs, List<Route> routes, boolean loUp,
-                       boolean linkLocal6) {
+public record IfConfig(String name, int mtu, long mac, List<Addr> addrs, List<Route> routes, int flags) {
     public static final int KEEP_MTU = 0;
     public static final long KEEP_MAC = NetlinkLink.NO_MAC;
+    /** Bring {@code lo} up too. */
+    public static final int LO_UP = 1;
+    /**
+     * IPv6 is in use: give the interface its EUI-64 link-local address without duplicate address detection, so that
+     * it is usable at once (else the kernel's tentative one takes a second).
+     */
+    public static final int LINK_LOCAL6 = 2;
 
     public IfConfig {
         if (name == null || name.isEmpty() || name.length() >= NetlinkWire.IFNAMSIZ) {
@@ -32,6 +36,16 @@ public record IfConfig(String name, int mtu, long mac, List<Addr> addrs, List<Ro
         }
         addrs = List.copyOf(addrs);
         routes = List.copyOf(routes);
+    }
+
+    /** @return true if {@code lo} goes up too ({@link #LO_UP}) */
+    public boolean loUp() {
+        return (flags & LO_UP) != 0;
+    }
+
+    /** @return true if the interface gets its link-local IPv6 address without DAD ({@link #LINK_LOCAL6}) */
+    public boolean linkLocal6() {
+        return (flags & LINK_LOCAL6) != 0;
     }
 
     /** One address with its prefix length. */

@@ -180,10 +180,21 @@ public final class Nsd implements AutoCloseable {
         return gone;
     }
 
-    /** Opens /dev/net/tun in the namespace and attaches a tap device named {@code name} (IFF_TAP | IFF_NO_PI). */
+    /**
+     * Opens /dev/net/tun in the namespace and attaches a tap device named {@code name} (IFF_TAP | IFF_NO_PI).
+     *
+     * @throws SetupException with pasta's two lines: {@code Failed to open() /dev/net/tun: ENOENT text} or
+     *                        {@code TUNSETIFF ioctl on /dev/net/tun failed: ...}, then {@code Failed to set up tap
+     *                        device in namespace}
+     */
     public TapDevice tap(String name) throws IOException {
         request(OP_TAP, name.getBytes(StandardCharsets.UTF_8), 0, 0, 0, 0, 0, 0);
-        checkReply("Failed to open tap device " + name);
+        int rc = rep.getInt(REP_RC);
+        if (rc < 0) {
+            String step = text().startsWith("open") ? "Failed to open() /dev/net/tun"
+                    : "TUNSETIFF ioctl on /dev/net/tun failed";
+            throw new SetupException(-rc, step + ": " + Errno.text(-rc) + "\nFailed to set up tap device in namespace");
+        }
         return new TapDevice(fds.getInt(4), text(), rep.getInt(REP_VAL));
     }
 

@@ -51,7 +51,7 @@ class NsNetConfigTest {
                     new IfConfig.Route(ip("198.51.100.0"), 30, null, 0),
                     IfConfig.Route.defaultVia(ip("fe80::1")),
                     new IfConfig.Route(ip("2001:db8:1::"), 64, null, 256)),
-            true, true);
+            IfConfig.LO_UP | IfConfig.LINK_LOCAL6);
 
     @Test
     void applyConfiguresLinkThenAddressesThenRoutes() throws IOException {
@@ -110,7 +110,7 @@ class NsNetConfigTest {
     @Test
     void keptMacGivesTheKernelsOwnLinkLocalAddress() throws IOException {
         FakeKernel k = freshNamespace();
-        IfConfig cfg = new IfConfig("tap0", IfConfig.KEEP_MTU, IfConfig.KEEP_MAC, List.of(), List.of(), false, true);
+        IfConfig cfg = new IfConfig("tap0", IfConfig.KEEP_MTU, IfConfig.KEEP_MAC, List.of(), List.of(), IfConfig.LINK_LOCAL6);
         try (Netlink nl = new Netlink(k)) {
             NsNetConfig.apply(nl, cfg);
         }
@@ -124,7 +124,7 @@ class NsNetConfigTest {
         FakeKernel k = freshNamespace();
         IfConfig cfg = new IfConfig("tap0", 65520, IfConfig.KEEP_MAC,
                 List.of(new IfConfig.Addr(HostState.LOCAL_ADDR4, HostState.LOCAL_PREFIX_LEN4)),
-                List.of(IfConfig.Route.defaultVia(HostState.LOCAL_GW4)), true, false);
+                List.of(IfConfig.Route.defaultVia(HostState.LOCAL_GW4)), IfConfig.LO_UP);
         try (Netlink nl = new Netlink(k)) {
             NsNetConfig.apply(nl, cfg);
         }
@@ -179,7 +179,7 @@ class NsNetConfigTest {
     void gatewaysOnTheLinkNeedNoOnlinkFlag() {
         IfConfig cfg = new IfConfig("tap0", 0, IfConfig.KEEP_MAC,
                 List.of(new IfConfig.Addr(ip("198.51.100.2"), 24)),
-                List.of(new IfConfig.Route(ip("203.0.113.1"), 32, null, 0)), false, false);
+                List.of(new IfConfig.Route(ip("203.0.113.1"), 32, null, 0)), 0);
         assertTrue(NsNetConfig.onLink(ip("198.51.100.254"), cfg), "inside the address's /24");
         assertTrue(NsNetConfig.onLink(ip("203.0.113.1"), cfg), "a host route without gateway");
         assertTrue(NsNetConfig.onLink(ip("fe80::1"), cfg), "IPv6 link-local");
@@ -208,7 +208,7 @@ class NsNetConfigTest {
         assertThrows(IllegalArgumentException.class, () -> new IfConfig.Addr(ip("198.51.100.2"), 33));
         assertThrows(IllegalArgumentException.class, () -> new IfConfig.Route(ip("::"), 0, ip("198.51.100.1"), 0));
         assertThrows(IllegalArgumentException.class,
-                () -> new IfConfig("much-too-long-name", 0, IfConfig.KEEP_MAC, List.of(), List.of(), false, false));
+                () -> new IfConfig("much-too-long-name", 0, IfConfig.KEEP_MAC, List.of(), List.of(), 0));
     }
 
     @Test

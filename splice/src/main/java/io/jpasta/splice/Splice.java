@@ -337,6 +337,7 @@ public final class Splice {
                 }
                 c.pending[f] -= m;
                 c.moved[f] += m;
+                flows.count(FlowTable.sidx(c.index, f), m, 1);
                 if (c.has(gone(f))) {
                     c.events |= FLUSHED_AFTER_GONE;
                 }

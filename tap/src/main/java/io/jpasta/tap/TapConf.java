@@ -37,7 +37,8 @@ public final class TapConf {
 
     /** Validates and applies the implication {@code --no-icmp} ⇒ {@code --no-ndp}. */
     private TapConf(Builder b) {
-        if (b.ourMac == MacAddr.NONE || MacAddr.isGroup(b.ourMac) || (b.ourMac >>> 48) != 0) {
+        // a group address is accepted, as pasta accepts it for -M (frames from it are the guest's problem)
+        if (b.ourMac == MacAddr.NONE || (b.ourMac >>> 48) != 0) {
             throw new IllegalArgumentException("Invalid MAC address for the tap: " + MacAddr.toString(b.ourMac));
         }
         if (b.addr4 != null && (b.prefixLen4 < 0 || b.prefixLen4 > 32 || b.gateway4 == null)) {

@@ -32,7 +32,22 @@ import java.nio.charset.StandardCharsets;
 public final class SysTcpSocks implements TcpSocks {
     /** SO_PEEK_OFF and SO_LINGER from asm-generic/socket.h; SIOCOUTQ (TIOCOUTQ) from asm-generic/ioctls.h. */
     static final int SO_PEEK_OFF = 42, SO_LINGER = 13, SIOCOUTQ = 0x5411;
-    private static final int MSGHDR_SIZE = 56, IOV_SIZE = 16, SOCKADDR_IN6_SIZE = 28, SOCKADDR_IN_SIZE = 16;
+    /**
+     * {@code struct msghdr} on x86_64 and aarch64 (LP64):
+     * <pre>
+     * void         *msg_name;        //  0
+     * socklen_t     msg_namelen;     //  8 (4 bytes of padding follow)
+     * struct iovec *msg_iov;         // 16
+     * size_t        msg_iovlen;      // 24
+     * void         *msg_control;     // 32
+     * size_t        msg_controllen;  // 40
+     * int           msg_flags;       // 48 (4 bytes of padding follow: 56 in all)
+     * </pre>
+     * and {@code struct iovec { void *iov_base; size_t iov_len; }}: 16 bytes.
+     */
+    private static final int MSG_NAME = 0, MSG_NAMELEN = 8, MSG_IOV = 16, MSG_IOVLEN = 24, MSG_CONTROL = 32,
+            MSG_CONTROLLEN = 40, MSG_FLAGS = 48, MSGHDR_SIZE = 56, IOV_BASE = 0, IOV_LEN = 8, IOV_SIZE = 16;
+    private static final int SOCKADDR_IN6_SIZE = 28, SOCKADDR_IN_SIZE = 16;
 
     private final Epoll epoll;
     private final ByteBuffer sa = Sys.buffer(SOCKADDR_IN6_SIZE);
@@ -73,7 +88,7 @@ public final class SysTcpSocks implements TcpSocks {
 
     public SysTcpSocks(Epoll epoll) {
         this.epoll = epoll;
-        msg.putLong(16, iovAddr);
+        msg.putLong(MSG_IOV, iovAddr);
         java.util.Arrays.fill(peekOff, PEEK_UNKNOWN);
     }
 
@@ -228,16 +243,16 @@ public final class SysTcpSocks implements TcpSocks {
         int n = 0;
         for (int left = len; left > 0 && n < Tcp.FRAMES; n++) {
             int l = Math.min(chunk, left);
-            iov.putLong(n * IOV_SIZE, base + (long) n * stride);
-            iov.putLong(n * IOV_SIZE + 8, l);
+            iov.putLong(n * IOV_SIZE + IOV_BASE, base + (long) n * stride);
+            iov.putLong(n * IOV_SIZE + IOV_LEN, l);
             left -= l;
         }
-        msg.putLong(0, 0);
-        msg.putInt(8, 0);
-        msg.putLong(24, n);
-        msg.putLong(32, 0);
-        msg.putLong(40, 0);
-        msg.putInt(48, 0);
+        msg.putLong(MSG_NAME, 0);
+        msg.putInt(MSG_NAMELEN, 0);
+        msg.putLong(MSG_IOVLEN, n);
+        msg.putLong(MSG_CONTROL, 0);
+        msg.putLong(MSG_CONTROLLEN, 0);
+        msg.putInt(MSG_FLAGS, 0);
         long got = Sys.recvmsg(fd, msgAddr, Linux.MSG_PEEK | Linux.MSG_DONTWAIT);
         if (got > 0) {
             peekOffset(fd, skip + (int) got);

@@ -64,12 +64,21 @@
  * do not count as activity: a connection idle on both sides is still reset after 2 h. With data in flight the
  * retransmissions probe the guest instead.
  *
+ * <h2>Layout</h2>
+ * {@link io.jpasta.tcp.Tcp} is the engine's face (the entry points the loop calls) and what ends a connection; it
+ * holds four parts around the state they share, {@link io.jpasta.tcp.TcpConn} (one column per field, declared once)
+ * and the flow table: {@code TcpTap} (segments from the guest and the end-of-burst work they leave),
+ * {@code TcpSock} (socket readiness, the socket's data toward the guest, connections accepted on {@code -t}),
+ * {@code TcpTimers} (the list of open connections and their deadlines) and {@code TcpEmitter} (headers written in
+ * front of data already in place, frames to the tap). Sockets and memory are reached only through
+ * {@link io.jpasta.tcp.TcpSocks}, which the tests fake.
+ *
  * <h2>Limits</h2>
  * Per-connection arrays start at {@value Tcp#INITIAL_FLOWS} flows and double with the highest flow index in use, as
  * the flow table's do. No SACK and no timestamps are negotiated with the guest; fragments never get here (the tap
  * module's classifier drops them, as it drops segments whose headers do not fit); {@code -t} listeners themselves
  * belong to the launcher (they call {@link io.jpasta.tcp.Tcp#acceptedClient}). Zero allocation per segment: buffers
- * are allocated on the first TCP frame and data buffers are pooled.
+ * are allocated when first needed (the frame slots when a socket is first read) and data buffers are pooled.
  *
  * <h2>Drops and counters</h2>
  * {@link io.jpasta.tcp.Tcp#stats()} counts segments and bytes each way, retransmissions, keepalives and RSTs, and

@@ -16,6 +16,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.concurrent.locks.LockSupport;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -68,10 +69,28 @@ class SysTcpSocksTest {
         epoll.close();
     }
 
+    /** ioctl request for the bytes in a TCP socket's receive queue (FIONREAD). */
+    private static final long SIOCINQ = 0x541B;
+
     private void peerSends(byte[] data) {
         MemorySegment m = Arena.ofAuto().allocate(data.length);
         MemorySegment.copy(data, 0, m, ValueLayout.JAVA_BYTE, 0, data.length);
         assertEquals(data.length, Sys.sendto(peer, m.address(), data.length, 0, 0, 0));
+    }
+
+    /** Waits (at most 2 s) until {@code n} bytes wait in the receive queue of {@code fd} (SIOCINQ). */
+    private static void awaitQueued(int fd, int n) {
+        MemorySegment count = Arena.ofAuto().allocate(4);
+        long deadline = System.nanoTime() + 2_000_000_000L;
+        while (true) {
+            assertEquals(0, Sys.ioctl(fd, SIOCINQ, count.address()), "ioctl(SIOCINQ)");
+            int queued = count.get(ValueLayout.JAVA_INT, 0);
+            if (queued >= n) {
+                return;
+            }
+            assertTrue(System.nanoTime() < deadline, "only " + queued + " of " + n + " bytes arrived in 2 s");
+            LockSupport.parkNanos(100_000);
+        }
     }
 
     /** Peeks {@code len} bytes at {@code skip} into 1000-byte slots 1100 bytes apart, as the engine's frames. */
@@ -89,13 +108,13 @@ class SysTcpSocksTest {
     }
 
     @Test
-    void peeksAtOffsetsAcrossReleasesAndRewinds() throws InterruptedException {
+    void peeksAtOffsetsAcrossReleasesAndRewinds() {
         byte[] data = new byte[20_000];
         for (int i = 0; i < data.length; i++) {
             data[i] = (byte) (i * 31 + (i >> 8));
         }
         peerSends(data);
-        Thread.sleep(20); // loopback delivers at once; leave the kernel a moment all the same
+        awaitQueued(ours, data.length);
         assertArrayEquals(Arrays.copyOfRange(data, 0, 5000), peek(0, 5000));
         // where the last peek ended: the kernel's own offset, no setsockopt
         assertArrayEquals(Arrays.copyOfRange(data, 5000, 9000), peek(5000, 4000));

@@ -39,6 +39,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 final class TapDsl implements TapSink {
     /** Parses the DSL's frames and hands the TCP ones to the engine, as the launcher wires it. */
     private final Classifier classifier;
+    private final L2Services l2;
     static final int FIN = TcpHeader.FIN, SYN = TcpHeader.SYN, RST = TcpHeader.RST, PSH = TcpHeader.PSH,
             ACK = TcpHeader.ACK_FLAG;
     static final long GUEST_MAC = 0x02_00_00_00_00_01L;
@@ -74,7 +75,8 @@ final class TapDsl implements TapSink {
                 .gateway6((Inet6Address) ip("2001:db8:1::1")).ourLinkLocal6((Inet6Address) ip("fe80::1")).mtu(mtu)
                 .build();
         tcp = new Tcp(conf, flows, socks, this, map.apply(conf), 7);
-        classifier = new Classifier(new L2Services(conf, new Random(1), 0, 0), this).tcp(tcp);
+        l2 = new L2Services(conf, new Random(1), 0, 0);
+        classifier = new Classifier(l2, this).tcp(tcp);
         tcp.fixedIsn = true;
         tcp.isnForTest = 5000;
     }
@@ -222,6 +224,25 @@ final class TapDsl implements TapSink {
         int r = frame(s);
         tcp.flush(now);
         return r;
+    }
+
+    /** @return the frame {@code s} describes, as bytes (a seed for the fuzzer) */
+    byte[] bytes(Seg s) {
+        int len = build(s);
+        return buf.asSlice(0, len).toArray(ValueLayout.JAVA_BYTE);
+    }
+
+    /** Delivers raw frame bytes as a burst of their own. @return the classifier's result */
+    int raw(byte[] frame) {
+        MemorySegment.copy(frame, 0, buf, ValueLayout.JAVA_BYTE, 0, frame.length);
+        int r = classifier.frame(buf, 0, frame.length, now);
+        tcp.flush(now);
+        return r;
+    }
+
+    /** @return drops counted so far by the classifier and the engine */
+    long drops() {
+        return classifier.stats().dropsTotal() + l2.stats().dropsTotal() + tcp.stats().dropsTotal();
     }
 
     /** Delivers segments in one burst: one flush at the end. */

@@ -39,6 +39,37 @@ class TcpEngineTest {
     }
 
     @Test
+    void aFullFlowTableRefusesTheNextSynWithARstAndServiceResumesAsFlowsEnd() {
+        TapDsl small = new TapDsl(1500, c -> io.jpasta.tap.fwd.AddrMap.defaults(c, true), 2);
+        small.send(seg().sport(40001).syn().seq(1000));
+        small.send(seg().sport(40002).syn().seq(1000));
+        assertEquals(2, small.tcp.connections());
+        small.send(seg().sport(40003).syn().seq(1000));
+        small.expect(tcp().flags(RST | ACK).ack(1001));
+        assertEquals(1, small.tcp.stats().drops(Tcp.TABLE_FULL), "counted under its reason");
+        assertEquals(2, small.socks.opened.size(), "no socket for the refused SYN");
+        small.send(seg().sport(40001).flags(RST).seq(1001)); // one connection ends
+        small.flows.reap();
+        small.send(seg().sport(40003).syn().seq(1000));
+        assertEquals(2, small.tcp.connections(), "the freed place is taken");
+        assertEquals(3, small.socks.opened.size());
+    }
+
+    @Test
+    void dataHalfTheSequenceSpaceAwayIsOldNotACrash() {
+        tap.send(seg().syn().seq(1000).mss(1400));
+        tap.sockEvent(TcpSocks.EPOLLOUT);
+        tap.expect(tcp().flags(SYN | ACK).ack(1001));
+        tap.send(seg().seq(1001).ack(5001));
+        // seq - expected == Integer.MIN_VALUE: neither after nor before in serial arithmetic (found by TcpFuzzTest)
+        tap.send(seg().seq(1001 + Integer.MIN_VALUE).ack(5001).flags(ACK | PSH).data(new byte[300]));
+        tap.expect(tcp().flags(ACK).ack(1001));
+        assertEquals(0, tap.tcp.held(tap.flow()), "nothing taken from it");
+        tap.send(seg().seq(1001).ack(5001).flags(ACK | PSH).data(new byte[10]));
+        assertEquals(TcpConn.ESTABLISHED, tap.tcp.events(tap.flow()), "the connection goes on");
+    }
+
+    @Test
     void synWithoutWindowScaleGetsNoneBack() {
         tap.send(seg().syn().seq(1000).mss(1460));
         tap.sockEvent(TcpSocks.EPOLLOUT);
@@ -245,6 +276,35 @@ class TcpEngineTest {
         tap.advanceMs(2);
         tap.expect(tcp().seq(6001).len(1000));
         assertEquals(2, tap.tcp.stats().get(Tcp.RETRANSMITS));
+    }
+
+    @Test
+    void eachSideCountsTheBytesItSentOnceThoughSomeWereSentTwice() {
+        tap.establish(1000, 1000, 10000);
+        FakeSocks.Sock s = tap.socks.last();
+        int guest = io.jpasta.tap.flow.FlowTable.sidx(tap.flow(), Tcp.TAPSIDE);
+        int peer = io.jpasta.tap.flow.FlowTable.sidx(tap.flow(), Tcp.SOCKSIDE);
+        s.peerSends(bytes(2000, 3));
+        tap.sockEvent(TcpSocks.EPOLLIN);
+        tap.expect(tcp().seq(5001).len(1000));
+        tap.expect(tcp().seq(6001).len(1000));
+        tap.send(seg().seq(1001).ack(6001).win(10000));
+        assertEquals(1000, tap.flows.bytes(peer), "counted as the guest acknowledges them");
+        tap.advanceMs(201);
+        tap.expect(tcp().seq(6001).len(1000)); // sent again
+        tap.send(seg().seq(1001).ack(7001).win(10000));
+        assertEquals(2000, tap.flows.bytes(peer), "resent bytes count once");
+        assertEquals(3, tap.flows.packets(peer), "frames: two, and one sent again");
+        s.eof = true;
+        tap.sockEvent(TcpSocks.EPOLLIN | TcpSocks.EPOLLRDHUP);
+        tap.expect(tcp().flags(FIN | ACK).seq(7001));
+        tap.send(seg().seq(1001).ack(7002).win(10000));
+        assertEquals(2000, tap.flows.bytes(peer), "our FIN is no byte");
+        byte[] up = bytes(2000, 5);
+        tap.send(seg().seq(1001).ack(7002).data(Arrays.copyOfRange(up, 0, 1000)));
+        tap.send(seg().seq(1501).ack(7002).data(Arrays.copyOfRange(up, 500, 2000))); // overlaps what we have
+        assertArrayEquals(up, s.written.toByteArray());
+        assertEquals(2000, tap.flows.bytes(guest), "the guest's bytes, the overlap once");
     }
 
     @Test

@@ -74,4 +74,13 @@ public final class Datagrams {
     public int len(int i) {
         return len[i];
     }
+
+    /** @return the bytes of slots {@code from .. from + n - 1} */
+    long bytes(int from, int n) {
+        long b = 0;
+        for (int i = from; i < from + n; i++) {
+            b += len[i];
+        }
+        return b;
+    }
 }

@@ -152,7 +152,7 @@ public final class Icmp implements TapHandler {
         if (icmp6.type() != Icmpv6Header.ICMPV6_ECHO_REQUEST || icmp6.code() != 0) {
             return drop(IcmpStats.UNSUPPORTED);
         }
-        if (l4Len < Icmpv6Header.LEN) {
+        if (!Icmpv6Header.fitsBody(frame, l4, l4Len)) {
             return drop(IcmpStats.MALFORMED);
         }
         if (!icmp6.checksumOk(f.ip6().pseudo(), l4Len)) {
@@ -193,6 +193,7 @@ public final class Icmp implements TapHandler {
             return DROPPED;      // counted by open
         }
         lastNs[flow] = nowNs;
+        flows.count(FlowTable.sidx(flow, 0), l4Len, 1, nowNs);
         // The kernel replaces the identifier with the socket's and computes the checksum itself.
         long n = socks.sendTo(sock[flow], v6, frame, l4, l4Len, targetHi, targetLo);
         if (n < 0) {
@@ -284,6 +285,7 @@ public final class Icmp implements TapHandler {
                 return;
             }
             lastNs[flow] = nowNs;
+            flows.count(FlowTable.sidx(flow, 1), n, 1, nowNs);
             reply(flow, v6, (int) n, guestMac, out);
         }
     }

@@ -165,6 +165,7 @@ public final class Udp implements TapHandler {
             sidx = FlowTable.sidx(fl, 0);
         }
         f.saw(fl, FlowTable.sideOf(sidx), nowNs);
+        flows.count(sidx, len, 1, nowNs);
         if (fl != stagedFlow || len > STAGE_MAX || stagedCount == STAGE_SLOTS) {
             flush();
         }
@@ -351,6 +352,7 @@ public final class Udp implements TapHandler {
             return;
         }
         f.saw(fl, 0, now);
+        flows.count(FlowTable.sidx(fl, 0), dg.bytes(from, n), n, now);
         if (f.kind.v[fl] == UdpFlows.SPLICE) {
             int r = socks.sendBatch(f.sock.v[fl], dg, from, n, false, 0, 0, 0);
             if (r < 0) {
@@ -421,6 +423,7 @@ public final class Udp implements TapHandler {
                 return;
             }
             f.saw(flow, 1, nowNs);
+            flows.count(FlowTable.sidx(flow, 1), dg.bytes(0, n), n, nowNs);
             if (f.kind.v[flow] == UdpFlows.SPLICE) {
                 int r = socks.sendBatch(f.lsock.v[flow], dg, 0, n, f.lsockV6(flow), flows.eAddrHi(peer),
                         flows.eAddrLo(peer), flows.ePort(peer));

@@ -72,6 +72,16 @@ public final class Counters {
         return reasonNames[reason];
     }
 
+    /** @return how many events are counted */
+    public int counts() {
+        return countNames.length;
+    }
+
+    /** @return how many drop reasons are counted */
+    public int reasons() {
+        return reasonNames.length;
+    }
+
     /** @return the name of event {@code i} */
     public String countName(int i) {
         return countNames[i];

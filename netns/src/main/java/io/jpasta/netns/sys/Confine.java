@@ -11,7 +11,7 @@ public final class Confine {
 
     /** Landlock filesystem rights ({@code LANDLOCK_ACCESS_FS_*}, linux/landlock.h), by the ABI that added them. */
     public static final long FS_EXECUTE = 1L, FS_WRITE_FILE = 1L << 1, FS_READ_FILE = 1L << 2, FS_READ_DIR = 1L << 3,
-            FS_TRUNCATE = 1L << 14;
+            FS_REMOVE_FILE = 1L << 5, FS_TRUNCATE = 1L << 14;
     /** Every right of ABI 1 (execute ... make_sym); ABI 2 adds REFER (bit 13), 3 TRUNCATE (14), 5 IOCTL_DEV (15). */
     private static final long FS_ABI1 = (1L << 13) - 1;
     private static final long FS_REFER = 1L << 13, FS_IOCTL_DEV = 1L << 15;

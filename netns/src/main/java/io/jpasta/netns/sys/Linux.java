@@ -13,7 +13,7 @@ public final class Linux {
             IPPROTO_ICMPV6 = 58;
     public static final int SOL_SOCKET = 1, SOL_TCP = 6, SOL_IPV6 = 41, SOL_NETLINK = 270;
     public static final int SO_REUSEADDR = 2, SO_ERROR = 4, SO_SNDBUF = 7, SO_RCVBUF = 8, SO_KEEPALIVE = 9,
-            SO_BINDTODEVICE = 25, SO_SNDBUFFORCE = 32, SO_RCVBUFFORCE = 33;
+            SO_PEERCRED = 17, SO_BINDTODEVICE = 25, SO_SNDBUFFORCE = 32, SO_RCVBUFFORCE = 33;
     public static final int IPV6_V6ONLY = 26, IP_FREEBIND = 15, IPV6_FREEBIND = 78, IP_TRANSPARENT = 19;
     /** Extended error reporting on the socket's error queue (ip(7), ipv6(7)); SOL_IP is IPPROTO_IP. */
     public static final int SOL_IP = 0, IP_RECVERR = 11, IPV6_RECVERR = 25;

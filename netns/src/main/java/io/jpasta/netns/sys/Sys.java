@@ -50,6 +50,9 @@ public final class Sys {
 
     public static native int listen(int fd, int backlog);
 
+    /** fchmod(2); on a unix socket before bind(2), the mode its file is created with (umask still applies). */
+    public static native int fchmod(int fd, int mode);
+
     public static native int accept4(int fd, long addr, long lenAddr, int flags);
 
     public static native int close(int fd);
@@ -113,7 +116,6 @@ public final class Sys {
 
     public static native int eventfd(int init, int flags);
 
-    /** @return a CLOCK_MONOTONIC timerfd, non-blocking, close-on-exec */
     /**
      * Maps {@code len} bytes of private anonymous memory, never unmapped (buffers that live as long as the process).
      * Unlike an arena allocation, nothing is zeroed or touched here: the kernel supplies zeroed pages on first use, so
@@ -124,6 +126,7 @@ public final class Sys {
      */
     public static native long mapAnonymous(long len);
 
+    /** @return a CLOCK_MONOTONIC timerfd, non-blocking, close-on-exec */
     public static native int timerfdCreate();
 
     public static native int timerfdSet(int fd, long initialNs, long intervalNs);
@@ -131,6 +134,9 @@ public final class Sys {
     public static native int inotifyInit(int flags);
 
     public static native int inotifyAddWatch(int fd, String path, int mask);
+
+    /** @return a pidfd (close-on-exec) for {@code pid}, readable once the process has exited, or -errno */
+    public static native int pidfdOpen(int pid);
 
     public static native int open(String path, int flags, int mode);
 

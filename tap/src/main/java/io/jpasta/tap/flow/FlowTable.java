@@ -26,6 +26,10 @@ import java.util.Arrays;
  * it is handling: events of that batch still name the freed flow (by index, in the epoll data of a socket closed
  * meanwhile), and must find it free rather than a new flow that took its index, and possibly its socket's
  * descriptor number too (a new flow's connect failed on a stale EPOLLHUP before this rule).
+ *
+ * <p>Every flow also counts what each side sent (bytes of payload and packets, {@link #count}) and when it was opened
+ * and last moved something, for the control API's flow list; an optional {@link Watcher} hears of flows opened and
+ * closed, once per batch of events (at {@link #reap}, when the engines have filled in both sides).
  * Not thread-safe: owned by the event loop thread.
  */
 public final class FlowTable {
@@ -59,6 +63,24 @@ public final class FlowTable {
     private int mask;
     private final long secret;
 
+    /** Per side: payload bytes and packets that side sent. Per flow: opened and last active (monotonic ns). */
+    private long[] bytes, packets, openedNs, activeNs;
+    /** The loop's clock as of its current batch of events ({@link #tick}). */
+    private long tickNs;
+    private Watcher watcher;
+    /** Allocated since the last {@link #reap}, for the watcher. */
+    private int[] born = new int[16];
+    private int bornCount;
+
+    /** Hears of flows opened and closed; called from {@link #reap}, on the loop's thread. */
+    public interface Watcher {
+        /** {@code flow} was opened since the last batch; its sides are set. */
+        void opened(int flow);
+
+        /** {@code flow} was closed; its sides, type and counters are still readable during the call. */
+        void closed(int flow);
+    }
+
     /** Table of {@link #CAPACITY} flows. */
     public FlowTable(long secret) {
         this(CAPACITY, secret);
@@ -78,6 +100,7 @@ public final class FlowTable {
         freeStack = retired = new int[0];
         pif = new byte[0];
         eHi = eLo = oHi = oLo = new long[0];
+        bytes = packets = openedNs = activeNs = new long[0];
         ports = sideHash = new int[0];
         hashed = new boolean[0];
         buckets = new int[0];
@@ -99,6 +122,10 @@ public final class FlowTable {
         ports = Arrays.copyOf(ports, sides);
         sideHash = Arrays.copyOf(sideHash, sides);
         hashed = Arrays.copyOf(hashed, sides);
+        bytes = Arrays.copyOf(bytes, sides);
+        packets = Arrays.copyOf(packets, sides);
+        openedNs = Arrays.copyOf(openedNs, n);
+        activeNs = Arrays.copyOf(activeNs, n);
         int nb = Integer.highestOneBit(sides * 2 - 1) << 1;
         buckets = new int[nb];
         mask = nb - 1;
@@ -160,6 +187,14 @@ public final class FlowTable {
             eHi[s] = eLo[s] = oHi[s] = oLo[s] = 0;
             ports[s] = 0;
             hashed[s] = false;
+            bytes[s] = packets[s] = 0;
+        }
+        openedNs[flow] = activeNs[flow] = tickNs;
+        if (watcher != null) {
+            if (bornCount == born.length) {
+                born = Arrays.copyOf(born, bornCount * 2);
+            }
+            born[bornCount++] = flow;
         }
         count++;
         countOfType[flowType]++;
@@ -184,10 +219,82 @@ public final class FlowTable {
 
     /** Makes the indices freed since the last call reusable; the loop calls it between batches of events. */
     public void reap() {
+        if (watcher != null) {
+            tell();
+        }
         for (int i = 0; i < retiredCount; i++) {
             freeStack[freeTop++] = retired[i];
         }
         retiredCount = 0;
+    }
+
+    /** Tells the watcher of the batch's new flows (still open, or opened and closed in it) and closed ones. */
+    private void tell() {
+        for (int i = 0; i < bornCount; i++) {
+            int f = born[i];
+            if (type[f] != FlowType.FREE || isRetired(f)) {
+                watcher.opened(f);
+            }
+        }
+        bornCount = 0;
+        for (int i = 0; i < retiredCount; i++) {
+            watcher.closed(retired[i]);
+        }
+    }
+
+    private boolean isRetired(int flow) {
+        for (int i = 0; i < retiredCount; i++) {
+            if (retired[i] == flow) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Counts {@code pkts} packets with {@code n} payload bytes in all, sent by side {@code sidx}, at {@code nowNs}. */
+    public void count(int sidx, long n, int pkts, long nowNs) {
+        bytes[sidx] += n;
+        packets[sidx] += pkts;
+        activeNs[sidx >>> 1] = nowNs;
+    }
+
+    /** Like {@link #count(int, long, int, long)}, stamped with the time of {@link #tick}: for engines without a clock. */
+    public void count(int sidx, long n, int pkts) {
+        count(sidx, n, pkts, tickNs);
+    }
+
+    /** @return payload bytes side {@code sidx} sent */
+    public long bytes(int sidx) {
+        return bytes[sidx];
+    }
+
+    /** @return packets side {@code sidx} sent */
+    public long packets(int sidx) {
+        return packets[sidx];
+    }
+
+    /** @return when {@code flow} was opened, by the loop's clock ({@link #tick}) */
+    public long openedNs(int flow) {
+        return openedNs[flow];
+    }
+
+    /** @return when {@code flow} last counted a packet (or was opened), by the engines' clock */
+    public long activeNs(int flow) {
+        return activeNs[flow];
+    }
+
+    /**
+     * Sets the time, monotonic ns, that stamps the flows opened and the packets counted from now on without a time
+     * of their own: the loop calls it once per batch of events, which costs no clock read per packet.
+     */
+    public void tick(long nowNs) {
+        this.tickNs = nowNs;
+    }
+
+    /** Sets, or with null removes, the {@link Watcher}. */
+    public void watcher(Watcher w) {
+        this.watcher = w;
+        bornCount = 0;
     }
 
     /** Sets the addresses of a side; a hashed side must be {@link #unhash unhashed} first. */
@@ -285,8 +392,8 @@ public final class FlowTable {
         return (int) (h ^ (h >>> 32));
     }
 
-    // 64-bit finaliser with good avalanche (the MurmurHash3 fmix64 constants).
-    private static long mix(long h) {
+    /** @return {@code h} mixed by a 64-bit finaliser with good avalanche (the MurmurHash3 fmix64 constants) */
+    public static long mix(long h) {
         h ^= h >>> 33;
         h *= 0xff51afd7ed558ccdL;
         h ^= h >>> 33;

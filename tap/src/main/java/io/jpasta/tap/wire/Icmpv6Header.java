@@ -6,8 +6,9 @@ import java.lang.foreign.MemorySegment;
  * ICMPv6 header (RFC 4443 §2.1) over the upper-layer payload of an IPv6 packet, with the echo identifier and
  * sequence and the NDP message types (RFC 4861 §4). Reused: call {@link #wrap} per frame.
  *
- * <p>{@link #fits} only requires the 4-byte type/code/checksum part: NDP and echo handlers check their own
- * longer minimum before reading further.
+ * <p>Two length checks, each done once per frame: {@link #fits} for the 4-byte type/code/checksum part, which is
+ * all that every ICMPv6 message has, and {@link #fitsBody} for the first 4 bytes of the message body, before
+ * {@link #id} and {@link #seq} (echo) or the NDP fields are read.
  */
 public final class Icmpv6Header {
     /** Type, code, checksum. */
@@ -28,6 +29,11 @@ public final class Icmpv6Header {
         return len >= MIN_LEN && off >= 0 && off + len <= seg.byteSize();
     }
 
+    /** @return true if {@code len} bytes at {@code off} also hold the body's first 4 bytes ({@link #LEN} in all) */
+    public static boolean fitsBody(MemorySegment seg, long off, long len) {
+        return len >= LEN && fits(seg, off, len);
+    }
+
     public Icmpv6Header wrap(MemorySegment seg, long off) {
         this.seg = seg;
         this.off = off;
@@ -46,12 +52,12 @@ public final class Icmpv6Header {
         return Be.u16(seg, off + CHECK);
     }
 
-    /** @return echo identifier; only after checking {@link #LEN} bytes are present */
+    /** @return echo identifier; only after {@link #fitsBody} */
     public int id() {
         return Be.u16(seg, off + ID);
     }
 
-    /** @return echo sequence; only after checking {@link #LEN} bytes are present */
+    /** @return echo sequence; only after {@link #fitsBody} */
     public int seq() {
         return Be.u16(seg, off + SEQ);
     }

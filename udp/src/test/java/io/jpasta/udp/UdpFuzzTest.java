@@ -1,0 +1,98 @@
+package io.jpasta.udp;
+
+import static io.jpasta.udp.IcmpAddrMapTest.CONF;
+import static io.jpasta.udp.IcmpTest.GUEST_MAC;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jpasta.tap.TapHandler;
+import io.jpasta.tap.flow.FlowTable;
+import io.jpasta.tap.flow.FlowType;
+import io.jpasta.tap.fuzz.Mutator;
+import io.jpasta.tap.fwd.AddrMap;
+
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The UDP and ICMP echo engines behind the classifier on mutated datagrams and echo requests (built ones and pasta's
+ * recorded traffic), interleaved with the clock: no exception, every dropped frame counted once, the flow table
+ * agrees with both engines after every step, and every flow expires in the end.
+ */
+class UdpFuzzTest {
+    private static final int GUEST = 0xc6336402, REMOTE = 0xc63364c8;
+
+    @Test
+    void mutatedDatagramsAndEchoesNeverThrowAndEveryFlowExpires() {
+        FlowTable flows = new FlowTable(512, 5);
+        IcmpTest.Recorder out = new IcmpTest.Recorder();
+        int[] nsSockets = {900};
+        AddrMap map = AddrMap.defaults(CONF, true);
+        Udp udp = new Udp(CONF, () -> flows, new FakeUdpSocks(), out, map, v6 -> nsSockets[0]++, () -> GUEST_MAC);
+        Icmp icmp = new Icmp(CONF, () -> flows, new FakePingSockets(), map);
+        TapPath path = new TapPath(icmp, udp, out);
+        List<byte[]> seeds = new ArrayList<>();
+        for (int p = 0; p < 4; p++) {
+            seeds.add(UdpTest.udp4(GUEST, 40000 + p, REMOTE, 53, "query " + p));
+            seeds.add(UdpTest.udp6(UdpTest.GUEST6_HI, UdpTest.GUEST6_LO, 40000 + p, UdpTest.REMOTE6_HI,
+                    UdpTest.REMOTE6_LO, 5000, "x".repeat(100 * p)));
+            seeds.add(IcmpTest.echo4(GUEST, REMOTE, 7 + p, p, 56));
+        }
+        for (String f : new String[] {"icmp-echo-request", "icmpv6-echo-request"}) {
+            seeds.add(IcmpTest.bytes(f));
+        }
+        for (byte[] f : Mutator.captures()) {
+            if (f.length > 23 && f[12] == 8 && f[13] == 0 && (f[23] == 17 || f[23] == 1)) {
+                seeds.add(f);
+            }
+        }
+        Mutator m = new Mutator(seeds, 0x0dd5L);
+        SplittableRandom rnd = new SplittableRandom(3);
+        long now = 1_000_000_000L, drops = dropped(path, udp, icmp);
+        int handled = 0, busiest = 0, n = Mutator.inputs();
+        for (int i = 0; i < n; i++) {
+            byte[] in = null;
+            try {
+                if (rnd.nextInt(10) < 9) {
+                    in = m.next();
+                    int r = path.frame(in, now);
+                    udp.flush();
+                    long d = dropped(path, udp, icmp);
+                    assertEquals(r == TapHandler.DROPPED ? 1 : 0, d - drops, "drops counted once");
+                    drops = d;
+                    handled += r == TapHandler.HANDLED ? 1 : 0;
+                } else {
+                    now += rnd.nextLong(rnd.nextBoolean() ? 100_000_000L : 40_000_000_000L);
+                    udp.timer(now);
+                    icmp.timer(now);
+                }
+                flows.reap();
+                assertEquals(flows.count(FlowType.UDP), udp.flowCount(), "UDP flows in the table and the engine");
+                assertEquals(flows.count(FlowType.PING4) + flows.count(FlowType.PING6), icmp.flowCount(),
+                        "echo flows in the table and the engine");
+                busiest = Math.max(busiest, flows.count());
+            } catch (RuntimeException | AssertionError e) {
+                throw new AssertionError("step " + i + (in == null ? "" : ", input " + HexFormat.of().formatHex(in)), e);
+            }
+            if (out.sent.size() > 1000) {
+                out.sent.clear();
+            }
+        }
+        assertTrue(handled > n / 10, "the engines saw enough frames: " + handled);
+        assertTrue(busiest > 10, "flows were opened: at most " + busiest + " at once");
+        for (int k = 0; k < 10; k++) {
+            now += 200_000_000_000L;
+            udp.timer(now);
+            icmp.timer(now);
+            flows.reap();
+        }
+        assertEquals(0, flows.count(), "every flow expired");
+    }
+
+    private static long dropped(TapPath path, Udp udp, Icmp icmp) {
+        return path.dropsBeforeEngines() + udp.stats().dropsTotal() + icmp.stats().dropsTotal();
+    }
+}
