@@ -491,14 +491,6 @@ static void serve(const struct nsd_req *req, ssize_t len)
 	}
 }
 
-/*
- * Joining an existing namespace, nsd runs no command and reports every error over its socket, so it needs none
- * of the caller's stdio, nor its session: it outlives the caller's wait when the JVM goes to the background, and
- *  - a caller such as podman reads the pipe it gave as stdout and stderr until EOF: holding it would hang that
- *    caller forever;
- *  - a caller's process group may be signalled as a whole after it returns (a shell's job control, a supervisor
- *    ending a command's group): nsd would die with it, and jpasta with nsd.
- */
 static void null_stdio(void)
 {
 	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -513,6 +505,14 @@ static void null_stdio(void)
 		close(fd);
 }
 
+/*
+ * Joining an existing namespace, nsd runs no command and reports every error over its socket, so it needs none
+ * of the caller's stdio, nor its session: it outlives the caller's wait when the JVM goes to the background, and
+ *  - a caller such as podman reads the pipe it gave as stdout and stderr until EOF: holding it would hang that
+ *    caller forever;
+ *  - a caller's process group may be signalled as a whole after it returns (a shell's job control, a supervisor
+ *    ending a command's group): nsd would die with it, and jpasta with nsd.
+ */
 static void detach(void)
 {
 	null_stdio();

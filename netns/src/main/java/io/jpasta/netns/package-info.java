@@ -29,8 +29,9 @@
  * {@link io.jpasta.netns.Nsd#probe} lets tests see a refused call.
  *
  * <p>{@link io.jpasta.netns.NsQuit} notices the namespace going away: inotify on the directory of a
- * {@code --netns} path, or a 1 s check of {@code /proc/PID/ns/net} (gone as soon as the process exits, even while
- * it is a zombie) for a PID and for paths under /proc.
+ * {@code --netns} path, or for a PID and for {@code /proc/PID/...} paths a pidfd, readable as soon as the process
+ * exits, even while it is a zombie (a confined JVM may not look at another process's /proc entries); a 1 s check of
+ * the path where neither works.
  *
  * <h2>Netlink: host state in, namespace configuration out</h2>
  *
