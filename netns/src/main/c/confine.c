@@ -189,23 +189,48 @@ static long now_ns(void)
 	return ts.tv_sec * 1000000000L + ts.tv_nsec;
 }
 
-/* Signals @tid and waits until it has restricted itself. @return 1 done, 0 gone, -1 did not answer in time */
-static int restrict_thread(int sig, int tid)
+/* @return true if thread @tid is gone */
+static int gone(int tid)
 {
-	struct timespec pause = { 0, 50000 };
-	long deadline = now_ns() + ACK_WAIT_NS;
 	char task[64];
 
-	if (syscall(SYS_tgkill, getpid(), tid, sig))
-		return errno == ESRCH ? 0 : -1;
-	while (!was_acked(tid)) {
-		if (now_ns() > deadline) {
-			snprintf(task, sizeof(task), "/proc/self/task/%d", tid);
-			return access(task, F_OK) ? 0 : -1;
-		}
-		nanosleep(&pause, NULL);
+	snprintf(task, sizeof(task), "/proc/self/task/%d", tid);
+	return access(task, F_OK) != 0;
+}
+
+/*
+ * One pass: signals every thread listed in /proc/self/task that has not restricted itself yet, all at once, then
+ * waits for them together (one round of scheduling, not one per thread: 14 threads one after the other took 10-15
+ * ms on this loaded machine). @return threads signalled, and in @missed those that did not answer in time
+ */
+static int restrict_pass(int sig, int self, int *missed)
+{
+	static int sent[MAX_THREADS];
+	struct timespec pause = { 0, 20000 };
+	long deadline = now_ns() + ACK_WAIT_NS;
+	int n = 0, i, waiting;
+	struct dirent *e;
+	DIR *d = opendir("/proc/self/task");
+
+	*missed = 0;
+	if (!d)
+		return -errno;
+	while ((e = readdir(d)) && n < MAX_THREADS) {
+		int tid = atoi(e->d_name);
+
+		if (tid > 0 && tid != self && !was_acked(tid) && !syscall(SYS_tgkill, getpid(), tid, sig))
+			sent[n++] = tid;
 	}
-	return 1;
+	closedir(d);
+	do {
+		for (i = 0, waiting = 0; i < n; i++)
+			waiting += sent[i] && !was_acked(sent[i]);
+		if (waiting)
+			nanosleep(&pause, NULL);
+	} while (waiting && now_ns() < deadline);
+	for (i = 0; i < n; i++)
+		*missed += !was_acked(sent[i]) && !gone(sent[i]);
+	return n;
 }
 
 /*
@@ -226,23 +251,10 @@ FN(jlong, restrictAllThreads)(CLS, jint ruleset, jlong keepCaps)
 	if (sigaction(sig, &sa, NULL))
 		return -errno;
 	for (pass = 0; pass < 8; pass++) {
-		struct dirent *e;
-		int sent = 0;
-		DIR *d = opendir("/proc/self/task");
+		int sent = restrict_pass(sig, self, &missed);
 
-		if (!d)
-			return -errno;
-		missed = 0;
-		while ((e = readdir(d))) {
-			int tid = atoi(e->d_name), r;
-
-			if (tid <= 0 || tid == self || was_acked(tid))
-				continue;
-			r = restrict_thread(sig, tid);
-			sent += r != 0;
-			missed += r < 0;
-		}
-		closedir(d);
+		if (sent < 0)
+			return sent;
 		if (!sent)
 			break;
 	}

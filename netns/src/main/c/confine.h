@@ -74,7 +74,8 @@ static inline long confine_seccomp(const struct sock_filter *prog, unsigned shor
 /*
  * Leaves the calling thread only the capabilities of @keep that it already has: removes every other one from the
  * bounding set (while CAP_SETPCAP, which that needs, is still effective), then from the effective, permitted and
- * inheritable sets and the ambient set. Capabilities are per thread: call it on each.
+ * inheritable sets and the ambient set. Capabilities are per thread: call it on each. A thread with nothing beyond
+ * @keep in its permitted set is left as it is (its bounding set too: without CAP_SETPCAP it could not be changed).
  *
  * @return 0 or -errno of capget/capset (a bounding set the thread may not change is left as it is)
  */
@@ -87,8 +88,11 @@ static inline int confine_caps(uint64_t keep)
 
 	if (syscall(SYS_capget, &hdr, data))
 		return -errno;
-	perm = ((uint64_t)data[1].permitted << 32 | data[0].permitted) & keep;
-	for (cap = 0; cap < 64; cap++) {
+	perm = (uint64_t)data[1].permitted << 32 | data[0].permitted;
+	if (!(perm & ~keep) && !data[0].inheritable && !data[1].inheritable)
+		return 0; /* nothing to drop (an unprivileged caller's JVM): the bounding set needs CAP_SETPCAP anyway */
+	perm &= keep;
+	for (cap = 0; cap < 64 && (data[0].effective & CAP_BIT(CAP_SETPCAP)); cap++) {
 		if (keep & CAP_BIT(cap))
 			continue;
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno == EINVAL)

@@ -291,7 +291,7 @@ public final class Main {
                 Daemon.detach();
             }
         }
-        Confinement.afterReady(opt, nsd);
+        Confinement.afterReady(opt, nsd, loop);
         // after the command started or the caller was told we are ready, and after the first events: a client
         // that was quick takes a socket from nsd directly (13-24 ms measured before the loop ran otherwise)
         loop.whenIdle(listeners::fillPools);
@@ -349,9 +349,15 @@ public final class Main {
      * initialisation that our set-up would otherwise pay for on the way to "ready" (measured with
      * -Xlog:class+init): InetAddress's class initialisation (it loads the security properties file), the access
      * forms of MemorySegment (spun at first use, 20-35 ms, not kept by the AOT cache) and its array-copy type
-     * switch.
+     * switch; and the classes of the confinement that follows "ready" (2-18 ms before a first client otherwise).
      */
     private static void warmUp() {
+        try {
+            Sys.load();
+            Confinement.warmUp();
+        } catch (RuntimeException | LinkageError e) {
+            // the main thread reports a library that cannot load
+        }
         try {
             InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
         } catch (UnknownHostException e) {
