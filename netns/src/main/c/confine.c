@@ -149,7 +149,7 @@ FN(jint, landlockAllow)(CLS, jint ruleset, jstring path, jlong access)
 /* --- every thread restricts itself --- */
 
 #define MAX_THREADS 4096
-#define ACK_WAIT_NS 500000000L /* per thread: the signal is handled at its next return to user space */
+#define ACK_WAIT_NS 500000000L /* per pass: a signal is handled at the thread's next return to user space */
 
 static int ll_fd = -1;
 static uint64_t keep_caps;
@@ -208,7 +208,7 @@ static int restrict_pass(int sig, int self, int *missed)
 	static int sent[MAX_THREADS];
 	struct timespec pause = { 0, 20000 };
 	long deadline = now_ns() + ACK_WAIT_NS;
-	int n = 0, i, waiting;
+	int n = 0, i, waiting, round = 0;
 	struct dirent *e;
 	DIR *d = opendir("/proc/self/task");
 
@@ -223,13 +223,18 @@ static int restrict_pass(int sig, int self, int *missed)
 	}
 	closedir(d);
 	do {
-		for (i = 0, waiting = 0; i < n; i++)
+		for (i = 0, waiting = 0; i < n; i++) {
+			/* now and then, forget a thread that exited before its handler ran */
+			if (sent[i] && round % 64 == 63 && !was_acked(sent[i]) && gone(sent[i]))
+				sent[i] = 0;
 			waiting += sent[i] && !was_acked(sent[i]);
+		}
+		round++;
 		if (waiting)
 			nanosleep(&pause, NULL);
 	} while (waiting && now_ns() < deadline);
 	for (i = 0; i < n; i++)
-		*missed += !was_acked(sent[i]) && !gone(sent[i]);
+		*missed += sent[i] && !was_acked(sent[i]) && !gone(sent[i]);
 	return n;
 }
 
