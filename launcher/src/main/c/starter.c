@@ -11,6 +11,9 @@
  * instance is fully set up; we exit 0 at that moment, as pasta's parent does after it forks. Without
  * "ready", we wait for the JVM and exit with its status (128 + N if signal N ended it). SIGINT, SIGTERM
  * SIGHUP and SIGQUIT that reach us are passed on to the JVM.
+ *
+ * -Djpasta.t0 is our CLOCK_MONOTONIC time at start: the JVM's -d timestamps count from it, so that they are the
+ * start-up timeline from this exec on (scripts/bench.d/README.md).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef JPASTA_JAVA_HOME
@@ -48,14 +52,17 @@ static int exists(const char *path)
 int main(int argc, char **argv)
 {
 	char self[PATH_MAX], home[PATH_MAX], jar[PATH_MAX + 32], aot[PATH_MAX + 32], java[PATH_MAX];
-	char prop_home[PATH_MAX + 32], prop_status[48], *prop_argv0, *opts = NULL, *slash;
+	char prop_home[PATH_MAX + 32], prop_status[48], prop_t0[48], *prop_argv0, *opts = NULL, *slash;
 	const char *env_java = getenv("JPASTA_JAVA"), *env_opts = getenv("JPASTA_JAVA_OPTS");
 	struct sigaction sa = { .sa_handler = forward };
 	char **av;
 	int st[2], n = 0, i, status;
+	struct timespec t0;
 	ssize_t len;
 	pid_t pid;
 
+	/* the JVM's log timestamps (-d) count from here, as pasta's count from its start */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (len <= 0) {
 		perror("pasta: readlink /proc/self/exe");
@@ -84,6 +91,7 @@ int main(int argc, char **argv)
 	}
 	snprintf(prop_home, sizeof(prop_home), "-Djpasta.home=%s", home);
 	snprintf(prop_status, sizeof(prop_status), "-Djpasta.status=%d", st[1]);
+	snprintf(prop_t0, sizeof(prop_t0), "-Djpasta.t0=%lld", (long long)t0.tv_sec * 1000000000LL + t0.tv_nsec);
 	/* getopt's messages and the usage text name the program as the caller wrote it, as glibc's do */
 	if (asprintf(&prop_argv0, "-Djpasta.argv0=%s", argc > 0 && argv[0] ? argv[0] : "pasta") < 0)
 		return 1;
@@ -97,6 +105,21 @@ int main(int argc, char **argv)
 	 * here at 134 ms against 145 ms for `--config-net -- true` with full tiered compilation, but at 1.35 against
 	 * 4.86 Gbit/s for a TCP download through the tap: tiered compilation stays.
 	 */
+	/*
+	 * JIT thresholds x10: a start compiled ~30 ms of CPU worth of methods that run a few hundred times and never again
+	 * (options, netlink, set-up); on 2 busy cores those compiler threads took the CPU the main thread needed. The
+	 * data path runs its methods millions of times a second, so they still compile within the first moments of
+	 * traffic (scripts/bench.d/README.md, "Startup timeline").
+	 */
+	av[n++] = "-XX:CompileThresholdScaling=10";
+	/*
+	 * The AOT cache mapped where it was made, not at a random address: relocating its pointers cost 5-8 ms of the
+	 * JVM's creation (-Xlog:startuptime "Genesis": 9.9 against 1.5 ms median here) and made 9 MiB of its pages
+	 * private copies; mapped in place, its read-only part stays shared between instances. The price is that the
+	 * cache's metadata sits at a fixed address (the JDK's default randomises it).
+	 */
+	av[n++] = "-XX:+UnlockDiagnosticVMOptions";
+	av[n++] = "-XX:ArchiveRelocationMode=0";
 	av[n++] = "-XX:+UseSerialGC";
 	av[n++] = "-XX:-UsePerfData";
 	av[n++] = "-Xss512k";
@@ -107,6 +130,12 @@ int main(int argc, char **argv)
 	 */
 	av[n++] = "-Xms96m";
 	av[n++] = "-Xmn64m";
+	/*
+	 * Give back to the system, every 5 s, the native memory the JIT compilers used at start and freed (arena chunks
+	 * that glibc keeps otherwise): 4.6 MiB of an idle instance's RSS. No allocation happens on the data path, so a
+	 * trim there finds nothing to do.
+	 */
+	av[n++] = "-XX:TrimNativeHeapInterval=5000";
 	av[n++] = "-Xlog:disable";
 	av[n++] = "-Xlog:all=error:stderr";
 	av[n++] = "--enable-native-access=ALL-UNNAMED";
@@ -123,6 +152,7 @@ int main(int argc, char **argv)
 	}
 	av[n++] = prop_home;
 	av[n++] = prop_status;
+	av[n++] = prop_t0;
 	av[n++] = prop_argv0;
 	av[n++] = "-cp";
 	av[n++] = jar;

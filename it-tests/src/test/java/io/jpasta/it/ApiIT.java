@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The JSON control API ({@code --api}) through its real client, {@code dist/bin/jpasta-ctl}: one pasta with flows of
+ * The JSON control API ({@code --api}) through its real client, {@code dist/bin/jpasta-ctl}: one pasta with N flows of
  * every kind held open (TCP and UDP through the tap and spliced, ICMP echo), each listed with the bytes the test
  * sent; {@code watch} sees a connection open and close; a client that never reads stalls nobody; bad requests get
  * an error; the JSON library is not loaded until a client asks something.
@@ -43,12 +43,19 @@ class ApiIT {
     private static final String REMOTE = "198.51.100.200";
     private static final int TCP_REMOTE = 5400, UDP_REMOTE = 5401, TCP_FWD = 18090, UDP_FWD = 18091;
     private static final int DOWNLOAD = 100_000, UDP_TAP = 300, SPLICED = 7000, UDP_SPLICED = 500, PINGS = 3;
+    /** Flows of each kind the test opens. */
+    private static final int N = 3;
     private static final String NS_SCRIPT = """
             socat TCP-LISTEN:%1$d,reuseaddr,fork EXEC:cat &
             socat UDP-RECVFROM:%2$d,reuseaddr,fork EXEC:cat &
-            socat -u TCP:%3$s:%4$d - > /dev/null &
-            (head -c %5$d /dev/zero; sleep 90) | socat - UDP:%3$s:%6$d > /dev/null &
-            ping -c %7$d -i 0.2 %3$s > /dev/null
+            pings=
+            for i in $(seq %9$d); do
+                socat -u TCP:%3$s:%4$d - > /dev/null &
+                (head -c %5$d /dev/zero; sleep 90) | socat - UDP:%3$s:%6$d > /dev/null &
+                ping -c %7$d -i 0.2 %3$s > /dev/null &
+                pings="$pings $!"
+            done
+            wait $pings
             touch %8$s/ns-ready
             sleep 90
             """;
@@ -73,7 +80,7 @@ class ApiIT {
         awaitListening("remote", "-Hltn", TCP_REMOTE);
         Path script = shared.resolve("ns.sh");
         Files.writeString(script, NS_SCRIPT.formatted(TCP_FWD, UDP_FWD, REMOTE, TCP_REMOTE, UDP_TAP, UDP_REMOTE,
-                PINGS, shared));
+                PINGS, shared, N));
         Proc pasta = sb.startUser("pasta", "env", "JPASTA_JAVA_OPTS=-Xlog:class+load:file=" + classLog,
                 Pasta.underTest(), "--config-net", "--api", sock.toString(), "-t", "" + TCP_FWD, "-u", "" + UDP_FWD,
                 "--", "sh", script.toString());
@@ -111,10 +118,12 @@ class ApiIT {
 
     @Test
     void flowsOfEveryKindAreListedWithTheBytesTheyMoved() {
-        procs.add(sb.startUser("tcp-splice", "sh", "-c", "(head -c " + SPLICED + " /dev/zero; sleep 90) | socat - "
-                + "TCP:127.0.0.1:" + TCP_FWD + " > /dev/null"));
-        procs.add(sb.startUser("udp-splice", "sh", "-c", "(head -c " + UDP_SPLICED + " /dev/zero; sleep 90) | "
-                + "socat - UDP:127.0.0.1:" + UDP_FWD + " > /dev/null"));
+        for (int i = 0; i < N; i++) {
+            procs.add(sb.startUser("tcp-splice" + i, "sh", "-c", "(head -c " + SPLICED + " /dev/zero; sleep 90) | "
+                    + "socat - TCP:127.0.0.1:" + TCP_FWD + " > /dev/null"));
+            procs.add(sb.startUser("udp-splice" + i, "sh", "-c", "(head -c " + UDP_SPLICED + " /dev/zero; sleep 90) | "
+                    + "socat - UDP:127.0.0.1:" + UDP_FWD + " > /dev/null"));
+        }
         AtomicReference<String> last = new AtomicReference<>("");
         Duration took = Poll.until(SHORT, () -> {
             Proc.Result r = ctl("--json", sock.toString(), "flows");
@@ -122,8 +131,9 @@ class ApiIT {
             List<Map<String, String>> flows = r.out().lines().map(ApiIT::fields).toList();
             return has(flows, "tcp", "tap", 0, DOWNLOAD) && has(flows, "udp", "tap", UDP_TAP, UDP_TAP)
                     && has(flows, "tcp", "splice", SPLICED, SPLICED) && has(flows, "udp", "splice", UDP_SPLICED,
-                    UDP_SPLICED) && flows.stream().anyMatch(f -> "icmp".equals(f.get("proto"))
-                    && ("" + PINGS).equals(f.get("packets_out")) && ("" + PINGS).equals(f.get("packets_in")))
+                    UDP_SPLICED) && flows.stream().filter(f -> "icmp".equals(f.get("proto"))
+                    && "ping".equals(f.get("path")) && ("" + PINGS).equals(f.get("packets_out"))
+                    && ("" + PINGS).equals(f.get("packets_in"))).count() == N
                     && flows.getLast().get("end") != null;
         });
         assertNotNull(took, "flows never showed the bytes sent:\n" + last.get());
@@ -133,9 +143,10 @@ class ApiIT {
         assertTrue(table.out().contains(" " + DOWNLOAD + " "), table.out());
     }
 
+    /** @return true if exactly {@link #N} flows of {@code proto} on {@code path} moved {@code out} and {@code in} */
     private static boolean has(List<Map<String, String>> flows, String proto, String path, long out, long in) {
-        return flows.stream().anyMatch(f -> proto.equals(f.get("proto")) && path.equals(f.get("path"))
-                && ("" + out).equals(f.get("bytes_out")) && ("" + in).equals(f.get("bytes_in")));
+        return flows.stream().filter(f -> proto.equals(f.get("proto")) && path.equals(f.get("path"))
+                && ("" + out).equals(f.get("bytes_out")) && ("" + in).equals(f.get("bytes_in"))).count() == N;
     }
 
     @Test
@@ -171,6 +182,8 @@ class ApiIT {
             Proc.Result r = ctl(sock.toString(), "stats");
             assertEquals(0, r.exit(), r.describe());
             assertTrue(r.out().contains(" in use of "), r.out());
+            assertTrue(r.out().lines().anyMatch(l -> l.startsWith("api ") && l.contains("drop reply did not fit")),
+                    "the client that read no reply was dropped, counted:\n" + r.out());
             assertTrue(System.nanoTime() - start < 5_000_000_000L, "answered while a client hogged its buffers");
         }
     }

@@ -93,7 +93,8 @@ class FaultsIT {
             Proc.kill("-KILL", Long.toString(nsd));
             Proc.Result r = p.await(SHORT);
             assertNotEquals(0, r.exit(), r.describe());
-            assertTrue(r.err().contains("Namespace helper exited"), "says why it stops:" + r.describe());
+            assertTrue(r.err().contains("Namespace helper exited (jpasta-nsd, pid " + nsd + ", killed by signal 9)"),
+                    "says why it stops, and how nsd ended:" + r.describe());
             assertNotNull(Poll.until(GONE, () -> all.stream().noneMatch(FaultsIT::alive)),
                     "left running after nsd was killed: " + all.stream().filter(FaultsIT::alive)
                             .map(d -> d + " " + cmdline(d)).toList());

@@ -140,6 +140,15 @@ public final class Proc implements AutoCloseable {
         return process.pid();
     }
 
+    /** @return what the process wrote to stdout so far (its log file), "" if unreadable */
+    public String stdout() {
+        try {
+            return Files.readString(Path.of(log + ".out"));
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
     /** @return true while the process has not exited */
     public boolean isAlive() {
         return process.isAlive();

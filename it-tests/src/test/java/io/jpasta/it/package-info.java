@@ -27,6 +27,12 @@
  * <p>{@link io.jpasta.it.ConfineIT} reads the confinement of the JVM and nsd from /proc and makes jpasta try
  * forbidden things after ready through its hidden test hook ({@code -Djpasta.test.tryAfterReady}, given through
  * {@code JPASTA_JAVA_OPTS}).
+ * <p>{@link io.jpasta.it.FaultsIT}, {@link io.jpasta.it.LimitsIT} and {@link io.jpasta.it.EdgeFaultsIT} break
+ * things on purpose and check what is left: processes killed, resets from either end, too few descriptors, a full
+ * flow table ({@code -Djpasta.flows=N}), readers that stall, small MTUs, window scaling off and at 14, a SYN flood,
+ * the {@code --netns} file or the host's default route taken away mid-transfer; besides the clients' view they read
+ * the JVM's RSS, descriptors and CPU time from /proc. {@link io.jpasta.it.SoakIT} is the soak of
+ * {@code scripts/test --long}; the normal suite skips it.
  *
  * <h2>Running</h2>
  * As root, once: {@code scripts/setup}. Then {@code mvn -B -pl it-tests verify -Djpasta.pasta=PATH} (the suite

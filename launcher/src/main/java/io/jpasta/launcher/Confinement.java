@@ -1,12 +1,14 @@
 package io.jpasta.launcher;
 
 import io.jpasta.netns.Nsd;
+import io.jpasta.netns.Resolv;
 import io.jpasta.netns.log.Log;
 import io.jpasta.netns.sys.Confine;
 import io.jpasta.netns.sys.Errno;
 import io.jpasta.netns.sys.Linux;
 import io.jpasta.netns.sys.Sys;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,10 +26,11 @@ import java.util.List;
  * as podman may run jpasta as root of its user namespace; an unprivileged caller has none to drop);</li>
  * <li>Landlock (kernel 5.13 or later, silently skipped without it), on every thread: of the filesystem, only
  * reading jpasta's own directory, the JDK, /proc/self and the few system facts the JVM reads again while it runs
- * ({@link #JVM_READS}), writing the {@code -l}, {@code -p} and {@code -P} files, and removing files in the
- * directories of the control sockets ({@code -c}, {@code --api}), which jpasta removes at exit. Nothing else is
- * opened after ready: options, host state, resolv.conf, the tap, the pid file and the control sockets are all dealt
- * with before.</li>
+ * ({@link #JVM_READS}), reading files in the directory of resolv.conf (following the host, jpasta reads it again
+ * when it changes, and resolvers replace it with a new file), writing the {@code -l}, {@code -p} and {@code -P}
+ * files, and removing files in the directories of the control sockets ({@code -c}, {@code --api}), which jpasta
+ * removes at exit. Nothing else is opened after ready: options, the tap, the pid file and the control sockets are
+ * all dealt with before.</li>
  * </ul>
  * The command never runs under any of this: nsd starts it, before nsd confines itself. {@code --no-confine} keeps
  * all of it off, for debugging.
@@ -133,6 +136,17 @@ final class Confinement {
                 Confine.landlockAllow(fd, p, WRITE & handled);
             }
         }
+        if (!opt.noFollowHost()) {
+            // followed live: resolvers replace the file (a new inode), so the rule is on the directory
+            try {
+                Path dir = Resolv.RESOLV_CONF.toRealPath().getParent();
+                if (dir != null) {
+                    Confine.landlockAllow(fd, dir.toString(), Confine.FS_READ_FILE);
+                }
+            } catch (IOException e) {
+                // no resolv.conf now: FollowHost reads none either
+            }
+        }
         for (String p : new String[] {opt.confPath(), opt.apiPath()}) {
             Path dir = p == null ? null : Path.of(p).toAbsolutePath().getParent();
             if (dir != null) {
@@ -184,7 +198,7 @@ final class Confinement {
     private static int tryNsd(Nsd nsd) {
         try {
             return nsd.probe();
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return -Errno.EIO;
         }
     }

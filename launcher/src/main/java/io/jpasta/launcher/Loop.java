@@ -133,6 +133,17 @@ final class Loop {
         servers.add(s);
     }
 
+    // following the host (issue 18): events of T_HOST carry FollowHost's event index
+    private FollowHost follow;
+
+    /** Plugs in the host follower: its netlink socket, inotify descriptor and timer come as {@link Epoll#T_HOST}. */
+    void follow(FollowHost f, int netlinkFd, int inotifyFd, int timerFd) throws IOException {
+        follow = f;
+        add(netlinkFd, Linux.EPOLLIN, Epoll.T_HOST, FollowHost.EV_NETLINK);
+        add(inotifyFd, Linux.EPOLLIN, Epoll.T_HOST, FollowHost.EV_INOTIFY);
+        add(timerFd, Linux.EPOLLIN, Epoll.T_HOST, FollowHost.EV_TIMER);
+    }
+
     private int statsFd = -1;
 
     /** {@code --stats DELAY}: log the counters every {@code delaySeconds}, and once more at exit. */
@@ -295,7 +306,9 @@ final class Loop {
             case Epoll.T_NSD:
                 nsd.onReadable();
                 if (nsd.gone() && nsd.exitStatus() < 0) {
-                    Log.err("Namespace helper exited");
+                    String how = nsd.reapDied();
+                    Log.err("Namespace helper exited (jpasta-nsd, pid " + nsd.pid() + (how.isEmpty() ? "" : ", ")
+                            + how + "): the namespace and the command are gone");
                     return 1;
                 }
                 return -1; // the command's exit, if that was it, is acted on after the batch: events behind it first
@@ -338,6 +351,9 @@ final class Loop {
                 return -1;
             case Epoll.T_UDP:
                 tap.udpEvent(Epoll.index(data), Epoll.fd(data), ev, now);
+                return -1;
+            case Epoll.T_HOST:
+                follow.onEvent(Epoll.index(data), now);
                 return -1;
             case Epoll.T_CONTROL:
                 servers.get(ControlServer.server(Epoll.index(data))).onEvent(Epoll.index(data), Epoll.fd(data), ev);

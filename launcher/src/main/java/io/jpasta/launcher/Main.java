@@ -69,6 +69,11 @@ public final class Main {
     static final String UDP_IDLE_PROPERTY = "jpasta.udp.idleSeconds";
     /** A pesto client that moves no byte for this long is closed ({@code -Djpasta.control.idleMs} changes it). */
     static final long CONTROL_IDLE_MS = 10_000;
+    /**
+     * An API client that moves no byte for this long and does not watch is closed, so that forgotten connections do
+     * not hold the API's 16 places ({@code -Djpasta.api.idleMs} changes it).
+     */
+    static final long API_IDLE_MS = 60_000;
 
     /** Namespace configuration without a tap ({@code --splice-only}): loopback up, nothing else. */
     private static final IfConfig LO_ONLY = new IfConfig("lo", IfConfig.KEEP_MTU, IfConfig.KEEP_MAC, List.of(),
@@ -100,6 +105,7 @@ public final class Main {
         Options opt = Options.parse(args);
         Log.configure(opt.debug(), opt.trace(), opt.quiet());
         Sys.load();
+        Log.debug("options parsed");
         int pidFd = openFiles(opt);
         boolean commandMode = opt.netns() == null && opt.pid().isEmpty();
         Nsd.confine(!opt.noConfine());
@@ -109,25 +115,28 @@ public final class Main {
         Log.debug("namespace helper started");
         Conf conf;
         Resolv resolv;
+        HostState host;
         try (Netlink hostNl = Netlink.open()) {
             // pasta checks -i only: an --outbound-if4/6 that does not exist fails each outbound socket instead
             if (opt.iface() != null && hostNl.linkIndex(opt.iface()) < 0) {
                 throw new ExitRequest(1, "Invalid interface name " + opt.iface() + ": No such device\n", false);
             }
-            HostState host = HostState.read(hostNl, opt.iface(), !opt.ipv6Only(), !opt.ipv4Only());
+            host = HostState.read(hostNl, opt.iface(), !opt.ipv6Only(), !opt.ipv4Only());
             resolv = Resolv.read(Resolv.RESOLV_CONF);
             conf = Conf.of(input(opt), host, resolv);
         }
         Log.debug("host state read");
         nsd.awaitReady();
-        Log.debug("namespace ready, helper pid " + nsd.pid()
-                + (nsd.unconfined().isEmpty() ? "" : ", helper not confined: " + nsd.unconfined()));
+        if (Log.debug) { // String.concat: no call site to link, the -d timeline stays true
+            Log.debug("namespace ready, helper pid ".concat(Integer.toString(nsd.pid()))
+                    .concat(nsd.unconfined().isEmpty() ? "" : ", helper not confined: ".concat(nsd.unconfined())));
+        }
         int tapFd = configureNamespace(opt, nsd, conf);
 
         Pcap pcap = opt.pcapFile() != null ? openPcap(opt.pcapFile()) : null;
         L2Services l2 = new L2Services(conf.tap(), new SplittableRandom(), Sys.monotonicNs(), Sys.realtimeNs());
         TapIo tapIo = new TapIo(tapFd, pcap);
-        TapEngines tap = new TapEngines(tapIo, l2);
+        TapEngines tap = new TapEngines(tapIo, l2, conf.tap());
         Loop loop = new Loop(nsd, tapFd, ns.quit(), tap, commandMode);
         // the documented address translations, shared by TCP, UDP and ICMP echo through the tap
         AddrMap addrMap = addrMap(opt, conf.tap(), resolv);
@@ -136,6 +145,12 @@ public final class Main {
         }
         if (tapFd >= 0) {
             tapEngines(opt, conf, loop, tap, tapIo, addrMap);
+            if (!opt.noFollowHost()) {
+                // following the host (issue 18, ours), off the way to "ready": the first quiet moment opens the
+                // watches, then reads the host once more
+                HostState h = host;
+                loop.whenIdle(() -> FollowHost.start(opt, loop, tap, addrMap, conf, h, resolv, nsd));
+            }
         }
         loop.addDrain(tap::busy);
         if (opt.stats() >= 0) {
@@ -183,7 +198,7 @@ public final class Main {
             ApiSources sources = new ApiSources(tap, listeners.splice(), forwarding, caps(opt));
             try {
                 ApiServer api = ApiServer.open(opt.apiPath(), loop.nextServerId(), loop.epoll(),
-                        () -> new Api(sources));
+                        stats -> new Api(sources, stats), Long.getLong("jpasta.api.idleMs", API_IDLE_MS) * 1_000_000L);
                 loop.serve(api);
                 servers.add(api);
             } catch (IOException e) {
@@ -243,8 +258,7 @@ public final class Main {
         try (Netlink nsNl = new Netlink(nsd.netlink(Linux.NETLINK_ROUTE))) {
             NsNetConfig.apply(nsNl, tapless ? LO_ONLY : conf.ifConfig());
         }
-        Log.debug(tapless ? "no tap (--splice-only)" : "tap " + tapDev.name() + " index " + tapDev.ifindex()
-                + " configured");
+        Log.debug(tapless ? "no tap (--splice-only)" : "tap configured: ".concat(tapDev.name()));
         return tapless ? -1 : tapDev.fd();
     }
 
@@ -254,8 +268,7 @@ public final class Main {
         tap.icmp(new Icmp(conf.tap(), Flows::table, new SysPingSockets(loop.epoll(), addrMap), addrMap));
         if (!opt.noTcp()) {
             long tcpSecret = new SplittableRandom().nextLong();
-            TapConf tapConf = conf.tap();
-            tap.tcp(() -> new Tcp(tapConf, Flows.table(), new SysTcpSocks(loop.epoll(), addrMap), tapIo, addrMap,
+            tap.tcp(() -> new Tcp(tap.conf(), Flows.table(), new SysTcpSocks(loop.epoll(), addrMap), tapIo, addrMap,
                     tcpSecret));
         }
     }
@@ -277,6 +290,7 @@ public final class Main {
             listeners.noSplice();
         }
         listeners.start();
+        Log.debug("TCP listeners bound");
         loop.splice(listeners, splice);
         return listeners;
     }
@@ -286,6 +300,7 @@ public final class Main {
                                boolean commandMode) throws IOException {
         if (commandMode) {
             nsd.go();
+            Log.debug("command released");
         } else {
             if (!opt.foreground()) {
                 Daemon.detach();
@@ -294,6 +309,7 @@ public final class Main {
         Confinement.afterReady(opt, nsd, loop);
         // after the command started or the caller was told we are ready, and after the first events: a client
         // that was quick takes a socket from nsd directly (13-24 ms measured before the loop ran otherwise)
+        loop.whenIdle(tap::buildTcp);
         loop.whenIdle(listeners::fillPools);
         int status = loop.run();
         loop.logStats();
@@ -325,9 +341,8 @@ public final class Main {
         Listeners listeners = Listeners.udp(nsd, loop.epoll(), path,
                 Forwarding.ports(rules.rules(), false, FwdRule.UDP),
                 Forwarding.ports(rules.rules(), true, FwdRule.UDP), opt.freebind());
-        TapConf tapConf = conf.tap();
         tap.udp(() -> {
-            Udp u = new Udp(tapConf, Flows::table, new SysUdpSocks(loop.epoll(), addrMap), tapIo, addrMap,
+            Udp u = new Udp(tap.conf(), Flows::table, new SysUdpSocks(loop.epoll(), addrMap), tapIo, addrMap,
                     listeners::nsSocket, l2::guestMac);
             if (opt.noSplice()) {
                 u.noSplice();

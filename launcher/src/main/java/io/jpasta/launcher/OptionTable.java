@@ -22,7 +22,7 @@ final class OptionTable {
     }
 
     /** How many options of our own end the table. */
-    private static final int OWN_OPTIONS = 2;
+    private static final int OWN_OPTIONS = 3;
 
     /**
      * The long option table, in pasta's order (it decides the order of candidates in ambiguity messages); options
@@ -104,6 +104,7 @@ final class OptionTable {
             opt("chroot-fallback", NO, O_CHROOT_FALLBACK),
             opt("api", REQ, O_API), // ours: the JSON control API
             opt("no-confine", NO, O_NO_CONFINE), // ours: no seccomp filter and no-new-privs after ready
+            flag("no-follow-host", Options.Switch.NO_FOLLOW_HOST), // ours: the host's state read once at start
         };
         return new LongOptionTable(all, all.length - OWN_OPTIONS);
     }

@@ -26,7 +26,7 @@ public final class Options {
     public enum Switch {
         FOREGROUND, STDERR, NO_TCP, NO_UDP, NO_ICMP, NO_DHCP, NO_DHCPV6, NO_NDP, NO_RA, NO_SPLICE, SPLICE_ONLY,
         FREEBIND, NO_MAP_GW, HOST_LO_TO_NS_LO, IPV4_ONLY, IPV6_ONLY, NETNS_ONLY, NO_NETNS_QUIT, CONFIG_NET,
-        NO_COPY_ROUTES, NO_COPY_ADDRS, DHCP_DNS, DHCP_SEARCH
+        NO_COPY_ROUTES, NO_COPY_ADDRS, DHCP_DNS, DHCP_SEARCH, NO_FOLLOW_HOST
     }
 
     private final boolean debug;
@@ -505,6 +505,11 @@ public final class Options {
     /** @return {@code --no-copy-addrs}: with --config-net, copy no addresses from the host */
     public boolean noCopyAddrs() {
         return switches.contains(Switch.NO_COPY_ADDRS);
+    }
+
+    /** @return {@code --no-follow-host} (ours): keep the host's state read at start, as pasta does */
+    public boolean noFollowHost() {
+        return switches.contains(Switch.NO_FOLLOW_HOST);
     }
 
     /** @return the PID whose namespaces to join: the single operand when it is an unsigned integer; or empty */

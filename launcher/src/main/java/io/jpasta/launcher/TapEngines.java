@@ -6,6 +6,8 @@ import io.jpasta.tap.L2Services;
 import io.jpasta.tap.L2Stats;
 import io.jpasta.tap.TapHandler;
 import io.jpasta.tap.TapFrame;
+import io.jpasta.tap.TapConf;
+import io.jpasta.tap.fwd.AddrMap;
 import io.jpasta.tcp.Tcp;
 import io.jpasta.udp.Icmp;
 import io.jpasta.udp.Udp;
@@ -14,6 +16,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /**
@@ -28,6 +31,7 @@ import java.util.function.Supplier;
 final class TapEngines {
     private final TapIo io;
     private final L2Services l2;
+    private TapConf conf;
     private final Classifier classifier;
     private Icmp icmp;
     private Supplier<Tcp> tcpInit;
@@ -35,8 +39,9 @@ final class TapEngines {
     private Supplier<Udp> udpInit;
     private Udp udp;
 
-    TapEngines(TapIo io, L2Services l2) {
+    TapEngines(TapIo io, L2Services l2, TapConf conf) {
         this.io = io;
+        this.conf = conf;
         this.l2 = l2;
         this.classifier = new Classifier(l2, io);
     }
@@ -94,11 +99,42 @@ final class TapEngines {
         }
     }
 
+    /**
+     * Builds the TCP engine now, if TCP over the tap is enabled: an idle task right after start, so that the first
+     * connection finds it built (and its code run once) instead of paying for it.
+     */
+    void buildTcp() {
+        if (tcpInit != null) {
+            tcp();
+        }
+    }
+
     private Tcp tcp() {
         if (tcp == null) {
             tcp = tcpInit.get();
         }
         return tcp;
+    }
+
+    /**
+     * The host changed (issue 18): the services answer with {@code conf} from now on, the engines address the
+     * guest with it, and TCP flows bound to an address of {@code gone} are reset. An engine built later is built
+     * with {@code conf} ({@link #conf()}).
+     */
+    void hostChanged(TapConf next, Set<AddrMap.Addr> gone, long nowNs) {
+        conf = next;
+        l2.hostChanged(next, nowNs);
+        if (tcp != null) {
+            tcp.hostChanged(next, gone);
+        }
+        if (udp != null) {
+            udp.hostChanged(next);
+        }
+    }
+
+    /** @return the tap configuration in use now: the one at start, or the last the host changed to */
+    TapConf conf() {
+        return conf;
     }
 
     /** Handles one frame read from the tap. */

@@ -125,6 +125,9 @@ public final class Usage {
                   --no-confine        jpasta's own: once ready, neither jpasta nor its helper
                                       gives up capabilities, system calls (seccomp) or files
                                       (Landlock): for debugging
+                  --no-follow-host    jpasta's own: copy the host's addresses, routes and
+                                      resolvers once at start, as pasta does, instead of
+                                      following them
             """;
 
     private Usage() {

@@ -16,8 +16,9 @@
  * the command's exit (its status), on the namespace going away (0), on SIGTERM/SIGQUIT (0; signals arrive
  * through a pipe written by a C handler, {@link io.jpasta.launcher.Signals}) or on a tap hang-up (1).
  * Between two batches of events it makes the flow indices freed during the batch reusable (an event later in the
- * same batch may still name a closed socket's flow). Work that must not delay a first connection (filling the
- * splice socket and pipe pools) waits for a poll that finds nothing to do ({@code Loop.whenIdle}).
+ * same batch may still name a closed socket's flow). Work that must not delay a first connection (building the TCP
+ * engine, filling the splice socket and pipe pools) waits for a poll that finds nothing to do
+ * ({@code Loop.whenIdle}): right after start, while the command itself starts.
  *
  * <p>Once ready, before the loop runs, {@link io.jpasta.launcher.Confinement} takes from the JVM what it no longer
  * needs (unless {@code --no-confine}): exec, ptrace, mounts, namespaces and the like through seccomp, capabilities
@@ -28,7 +29,10 @@
  *
  * <p>Startup is a product feature: the path to "ready" avoids reflection, regular expressions and MemorySegment
  * access forms (spun at first use, ~20-35 ms here): setup structs are direct ByteBuffers, and a warm-up thread
- * prepares the off-heap access paths of the data path while the kernel builds the namespaces.
+ * prepares the off-heap access paths of the data path while the kernel builds the namespaces. Everything else the
+ * first connection runs comes from the AOT cache, trained by {@code scripts/build.d/aot-train} on a start that
+ * forwards connections through the tap and spliced both ways; {@code -d} prints the start-up timeline, in
+ * milliseconds since the starter's exec ({@code scripts/bench.d/README.md}).
  *
  * <p>Port forwarding: the forwarding tables ({@code control.RuleSet}, built from {@code -t -u -T -U} as pasta 2026
  * builds them, and changed at run time by pesto over {@code -c}) are carried out per protocol by a
@@ -41,6 +45,25 @@
  * <p>Logging and counters follow one convention for every module ({@link io.jpasta.netns.log}): {@code --stats}
  * prints one line per {@link io.jpasta.netns.log.Counters} (tap, classifier, each L2 service, ICMP, TCP, splice)
  * and the flow table's.
+ *
+ * <h2>Theory of operation: following the host</h2>
+ * Unless {@code --no-follow-host} (ours; also off with {@code --splice-only}), {@link io.jpasta.launcher.FollowHost}
+ * keeps the namespace in step with the host after start (issue 18). At the first quiet moment of the loop it opens
+ * {@link io.jpasta.netns.HostWatch} (a NETLINK_ROUTE socket bound to the link, address and route groups of both
+ * families, and inotify on {@code /etc/resolv.conf} and its directory) and registers it, with a one-shot timerfd,
+ * as {@code Epoll.T_HOST}. A notification only pokes a {@link io.jpasta.launcher.Debounce}: the host is read again
+ * (three dumps and resolv.conf) 100 ms after the last notification of a burst, at most 500 ms after its first,
+ * so a burst of a thousand changes costs one or a few reads. If the template interfaces or the resolvers differ
+ * from what was read before, {@link io.jpasta.launcher.Conf#of} derives the configuration again from the same
+ * command-line input (options that fix a value keep it; the tap keeps its name), and the change goes out: first
+ * to the engines ({@code TapEngines.hostChanged}: DHCP, DHCPv6, NDP and an unsolicited router advertisement at
+ * once; the guest's address for inbound flows; {@code AddrMap.hostChanged}: gateway mapping and
+ * {@code --dns-forward} target; TCP flows bound to an address the host lost are reset toward the guest while it
+ * still has that address), then, with {@code --config-net}, to the namespace's interface
+ * ({@code NsNetConfig.update} over a netlink socket in the namespace that nsd hands over when following starts).
+ * {@code -d} logs each change. The tap's MTU stays pasta's 65520 (or {@code -m}): the host's MTU never reaches the
+ * tap, at start or later. Nothing here is static: the follower holds the state it applied, and the engines are
+ * told through one call.
  *
  * <h2>Theory of operation: the command line</h2>
  * {@link io.jpasta.launcher.OptionParser} reads pasta's argv with {@link io.jpasta.launcher.Getopt}, our own

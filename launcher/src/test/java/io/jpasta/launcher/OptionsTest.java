@@ -375,6 +375,8 @@ class OptionsTest {
                 || none.ipv4Only() || none.ipv6Only() || none.debug() || none.quiet() || none.foreground());
         assertTrue(ok("--ipv6-only", "-6").ipv6Only());
         assertTrue(ok("--splice-only").spliceOnly());
+        assertTrue(ok("--no-follow-host").noFollowHost());
+        assertFalse(ok("--config-net").noFollowHost());
         assertTrue(ok("-44").ipv4Only());
     }
 

@@ -279,6 +279,25 @@ public final class Netlink implements AutoCloseable {
                 scope, rtmFlags), -1);
     }
 
+    /**
+     * Deletes an address (RTM_DELADDR).
+     *
+     * @return 0, or -errno (-EADDRNOTAVAIL if the interface has no such address)
+     */
+    public int delAddr(int ifindex, InetAddress addr, int prefixLen) throws IOException {
+        return converse(NetlinkWire.delAddrRequest(buf, nextSeq(), ifindex, addr, prefixLen), -1);
+    }
+
+    /**
+     * Deletes a main-table route through {@code oif} (RTM_DELROUTE), matched by destination, gateway and metric.
+     *
+     * @param metric RTA_PRIORITY, or 0 to match any
+     * @return 0, or -errno (-ESRCH if there is no such route)
+     */
+    public int delRoute(int oif, InetAddress dst, int dstLen, InetAddress gateway, int metric) throws IOException {
+        return converse(NetlinkWire.delRouteRequest(buf, nextSeq(), dst, dstLen, gateway, oif, metric), -1);
+    }
+
     // ------------------------------------------------------------------------------------------------ conversation
 
     private int nextSeq() {

@@ -41,8 +41,8 @@ final class NetlinkWire {
     static final int NLM_F_REQUEST = 0x1, NLM_F_MULTI = 0x2, NLM_F_ACK = 0x4, NLM_F_DUMP_INTR = 0x10,
             NLM_F_DUMP = 0x300, NLM_F_REPLACE = 0x100, NLM_F_EXCL = 0x200, NLM_F_CREATE = 0x400;
 
-    static final int RTM_NEWLINK = 16, RTM_GETLINK = 18, RTM_NEWADDR = 20, RTM_GETADDR = 22, RTM_NEWROUTE = 24,
-            RTM_GETROUTE = 26;
+    static final int RTM_NEWLINK = 16, RTM_DELLINK = 17, RTM_GETLINK = 18, RTM_NEWADDR = 20, RTM_DELADDR = 21,
+            RTM_GETADDR = 22, RTM_NEWROUTE = 24, RTM_DELROUTE = 25, RTM_GETROUTE = 26;
 
     // struct ifinfomsg (16): u8 ifi_family, u8 pad, u16 ifi_type, s32 ifi_index, u32 ifi_flags, u32 ifi_change
     static final int IFINFOMSG_LEN = 16, IFI_TYPE = 2, IFI_INDEX = 4, IFI_FLAGS = 8;
@@ -232,7 +232,17 @@ final class NetlinkWire {
      */
     static int newAddrRequest(ByteBuffer buf, int seq, int ifindex, InetAddress addr, int prefixLen, int flags,
                               int scope) {
-        Request r = new Request(buf, RTM_NEWADDR, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, seq);
+        return addrRequest(new Request(buf, RTM_NEWADDR, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, seq),
+                ifindex, addr, prefixLen, flags, scope);
+    }
+
+    /** {@code RTM_DELADDR} of one address: the kernel matches it by interface, local address and prefix length. */
+    static int delAddrRequest(ByteBuffer buf, int seq, int ifindex, InetAddress addr, int prefixLen) {
+        return addrRequest(new Request(buf, RTM_DELADDR, NLM_F_REQUEST | NLM_F_ACK, seq), ifindex, addr, prefixLen,
+                0, 0);
+    }
+
+    private static int addrRequest(Request r, int ifindex, InetAddress addr, int prefixLen, int flags, int scope) {
         r.u8(family(addr)).u8(prefixLen).u8(flags & 0xff).u8(scope).u32(ifindex);
         byte[] a = addr.getAddress();
         r.attr(IFA_LOCAL, a).attr(IFA_ADDRESS, a);
@@ -252,7 +262,22 @@ final class NetlinkWire {
      */
     static int newRouteRequest(ByteBuffer buf, int seq, InetAddress dst, int dstLen, InetAddress gateway, int oif,
                                int metric, int protocol, int scope, int rtmFlags) {
-        Request r = new Request(buf, RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, seq);
+        return routeRequest(new Request(buf, RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+                seq), dst, dstLen, gateway, oif, metric, protocol, scope, rtmFlags);
+    }
+
+    /**
+     * {@code RTM_DELROUTE} of a main-table route through {@code oif}; the kernel deletes the first route that
+     * matches every attribute given (protocol and scope 0 match any, as {@code ip route del} sends them).
+     */
+    static int delRouteRequest(ByteBuffer buf, int seq, InetAddress dst, int dstLen, InetAddress gateway, int oif,
+                               int metric) {
+        return routeRequest(new Request(buf, RTM_DELROUTE, NLM_F_REQUEST | NLM_F_ACK, seq), dst, dstLen, gateway,
+                oif, metric, 0, Netlink.RT_SCOPE_NOWHERE, 0);
+    }
+
+    private static int routeRequest(Request r, InetAddress dst, int dstLen, InetAddress gateway, int oif, int metric,
+                                    int protocol, int scope, int rtmFlags) {
         r.u8(family(dst)).u8(dstLen).u8(0).u8(0).u8(Netlink.RT_TABLE_MAIN).u8(protocol).u8(scope)
                 .u8(Netlink.RTN_UNICAST).u32(rtmFlags);
         if (dstLen > 0) {

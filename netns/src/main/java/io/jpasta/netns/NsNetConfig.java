@@ -75,6 +75,11 @@ public final class NsNetConfig {
             int flags = a.addr() instanceof Inet6Address ? Netlink.IFA_F_NODAD : 0;
             check("RTM_NEWADDR " + a, nsNl.addAddr(ifi, a.addr(), a.prefixLen(), flags, scope(a.addr())));
         }
+        addRoutes(nsNl, ifi, cfg);
+    }
+
+    /** Adds the routes of {@code cfg}, those without a gateway first; EEXIST is accepted. */
+    private static void addRoutes(Netlink nsNl, int ifi, IfConfig cfg) throws IOException {
         for (IfConfig.Route r : ordered(cfg.routes())) {
             int flags = r.gateway() != null && !onLink(r.gateway(), cfg) ? Netlink.RTNH_F_ONLINK : 0;
             int rc = nsNl.addRoute(ifi, r.dst(), r.prefixLen(), r.gateway(), r.metric(), flags);
@@ -82,6 +87,44 @@ public final class NsNetConfig {
                 check("RTM_NEWROUTE " + r + (flags != 0 ? " onlink" : ""), rc);
             }
         }
+    }
+
+    /**
+     * Moves the namespace's interface from {@code before} (applied earlier by {@link #apply} or by this method) to
+     * {@code after}, as the host's state changed: routes that went away are deleted, then addresses (the kernel
+     * drops their prefix routes with them), then the MTU is set, new addresses are added (IPv6 without duplicate
+     * address detection), and finally every route of {@code after} is added, EEXIST accepted, so that a route the
+     * kernel dropped along with an address comes back. What is already gone (ESRCH, EADDRNOTAVAIL) is fine: the
+     * guest may have removed it. Addresses and routes the guest added itself are not in {@code before} and stay.
+     *
+     * @throws IOException naming the first step the kernel refused otherwise
+     */
+    public static void update(Netlink nsNl, IfConfig before, IfConfig after) throws IOException {
+        IfDiff d = IfDiff.of(before, after);
+        int ifi = need(nsNl, after.name()).index();
+        for (IfConfig.Route r : d.removeRoutes()) {
+            int rc = nsNl.delRoute(ifi, r.dst(), r.prefixLen(), r.gateway(), r.metric());
+            if (rc != -Errno.ESRCH) {
+                check("RTM_DELROUTE " + r, rc);
+            }
+        }
+        for (IfConfig.Addr a : d.removeAddrs()) {
+            int rc = nsNl.delAddr(ifi, a.addr(), a.prefixLen());
+            if (rc != -Errno.EADDRNOTAVAIL) {
+                check("RTM_DELADDR " + a, rc);
+            }
+        }
+        if (d.mtu() != IfConfig.KEEP_MTU) {
+            check("RTM_NEWLINK " + after.name() + " mtu " + d.mtu(), nsNl.setMtu(ifi, d.mtu()));
+        }
+        for (IfConfig.Addr a : d.addAddrs()) {
+            int flags = a.addr() instanceof Inet6Address ? Netlink.IFA_F_NODAD : 0;
+            int rc = nsNl.addAddr(ifi, a.addr(), a.prefixLen(), flags, scope(a.addr()));
+            if (rc != -Errno.EEXIST) {
+                check("RTM_NEWADDR " + a, rc);
+            }
+        }
+        addRoutes(nsNl, ifi, after);
     }
 
     /** @return fe80::/64 with the modified EUI-64 identifier of {@code mac}: U/L bit inverted, ff:fe in the middle */

@@ -1,12 +1,14 @@
 package io.jpasta.netns;
 
 import io.jpasta.netns.sys.Errno;
+import io.jpasta.netns.sys.Linux;
 import io.jpasta.netns.sys.Sys;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Client of {@code jpasta-nsd}, the single-threaded helper that creates or joins the namespaces and creates the
@@ -178,6 +180,27 @@ public final class Nsd implements AutoCloseable {
     /** @return true when the daemon has closed its socket (it died) */
     public boolean gone() {
         return gone;
+    }
+
+    /**
+     * Reaps the daemon after it died unexpectedly ({@link #gone()} without the command's status) and says how: its
+     * socket closes as it exits, so it is a zombie at once or within a few milliseconds; waits at most 200 ms.
+     *
+     * @return "killed by signal N", "with status N", or "" if it could not be reaped in time
+     */
+    public String reapDied() {
+        for (int i = 0; i < 20; i++) {
+            long r = Sys.waitpid(pid, Linux.WNOHANG);
+            if (r < 0) {
+                return "";
+            }
+            if (r > 0) {
+                int st = (int) r;
+                return (st & 0x7f) != 0 ? "killed by signal " + (st & 0x7f) : "with status " + ((st >> 8) & 0xff);
+            }
+            LockSupport.parkNanos(10_000_000L);
+        }
+        return "";
     }
 
     /**

@@ -157,7 +157,9 @@ public record Resolv(List<InetAddress> nameservers, List<String> search) {
             }
         }
         try {
-            return InetAddress.ofLiteral(bare);
+            // the family first: InetAddress.ofLiteral tries IPv4 and formats an exception's message for every IPv6
+            // address (java.util.Formatter loaded and run on the way to ready)
+            return bare.indexOf(':') >= 0 ? Inet6Address.ofLiteral(bare) : Inet4Address.ofLiteral(bare);
         } catch (IllegalArgumentException e) {
             return null;
         }

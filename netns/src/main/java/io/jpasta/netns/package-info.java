@@ -66,5 +66,17 @@
  * instead of after a second of duplicate address detection); the addresses (IPv6 with NODAD); the routes, those
  * without a gateway first, RTNH_F_ONLINK for a gateway nothing else puts on the link, EEXIST accepted (the kernel's
  * own prefix routes). Any other refusal is an IOException naming the step.
+ *
+ * <h2>Following the host</h2>
+ *
+ * <p>{@link io.jpasta.netns.HostWatch} tells the launcher that the host may have changed: a NETLINK_ROUTE socket
+ * bound to the RTMGRP_LINK, IPV4/IPV6_IFADDR and IPV4/IPV6_ROUTE groups (unprivileged; ENOBUFS after an overflow
+ * counts as a change), and inotify on resolv.conf (the file's inode, renewed after every event, and its directory
+ * for replacement by rename). It does not parse notifications: the launcher reads the state again with
+ * {@link io.jpasta.netns.HostState#read}. {@link io.jpasta.netns.IfDiff} is what changes between two
+ * {@link io.jpasta.netns.IfConfig}s, and {@code NsNetConfig.update} applies it: routes that went away, then
+ * addresses (ESRCH and EADDRNOTAVAIL are fine: the guest or the kernel removed them already), the MTU, new
+ * addresses, and every wanted route again with EEXIST accepted (the kernel drops gateway routes with the address
+ * that made their gateway reachable). What the guest added itself was never in an IfConfig and stays.
  */
 package io.jpasta.netns;

@@ -161,6 +161,16 @@ class FakeKernel implements Netlink.Channel {
         switch (type) {
             case NetlinkWire.RTM_GETLINK:
                 return "RTM_GETLINK " + ifname(req);
+            case NetlinkWire.RTM_DELADDR: {
+                NetlinkAddr a = NetlinkWire.parseAddr(m, 0, req.length);
+                return "RTM_DELADDR if " + a.ifindex() + " " + NetlinkWire.text(a.addr()) + "/" + a.prefixLen();
+            }
+            case NetlinkWire.RTM_DELROUTE: {
+                NetlinkRoute r = NetlinkWire.parseRoute(m, 0, req.length);
+                return "RTM_DELROUTE " + (r.isDefault() ? "default" : NetlinkWire.text(r.dst()) + "/" + r.dstLen())
+                        + (r.gateway() == null ? "" : " via " + NetlinkWire.text(r.gateway())) + " oif " + r.oif()
+                        + " metric " + r.metric();
+            }
             case NetlinkWire.RTM_NEWADDR: {
                 NetlinkAddr a = NetlinkWire.parseAddr(m, 0, req.length);
                 return "RTM_NEWADDR if " + a.ifindex() + " " + NetlinkWire.text(a.addr()) + "/" + a.prefixLen()

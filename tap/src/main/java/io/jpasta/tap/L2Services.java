@@ -9,6 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.nio.ByteBuffer;
+import java.util.Objects;
 import java.util.random.RandomGenerator;
 
 /**
@@ -36,17 +37,19 @@ public final class L2Services {
     static final long MIN_RTR_ADV_INTERVAL_NS = 200_000_000_000L;
     static final long MAX_RTR_ADV_INTERVAL_NS = 600_000_000_000L;
 
-    final TapConf conf;
+    /** What the services answer with; replaced as a whole by {@link #hostChanged} */
+    TapConf conf;
     final L2Stats stats = new L2Stats();
     final MemorySegment reply;
     final long ourMac;
     long guestMac;
     boolean guestSeen;
 
-    final boolean has4;
-    final int addr4, gw4, mask4;
-    final boolean has6;
-    final long addr6Hi, addr6Lo, ll6Hi, ll6Lo;
+    // conf's addresses as numbers, derived by addresses()
+    boolean has4;
+    int addr4, gw4, mask4;
+    boolean has6;
+    long addr6Hi, addr6Lo, ll6Hi, ll6Lo;
 
     private final UdpHeader udp = new UdpHeader();
     private final Icmpv6Header icmp6 = new Icmpv6Header();
@@ -72,6 +75,15 @@ public final class L2Services {
         this.reply = Arena.ofAuto().allocate(REPLY_SIZE, 8);
         this.ourMac = conf.ourMac();
         this.guestMac = conf.guestMac();
+        addresses();
+        arp = new Arp(this);
+        ndp = new Ndp(this);
+        dhcp = new Dhcp(this);
+        dhcpv6 = new Dhcpv6(this, (int) (realtimeNs / 1_000_000_000L - DUID_EPOCH_OFFSET_S));
+        raDeadlineNs = raEnabled() ? nowNs + randomBetween(1, INITIAL_RA_MAX_NS) : Long.MAX_VALUE;
+    }
+
+    private void addresses() {
         has4 = conf.addr4() != null;
         addr4 = has4 ? v4(conf.addr4()) : 0;
         gw4 = has4 ? v4(conf.gateway4()) : 0;
@@ -84,11 +96,29 @@ public final class L2Services {
                 : ByteBuffer.allocate(16);
         ll6Hi = ll.getLong(0);
         ll6Lo = ll.getLong(8);
-        arp = new Arp(this);
-        ndp = new Ndp(this);
-        dhcp = new Dhcp(this);
-        dhcpv6 = new Dhcpv6(this, (int) (realtimeNs / 1_000_000_000L - DUID_EPOCH_OFFSET_S));
-        raDeadlineNs = raEnabled() ? nowNs + randomBetween(1, INITIAL_RA_MAX_NS) : Long.MAX_VALUE;
+    }
+
+    /**
+     * The host changed (the launcher follows it): from now on every answer uses {@code next}, which differs from
+     * the configuration in use only in what the host gives (addresses, gateways, resolvers). DHCP leases stay
+     * infinite, as pasta's: a guest learns a new IPv4 address at its next DHCP exchange. When IPv6 changed and
+     * router advertisements are on, an unsolicited one goes out at the next {@link #timer} and the initial
+     * sequence of advertisements starts again, so that SLAAC guests learn the new prefix at once.
+     */
+    public void hostChanged(TapConf next, long nowNs) {
+        boolean v6Changed = !Objects.equals(conf.addr6(), next.addr6())
+                || !Objects.equals(conf.ourLinkLocal6(), next.ourLinkLocal6())
+                || !conf.dns6().equals(next.dns6());
+        conf = next;
+        addresses();
+        if (raEnabled() && v6Changed) {
+            raInitialSent = 0;
+            raDeadlineNs = nowNs;
+        } else if (!raEnabled()) {
+            raDeadlineNs = Long.MAX_VALUE;
+        } else if (raDeadlineNs == Long.MAX_VALUE) {
+            raDeadlineNs = nowNs + randomBetween(1, INITIAL_RA_MAX_NS);
+        }
     }
 
     private static int v4(Inet4Address a) {

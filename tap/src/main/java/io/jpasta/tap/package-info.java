@@ -31,7 +31,9 @@
  * given.
  *
  * <h2>Configuration and time</h2>
- * {@link io.jpasta.tap.TapConf} is built once by the launcher from options and host state and never changes.
+ * {@link io.jpasta.tap.TapConf} is built by the launcher from options and host state and is immutable; when the
+ * launcher follows a change of the host it builds a new one and hands it to {@code L2Services.hostChanged} (and
+ * to the engines'), and {@link io.jpasta.tap.fwd.AddrMap#hostChanged} derives the translations again.
  * Clocks and randomness are passed in ({@code nowNs}, a {@link java.util.random.RandomGenerator}), so the
  * services are tested with a fake clock and no tap device. Flows for TCP, UDP, ICMP and splice live in
  * {@link io.jpasta.tap.flow.FlowTable}. Not thread-safe: everything here runs on the event loop thread.

@@ -210,6 +210,23 @@ public final class SysTcpSocks implements TcpSocks {
     }
 
     @Override
+    public int localAddress(int fd, long[] out) {
+        word.putInt(0, SOCKADDR_IN6_SIZE);
+        int rc = Sys.getsockname(fd, saAddr, wordAddr);
+        if (rc < 0) {
+            return rc;
+        }
+        if (sa.getShort(0) == Linux.AF_INET) {
+            out[0] = Inany.V4_HI;
+            out[1] = Inany.v4Lo(saBe.getInt(4));
+        } else {
+            out[0] = saBe.getLong(8);
+            out[1] = saBe.getLong(16);
+        }
+        return 0;
+    }
+
+    @Override
     public int error(int fd) {
         int e = Sys.getsockoptInt(fd, Linux.SOL_SOCKET, Linux.SO_ERROR);
         return e < 0 ? -e : e;

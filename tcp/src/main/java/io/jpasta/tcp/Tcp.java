@@ -79,11 +79,13 @@ public final class Tcp implements TapHandler {
 
     /** Counted events ({@link #stats()}). */
     public static final int SEGS_FROM_TAP = 0, SEGS_TO_TAP = 1, BYTES_TO_SOCK = 2, BYTES_TO_TAP = 3, RETRANSMITS = 4,
-            FAST_RETRANSMITS = 5, OUT_OF_ORDER = 6, HELD_BYTES = 7, RSTS_TO_TAP = 8, KEEPALIVES = 9;
+            FAST_RETRANSMITS = 5, OUT_OF_ORDER = 6, HELD_BYTES = 7, RSTS_TO_TAP = 8, KEEPALIVES = 9,
+            CONNECT_FAILED = 10;
     /** Drop reasons: a segment of no connection, one to an address or port no socket can take, a full table. */
     public static final int NO_FLOW = 0, BAD_ADDRESS = 1, TABLE_FULL = 2;
     private static final String[] COUNT_NAMES = {"segs-from-tap", "segs-to-tap", "bytes-to-sock", "bytes-to-tap",
-        "retransmits", "fast-retransmits", "out-of-order", "held-bytes", "rsts-to-tap", "keepalives"};
+        "retransmits", "fast-retransmits", "out-of-order", "held-bytes", "rsts-to-tap", "keepalives",
+        "connect-failed"};
     private static final String[] REASON_NAMES = {"no flow", "bad address", "flow table full"};
     private final Counters stats = new Counters("tcp", COUNT_NAMES, REASON_NAMES);
 
@@ -103,8 +105,41 @@ public final class Tcp implements TapHandler {
         this.emit = new TcpEmitter(conf, tap, flows, c, stats);
         this.timers = new TcpTimers(this, c);
         this.tapSide = new TcpTap(this, c, flows, socks, map);
-        int guest4 = conf.addr4() == null ? 0 : ByteBuffer.wrap(conf.addr4().getAddress()).getInt();
-        this.sockSide = new TcpSock(this, c, flows, socks, map, mtu, conf.addr6(), guest4);
+        this.sockSide = new TcpSock(this, c, flows, socks, map, mtu, conf.addr6(), guest4(conf));
+    }
+
+    private static int guest4(TapConf conf) {
+        return conf.addr4() == null ? 0 : ByteBuffer.wrap(conf.addr4().getAddress()).getInt();
+    }
+
+    /**
+     * The host changed (the launcher follows it): new inbound connections go to the guest's address of
+     * {@code next}, and every flow whose host socket is bound to an address of {@code gone} is reset, toward the
+     * guest (RST) and its peer: the host lost that address, so the connection could only hang until it timed out.
+     * Flows on other addresses (loopback included) go on as they were.
+     *
+     * @param gone the addresses the host lost, as {@code Inany} halves
+     * @return how many flows were reset
+     */
+    public int hostChanged(TapConf next, java.util.Set<AddrMap.Addr> gone) {
+        sockSide.guestAddrs(next.addr6(), guest4(next));
+        if (gone.isEmpty()) {
+            return 0;
+        }
+        long[] local = new long[2];
+        int reset = 0;
+        for (int i = timers.count() - 1; i >= 0; i--) { // rst() moves the last listed flow into the freed place
+            int f = timers.at(i);
+            int fd = c.fd.v[f];
+            if (fd >= 0 && socks.localAddress(fd, local) == 0 && gone.contains(new AddrMap.Addr(local[0], local[1]))) {
+                if (Log.debug) {
+                    Log.debug("TCP: flow " + f + ": host address " + Log.addr(local[0], local[1]) + " gone, reset");
+                }
+                rst(f);
+                reset++;
+            }
+        }
+        return reset;
     }
 
     // ---------------------------------------------------------------------------------------------------------

@@ -28,8 +28,9 @@ final class TcpSock {
     private final TcpSocks socks;
     private final AddrMap map;
     private final int mtu;
-    private final int v4Guest;
-    private final long v6GuestHi, v6GuestLo;
+    // the guest's addresses for connections toward it; changed by guestAddrs when the launcher follows the host
+    private int v4Guest;
+    private long v6GuestHi, v6GuestLo;
     /** {@link Tcp#FRAMES} slots of {@link #stride} bytes: data from a socket lands behind room for its headers. */
     private MemorySegment frames;
     private int stride;
@@ -42,7 +43,12 @@ final class TcpSock {
         this.socks = socks;
         this.map = map;
         this.mtu = mtu;
-        this.v4Guest = guest4;
+        guestAddrs(guest6, guest4);
+    }
+
+    /** Connections accepted from now on go to these guest addresses (0 / null: none of that family). */
+    void guestAddrs(Inet6Address guest6, int guest4) {
+        v4Guest = guest4;
         long[] g = halves(guest6);
         v6GuestHi = g[0];
         v6GuestLo = g[1];

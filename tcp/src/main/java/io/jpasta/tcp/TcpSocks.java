@@ -51,6 +51,14 @@ public interface TcpSocks {
     /** Closes with a RST to the peer (linger 0). */
     void reset(int fd);
 
+    /**
+     * The address {@code fd} is bound to (getsockname), as {@code Inany} halves in {@code out[0]} and
+     * {@code out[1]} (IPv4-mapped for IPv4).
+     *
+     * @return 0, or -errno
+     */
+    int localAddress(int fd, long[] out);
+
     /** A socket accepted on a host listener becomes the engine's: sized as the ones it opens itself. */
     void adopt(int fd);
 

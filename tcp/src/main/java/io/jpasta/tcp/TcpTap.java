@@ -137,8 +137,10 @@ final class TcpTap {
             if (Log.trace) {
                 Log.trace("TCP: flow " + f + ": connect failed, errno " + -fd);
             }
+            // refused at once (out of descriptors or buffers, unreachable): answered with a RST, and counted
             t.emit.control(f, 0, seq + 1, TcpHeader.RST | TcpHeader.ACK_FLAG, 0);
             t.stats().count(Tcp.RSTS_TO_TAP);
+            t.stats().count(Tcp.CONNECT_FAILED);
             t.free(f);
             return HANDLED;
         }

@@ -17,6 +17,8 @@ final class FakeSocks implements TcpSocks {
         final int fd;
         final int flow;
         long addrHi, addrLo;
+        /** The address the socket is bound to on the host (IPv4-mapped 198.51.100.2 unless a test says) */
+        long localHi = 0, localLo = 0xffff_c633_6402L;
         int port;
         /** Written by the engine, as the peer receives it. */
         final ByteArrayOutputStream written = new ByteArrayOutputStream();
@@ -65,6 +67,17 @@ final class FakeSocks implements TcpSocks {
         byFd.put(s.fd, s);
         opened.add(s);
         return s;
+    }
+
+    @Override
+    public int localAddress(int fd, long[] out) {
+        Sock s = byFd.get(fd);
+        if (s == null) {
+            return -9;
+        }
+        out[0] = s.localHi;
+        out[1] = s.localLo;
+        return 0;
     }
 
     @Override

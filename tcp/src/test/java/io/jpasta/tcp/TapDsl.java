@@ -253,7 +253,8 @@ final class TapDsl implements TapSink {
         tcp.flush(now);
     }
 
-    private int frame(Seg s) {
+    /** Delivers a segment as one frame of the current burst (no flush). @return the classifier's result */
+    int frame(Seg s) {
         int len = build(s);
         return classifier.frame(buf, 0, len, now);
     }

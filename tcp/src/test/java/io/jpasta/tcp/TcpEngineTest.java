@@ -92,6 +92,7 @@ class TcpEngineTest {
         tap.send(seg().syn().seq(1000).mss(1460));
         tap.expect(tcp().flags(RST | ACK).ack(1001));
         assertEquals(0, tap.tcp.connections());
+        assertEquals(1, tap.tcp.stats().get(Tcp.CONNECT_FAILED), "counted (EMFILE, ENOBUFS, ... alike)");
     }
 
     @Test

@@ -69,9 +69,9 @@ public final class Udp implements TapHandler {
     private final NsSockets ns;
     private final LongSupplier guestMac;
     private final UdpFrames frames;
-    private final int guest4;
-    private final long guest6Hi, guest6Lo;
-    private final boolean hasGuest4, hasGuest6;
+    private int guest4;
+    private long guest6Hi, guest6Lo;
+    private boolean hasGuest4, hasGuest6;
     private final SockError err = new SockError();
     private boolean noSplice;
     private long idleNs = IDLE_NS, streamNs = STREAM_NS;
@@ -105,9 +105,17 @@ public final class Udp implements TapHandler {
         this.ns = ns;
         this.guestMac = guestMac;
         this.frames = tap == null ? null : new UdpFrames(conf.ourMac(), conf.mtu() == 0 ? 65520 : conf.mtu(), tap);
-        hasGuest4 = conf.addr4() != null;
-        guest4 = hasGuest4 ? ByteBuffer.wrap(conf.addr4().getAddress()).getInt() : 0;
-        Inet6Address a6 = conf.addr6();
+        hostChanged(conf);
+    }
+
+    /**
+     * The host changed (the launcher follows it): datagrams of new flows toward the guest go to its address in
+     * {@code next}. Existing flows keep their addresses; those the guest no longer uses expire.
+     */
+    public void hostChanged(TapConf next) {
+        hasGuest4 = next.addr4() != null;
+        guest4 = hasGuest4 ? ByteBuffer.wrap(next.addr4().getAddress()).getInt() : 0;
+        Inet6Address a6 = next.addr6();
         hasGuest6 = a6 != null;
         ByteBuffer b6 = ByteBuffer.wrap(hasGuest6 ? a6.getAddress() : new byte[16]);
         guest6Hi = b6.getLong();

@@ -52,6 +52,7 @@ public final class Api implements ApiServer.Handler, FlowTable.Watcher {
     }
 
     private final Sources src;
+    private final Counters stats;
     private final JsonFactory json = new JsonFactory();
     private final ByteArrayOutputStream buf = new ByteArrayOutputStream(512);
     private final List<ApiServer.Client> watchers = new ArrayList<>();
@@ -64,8 +65,10 @@ public final class Api implements ApiServer.Handler, FlowTable.Watcher {
         long dropped;
     }
 
-    public Api(Sources src) {
+    /** @param stats the API's counters ({@link ApiServer#stats()}): requests, errors, events are counted here */
+    public Api(Sources src, Counters stats) {
         this.src = src;
+        this.stats = stats;
     }
 
     @Override
@@ -73,6 +76,7 @@ public final class Api implements ApiServer.Handler, FlowTable.Watcher {
         if (len == 0) {
             return;
         }
+        stats.count(ApiServer.REQUESTS);
         String cmd, option = null, spec = null;
         try (JsonParser p = json.createParser(line, 0, len)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
@@ -132,6 +136,11 @@ public final class Api implements ApiServer.Handler, FlowTable.Watcher {
     }
 
     @Override
+    public boolean watching(ApiServer.Client c) {
+        return watchers.contains(c);
+    }
+
+    @Override
     public boolean busy(ApiServer.Client c) {
         State s = (State) c.state();
         return s != null && s.listing;
@@ -179,8 +188,10 @@ public final class Api implements ApiServer.Handler, FlowTable.Watcher {
                 }
             });
             if (c.send(line)) {
+                stats.count(ApiServer.EVENTS);
                 s.dropped = 0;
             } else {
+                stats.drop(ApiServer.EVENT_DID_NOT_FIT);
                 s.dropped++;
             }
         }
@@ -257,7 +268,9 @@ public final class Api implements ApiServer.Handler, FlowTable.Watcher {
     private byte[] stats() {
         return object(g -> {
             g.writeObjectFieldStart("stats");
-            for (Counters c : src.counters()) {
+            List<Counters> all = new ArrayList<>(src.counters());
+            all.add(stats);
+            for (Counters c : all) {
                 g.writeObjectFieldStart(c.name());
                 for (int i = 0; i < c.counts(); i++) {
                     g.writeNumberField(c.countName(i), c.get(i));
@@ -297,7 +310,10 @@ public final class Api implements ApiServer.Handler, FlowTable.Watcher {
         });
     }
 
-    /** {@code add} or {@code delete}: the rules of one port option, added to or taken from the current tables. */
+    /**
+     * {@code add} or {@code delete}: the rules of one port option, added to or taken from the current tables, all or
+     * none (a rule that conflicts, or is not there to delete, changes nothing).
+     */
     private byte[] change(boolean add, String option, String spec) {
         if (option == null || spec == null || !List.of("-t", "-u", "-T", "-U").contains(option)) {
             return error("\"option\" (-t, -u, -T or -U) and \"spec\" are needed");
@@ -311,6 +327,13 @@ public final class Api implements ApiServer.Handler, FlowTable.Watcher {
         RuleSet cur = src.rules().current(), next = cur.emptyCopy();
         for (FwdTable t : cur.tables()) {
             FwdTable g = given.table(t.pif()), n = next.table(t.pif());
+            if (!add && g != null) {
+                for (FwdRule r : g.rules()) {
+                    if (!t.rules().contains(r)) {
+                        return error("No such forwarding rule in " + t.name() + ": " + r.text().strip());
+                    }
+                }
+            }
             for (FwdRule r : t.rules()) {
                 if (add || g == null || !g.rules().contains(r)) {
                     n.add(r);
@@ -348,11 +371,13 @@ public final class Api implements ApiServer.Handler, FlowTable.Watcher {
     }
 
     private byte[] error(String message) {
+        stats.count(ApiServer.ERRORS);
         return object(g -> g.writeStringField("error", message));
     }
 
-    private static void reply(ApiServer.Client c, byte[] line) {
+    private void reply(ApiServer.Client c, byte[] line) {
         if (!c.send(line)) {
+            stats.drop(ApiServer.REPLY_DID_NOT_FIT);
             c.close(); // a client that does not read its replies
         }
     }

@@ -1,5 +1,6 @@
 package io.jpasta.launcher.control;
 
+import io.jpasta.netns.log.Counters;
 import io.jpasta.netns.log.Log;
 import io.jpasta.netns.sys.Epoll;
 import io.jpasta.netns.sys.Errno;
@@ -8,7 +9,8 @@ import io.jpasta.netns.sys.Sys;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.function.Supplier;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Function;
 
 /**
  * The JSON control API's socket ({@code --api PATH}), served from the loop: several clients at once, each one
@@ -38,6 +40,11 @@ public final class ApiServer implements ControlServer {
         /** {@code c} is gone. */
         void closed(Client c);
 
+        /** @return true if {@code c} waits for events ({@code watch}): it is never closed for being idle */
+        default boolean watching(Client c) {
+            return false;
+        }
+
         /**
          * @return true while a reply to {@code c} is still being written (a long listing): its next requests wait,
          *         unread, until this turns false, so that replies never interleave and none is lost
@@ -64,35 +71,68 @@ public final class ApiServer implements ControlServer {
     private final SocketFile file;
     private final int id;
     private final Epoll ep;
-    private final Supplier<Handler> handlerInit;
+    private final Function<Counters, Handler> handlerInit;
     private Handler handler;
     private final Conn[] clients = new Conn[MAX_CLIENTS];
     private final ByteBuffer in = Sys.buffer(READ_MAX);
     private final long inAddr = Sys.address(in);
-    /** Counters, for tests and logs. */
-    public long accepted, refused;
+    /** What the API served, and what it dropped by reason: the {@code api} line of its {@code stats} reply. */
+    public static final int CLIENTS = 0, REQUESTS = 1, ERRORS = 2, EVENTS = 3;
+    public static final int TOO_MANY_CLIENTS = 0, REQUEST_TOO_LONG = 1, REPLY_DID_NOT_FIT = 2, EVENT_DID_NOT_FIT = 3,
+            IDLE = 4;
+    private final Counters stats = counters();
+    /** A client that moves no byte for this long, and does not watch, is closed; checked every quarter of it. */
+    private final long idleNs;
+    private final int timerFd;
+    private boolean timerArmed;
 
-    private ApiServer(SocketFile file, int id, Epoll ep, Supplier<Handler> handler) {
+    /** @return new, zero counters of the API */
+    static Counters counters() {
+        return new Counters("api", new String[] {"clients", "requests", "errors", "events"},
+                new String[] {"too many clients", "request too long", "reply did not fit", "event did not fit",
+                    "idle"});
+    }
+
+    private ApiServer(SocketFile file, int id, Epoll ep, Function<Counters, Handler> handler, long idleNs,
+                      int timerFd) {
         this.file = file;
         this.id = id;
         this.ep = ep;
         this.handlerInit = handler;
+        this.idleNs = idleNs;
+        this.timerFd = timerFd;
     }
 
     /**
      * Creates the socket file {@code path} (mode 0600), as {@link SocketFile#listen} does, and serves it.
      *
-     * @param handler makes the protocol handler at the first request (not before: it loads the JSON library)
+     * @param handler makes the protocol handler at the first request (not before: it loads the JSON library); it
+     *                counts requests, errors and events in the counters it is given
+     * @param idleNs  a client that moves no byte for this long is closed, unless it watches
      */
-    public static ApiServer open(String path, int id, Epoll ep, Supplier<Handler> handler) throws IOException {
+    public static ApiServer open(String path, int id, Epoll ep, Function<Counters, Handler> handler, long idleNs)
+            throws IOException {
         SocketFile file = SocketFile.listen(path, 16);
-        ApiServer s = new ApiServer(file, id, ep, handler);
-        int rc = ep.add(file.fd(), Linux.EPOLLIN, Epoll.T_CONTROL, ControlServer.index(id, ROLE_LISTEN, 0));
-        if (rc < 0) {
+        int timer = Sys.timerfdCreate();
+        if (timer < 0) {
             file.close();
+            throw Errno.io("timerfd_create", timer);
+        }
+        ApiServer s = new ApiServer(file, id, ep, handler, idleNs, timer);
+        int rc = ep.add(file.fd(), Linux.EPOLLIN, Epoll.T_CONTROL, ControlServer.index(id, ROLE_LISTEN, 0));
+        if (rc >= 0) {
+            rc = ep.add(timer, Linux.EPOLLIN, Epoll.T_CONTROL, ControlServer.index(id, ROLE_TIMER, 0));
+        }
+        if (rc < 0) {
+            s.close();
             throw Errno.io("epoll_ctl", rc);
         }
         return s;
+    }
+
+    /** @return what the API served and dropped */
+    public Counters stats() {
+        return stats;
     }
 
     /** @return clients connected now */
@@ -108,6 +148,10 @@ public final class ApiServer implements ControlServer {
     public void onEvent(int index, int fd, int ev) {
         if (ControlServer.role(index) == ROLE_LISTEN) {
             accept();
+            return;
+        }
+        if (ControlServer.role(index) == ROLE_TIMER) {
+            closeIdle();
             return;
         }
         int slot = ControlServer.slot(index);
@@ -140,7 +184,7 @@ public final class ApiServer implements ControlServer {
                 slot++;
             }
             if (slot == MAX_CLIENTS) {
-                refused++;
+                stats.drop(TOO_MANY_CLIENTS);
                 ByteBuffer b = Sys.buffer(64);
                 byte[] msg = "{\"error\":\"too many clients\"}\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
                 b.put(0, msg);
@@ -157,7 +201,35 @@ public final class ApiServer implements ControlServer {
                 continue;
             }
             clients[slot] = c;
-            accepted++;
+            stats.count(CLIENTS);
+            if (!timerArmed) {
+                long every = Math.max(idleNs / 4, 1_000_000L);
+                Sys.timerfdSet(timerFd, every, every);
+                timerArmed = true;
+            }
+        }
+    }
+
+    /** On the timer: closes the clients idle for too long, and stops the timer when no client is left. */
+    private void closeIdle() {
+        Sys.read(timerFd, inAddr, 8);
+        long now = Sys.monotonicNs();
+        int left = 0;
+        for (Conn c : clients) {
+            if (c == null) {
+                continue;
+            }
+            if (now - c.lastNs >= idleNs && (handler == null || !handler.watching(c))) {
+                stats.drop(IDLE);
+                Log.debug("API client idle for " + idleNs / 1_000_000 + " ms, closing");
+                c.drop();
+            } else {
+                left++;
+            }
+        }
+        if (left == 0) {
+            Sys.timerfdSet(timerFd, 0, 0);
+            timerArmed = false;
         }
     }
 
@@ -169,11 +241,12 @@ public final class ApiServer implements ControlServer {
             }
         }
         file.close();
+        Sys.close(timerFd);
     }
 
     private Handler handler() {
         if (handler == null) {
-            handler = handlerInit.get();
+            handler = handlerInit.apply(stats);
         }
         return handler;
     }
@@ -190,6 +263,8 @@ public final class ApiServer implements ControlServer {
         int unparsedAt, unparsedEnd;
         boolean closing;
         Object state;
+        /** When the client last moved a byte either way (monotonic ns). */
+        long lastNs = Sys.monotonicNs();
 
         Conn(int slot, int fd) {
             this.slot = slot;
@@ -213,9 +288,24 @@ public final class ApiServer implements ControlServer {
                     return;
                 }
                 in.get(0, unparsed, 0, (int) n);
+                lastNs = Sys.monotonicNs();
                 unparsedAt = 0;
                 unparsedEnd = (int) n;
                 parse();
+            }
+        }
+
+        /**
+         * Hands one request line to the handler. A failure of ours (a bug, or the JSON library missing from the
+         * installation) is answered with an error line and logged: it never ends the loop.
+         */
+        void request(int len) {
+            try {
+                handler().request(this, line, len);
+            } catch (RuntimeException | LinkageError e) {
+                stats.count(ERRORS);
+                Log.warn("API request failed: " + e);
+                send("{\"error\":\"internal error, see jpasta's log\"}\n".getBytes(StandardCharsets.US_ASCII));
             }
         }
 
@@ -226,8 +316,9 @@ public final class ApiServer implements ControlServer {
                 if (b == '\n') {
                     int len = lineLen;
                     lineLen = 0;
-                    handler().request(this, line, len);
+                    request(len);
                 } else if (lineLen == LINE_MAX) {
+                    stats.drop(REQUEST_TOO_LONG);
                     send("{\"error\":\"request longer than 4096 bytes\"}\n"
                             .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
                     close();
@@ -249,6 +340,7 @@ public final class ApiServer implements ControlServer {
                     return false;
                 }
                 outStart += (int) n;
+                lastNs = Sys.monotonicNs();
             }
             outStart = outEnd = 0;
             return true;

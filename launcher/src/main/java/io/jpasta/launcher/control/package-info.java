@@ -91,11 +91,13 @@
  * {@link io.jpasta.launcher.control.SocketFile}: mode 0600, removed at exit), but to up to 16 clients at once, each
  * with its own bounds: a request line of at most 4 KiB, an output buffer of 256 KiB. A client that does not read
  * stalls only itself: a listing waits for it to drain, an event that does not fit is dropped for it and counted,
- * a plain reply that does not fit closes it. {@link io.jpasta.launcher.control.Api} speaks the protocol with
- * jackson-core's streaming parser and generator (no object mapping, no reflection); neither it nor the library is
- * loaded until the first request arrives. Requests are one JSON object per line, answered in order: those sent
- * while a listing is still being written wait, unread, until it ends, so replies never interleave (only
- * {@code watch} events come between the lines of a listing). Every reply is one line:
+ * a plain reply that does not fit closes it; a client that moves no byte for 60 s ({@code -Djpasta.api.idleMs}) is
+ * closed unless it watches, so forgotten connections do not hold the 16 places.
+ * {@link io.jpasta.launcher.control.Api} speaks the protocol with jackson-core's streaming parser and generator (no
+ * object mapping, no reflection); neither it nor the library is loaded until the first request arrives. Requests
+ * are one JSON object per line, answered in order: those sent while a listing is still being written wait, unread,
+ * until it ends, so replies never interleave (only {@code watch} events come between the lines of a listing). Every
+ * reply is one line:
  * <pre>
  * {"cmd":"flows"}     one line per flow, then {"end":"flows","count":N}:
  *                     {"flow":12,"proto":"tcp","path":"tap","state":"ESTABLISHED ...",
@@ -109,8 +111,11 @@
  *                     the socket's as the guest acknowledges them (data sent again is not counted again), its
  *                     packets are segments with data (resent ones included); splice counts splice(2) moves as
  *                     packets; UDP datagrams; ICMP echo requests and replies
- * {"cmd":"stats"}     {"stats":{"tcp":{"segs-from-tap":N,...,"drops":{"no flow":N,...}},...},
+ * {"cmd":"stats"}     {"stats":{"tcp":{"segs-from-tap":N,...,"drops":{"no flow":N,...}},...,
+ *                              "api":{"clients":N,"requests":N,"errors":N,"events":N,"drops":{"too many clients":N,
+ *                                     "request too long":N,"reply did not fit":N,"event did not fit":N,"idle":N}}},
  *                      "flows":{"in_use":N,"capacity":131071,"refused":N}}
+ *                     (every module's counters as --stats logs them, and the API's own)
  * {"cmd":"forwards"}  {"forwards":[{"table":"HOST","rules":["TCP [*]:8080  =>  8080",...]},...]}
  * {"cmd":"add","option":"-t","spec":"8081"}     the rules that option would make, added
  * {"cmd":"delete","option":"-t","spec":"8081"}  those rules removed; both answer {"ok":true}

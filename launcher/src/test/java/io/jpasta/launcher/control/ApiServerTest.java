@@ -55,11 +55,10 @@ class ApiServerTest {
                     Inany.v4Lo(0xc63364c8), 53);
             table.side(f, 1, Pif.HOST, Inany.V4_HI, Inany.v4Lo(0xc63364c8), 53, 0, 0, 0);
         }
-        Api api = new Api(sources(table));
         Sys.load();
         ep = new Epoll();
         Path sock = dir.resolve("api.sock");
-        server = ApiServer.open(sock.toString(), 0, ep, () -> api);
+        server = ApiServer.open(sock.toString(), 0, ep, stats -> new Api(sources(table), stats), 60_000_000_000L);
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(sock)));
         try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(sock))) {
             c.write(ByteBuffer.wrap(("{\"cmd\":\"flows\"}\n{\"cmd\":\"stats\"}\n{\"cmd\":\"flows\"}\n"
@@ -77,12 +76,69 @@ class ApiServerTest {
         }
     }
 
+    @Test
+    void aClientThatSendsNothingIsClosedWhenIdleButAWatcherStays() throws IOException {
+        Sys.load();
+        ep = new Epoll();
+        Path sock = dir.resolve("api.sock");
+        server = ApiServer.open(sock.toString(), 0, ep, stats -> new Api(sources(new FlowTable(10, 3)), stats),
+                300_000_000L);
+        try (SocketChannel idle = SocketChannel.open(UnixDomainSocketAddress.of(sock));
+             SocketChannel watcher = SocketChannel.open(UnixDomainSocketAddress.of(sock))) {
+            watcher.write(ByteBuffer.wrap("{\"cmd\":\"watch\"}\n".getBytes(StandardCharsets.US_ASCII)));
+            watcher.configureBlocking(false);
+            assertEquals(List.of("{\"watching\":true}"), exchange(watcher, 1));
+            idle.configureBlocking(false);
+            long start = System.nanoTime();
+            int got = 0;
+            while (got >= 0 && System.nanoTime() - start < DEADLINE_NS) {
+                exchange(watcher, 0); // a turn of the loop
+                got = idle.read(ByteBuffer.allocate(16));
+            }
+            assertEquals(-1, got, "the idle client was closed");
+            assertTrue(System.nanoTime() - start >= 200_000_000L, "not before it was idle");
+            assertEquals(1, server.clients(), "the watcher stays");
+            assertEquals(1, server.stats().drops(ApiServer.IDLE));
+        }
+    }
+
+    @Test
+    void aHandlerThatFailsAnswersAnErrorAndTheServerGoesOn() throws IOException {
+        Sys.load();
+        ep = new Epoll();
+        Path sock = dir.resolve("api.sock");
+        server = ApiServer.open(sock.toString(), 0, ep, stats -> new ApiServer.Handler() {
+            @Override
+            public void request(ApiServer.Client c, byte[] line, int len) {
+                if (len == 4) {
+                    throw new NoClassDefFoundError("com/fasterxml/jackson/core/JsonFactory");
+                }
+                c.send("{\"ok\":true}\n".getBytes(StandardCharsets.US_ASCII));
+            }
+
+            @Override
+            public void drained(ApiServer.Client c) {
+            }
+
+            @Override
+            public void closed(ApiServer.Client c) {
+            }
+        }, 60_000_000_000L);
+        try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(sock))) {
+            c.write(ByteBuffer.wrap("boom\nfine, thanks\n".getBytes(StandardCharsets.US_ASCII)));
+            c.configureBlocking(false);
+            assertEquals(List.of("{\"error\":\"internal error, see jpasta's log\"}", "{\"ok\":true}"),
+                    exchange(c, 2));
+            assertEquals(1, server.stats().get(ApiServer.ERRORS));
+        }
+    }
+
     /** Runs the loop's part (epoll, the server's events) and reads what the client gets until {@code n} lines. */
     private List<String> exchange(SocketChannel c, int n) throws IOException {
         StringBuilder got = new StringBuilder();
         ByteBuffer b = ByteBuffer.allocate(65536);
         long start = System.nanoTime();
-        while (got.chars().filter(ch -> ch == '\n').count() < n && System.nanoTime() - start < DEADLINE_NS) {
+        do {
             int k = ep.await(10);
             for (int i = 0; i < k; i++) {
                 server.onEvent(Epoll.index(ep.data(i)), Epoll.fd(ep.data(i)), ep.events(i));
@@ -92,7 +148,7 @@ class ApiServerTest {
             if (r > 0) {
                 got.append(new String(b.array(), 0, r, StandardCharsets.UTF_8));
             }
-        }
+        } while (got.chars().filter(ch -> ch == '\n').count() < n && System.nanoTime() - start < DEADLINE_NS);
         return got.toString().lines().toList();
     }
 

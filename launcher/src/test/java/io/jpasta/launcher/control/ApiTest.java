@@ -33,6 +33,7 @@ class ApiTest {
     private long now = T0;
     private RuleSet rules = CommandLineRules.of(List.of("t", "8080"), caps()).rules();
     private final Counters tcp = new Counters("tcp", new String[] {"segs-from-tap"}, new String[] {"no flow"});
+    private final Counters apiStats = ApiServer.counters();
     private final Api api = new Api(new Api.Sources() {
         @Override
         public FlowTable flows() {
@@ -73,7 +74,7 @@ class ApiTest {
         public long nowNs() {
             return now;
         }
-    });
+    }, apiStats);
 
     ApiTest() throws IOException {
         table.tick(now);
@@ -211,9 +212,17 @@ class ApiTest {
         tcp.drop(0);
         tcpFlow(40000, 1, 1);
         Client c = new Client(1 << 20);
+        ask(c, "{\"cmd\":\"reboot\"}");
         ask(c, "{\"cmd\":\"stats\"}");
+        Map<String, String> m = new LinkedHashMap<>(fields(c.lines.getLast()));
+        Map<String, String> api = new LinkedHashMap<>();
+        m.keySet().removeIf(k -> k.startsWith("stats.api.") && api.put(k.substring(10), m.get(k)) == null);
         assertEquals(Map.of("stats.tcp.segs-from-tap", "1", "stats.tcp.drops.no flow", "1", "flows.in_use", "1",
-                "flows.capacity", "1000", "flows.refused", "0"), fields(c.lines.getFirst()));
+                "flows.capacity", "1000", "flows.refused", "0"), m);
+        assertEquals(Map.of("clients", "0", "requests", "2", "errors", "1", "events", "0",
+                "drops.too many clients", "0", "drops.request too long", "0", "drops.reply did not fit", "0",
+                "drops.event did not fit", "0", "drops.idle", "0"), api,
+                "the API's own line: what it served and dropped");
     }
 
     @Test
@@ -230,6 +239,10 @@ class ApiTest {
         ask(c, "{\"cmd\":\"add\",\"option\":\"-t\",\"spec\":\"9001\"}");
         assertTrue(fields(c.lines.getLast()).get("error").startsWith("Forwarding configuration conflict"),
                 c.lines.getLast());
+        RuleSet before = rules;
+        ask(c, "{\"cmd\":\"delete\",\"option\":\"-t\",\"spec\":\"9000\"}"); // only 9000-9001 is there
+        assertEquals("No such forwarding rule in HOST: TCP [*]:9000  =>  9000", fields(c.lines.getLast()).get("error"));
+        assertTrue(before == rules, "nothing changed");
     }
 
     @Test
@@ -264,6 +277,8 @@ class ApiTest {
         tcpFlow(40001, 0, 0);
         table.reap();
         assertEquals("2", fields(slow.lines.getLast()).get("dropped_before"), slow.lines.toString());
+        assertEquals(2, apiStats.drops(ApiServer.EVENT_DID_NOT_FIT), "what a watcher missed is counted");
+        assertEquals(4, apiStats.get(ApiServer.EVENTS), "w: open, close, open; slow: the last open");
         int heard = w.lines.size();
         api.closed(w);
         api.closed(slow);

@@ -28,7 +28,8 @@ public final class Log {
     private static PrintStream out = System.err;
     private static Path file;
     private static long fileSize, maxSize = 1 << 20;
-    private static final long START = System.nanoTime();
+    /** Timestamps count from the starter's exec ({@code -Djpasta.t0}, CLOCK_MONOTONIC as System.nanoTime reads it). */
+    private static final long START = Long.getLong("jpasta.t0", System.nanoTime());
     private static Consumer<String> sink;
 
     /** Applies {@code -d}, {@code --trace}, {@code -q}. */
@@ -174,7 +175,10 @@ public final class Log {
         if (debug) {
             long us = (System.nanoTime() - START) / 1000;
             String frac = Long.toString(1_000_000 + us % 1_000_000).substring(1, 5);
-            line = us / 1_000_000 + "." + frac + ": " + msg;
+            // no string concatenation: its call sites are linked at first use (milliseconds each without the AOT
+            // cache), which would skew the start-up timeline that -d prints
+            line = new StringBuilder(msg.length() + 16).append(us / 1_000_000).append('.').append(frac).append(": ")
+                    .append(msg).toString();
         } else {
             line = msg;
         }

@@ -12,7 +12,7 @@ public final class Epoll {
     /** Handler types, one per case of the loop's dispatch switch. */
     public static final int T_TAP = 1, T_NSD = 2, T_SIGNAL = 3, T_QUIT = 4, T_TIMER = 5,
             T_TCP = 7, T_SPLICE_LISTEN = 8, T_SPLICE = 9, T_UDP = 10, T_ICMP = 11, T_AUTO_SCAN = 12,
-            T_UDP_LISTEN = 13, T_CONTROL = 14;
+            T_UDP_LISTEN = 13, T_CONTROL = 14, T_HOST = 15;
     /** Most events one wait returns. */
     public static final int MAX_EVENTS = 128;
 

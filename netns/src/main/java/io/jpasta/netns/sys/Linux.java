@@ -24,6 +24,9 @@ public final class Linux {
             MSG_MORE = 0x8000, MSG_CMSG_CLOEXEC = 0x40000000, MSG_ERRQUEUE = 0x2000;
     public static final int SHUT_RD = 0, SHUT_WR = 1, SHUT_RDWR = 2;
     public static final int NETLINK_ROUTE = 0;
+    /** rtnetlink multicast groups, as bits of sockaddr_nl.nl_groups (linux/rtnetlink.h) */
+    public static final int RTMGRP_LINK = 0x1, RTMGRP_IPV4_IFADDR = 0x10, RTMGRP_IPV4_ROUTE = 0x40,
+            RTMGRP_IPV6_IFADDR = 0x100, RTMGRP_IPV6_ROUTE = 0x400;
     public static final int NETLINK_GET_STRICT_CHK = 12;
 
     // <fcntl.h>
@@ -42,6 +45,8 @@ public final class Linux {
     // <sys/inotify.h>
     public static final int IN_NONBLOCK = 0x800, IN_CLOEXEC = 0x80000;
     public static final int IN_DELETE = 0x200, IN_DELETE_SELF = 0x400, IN_MOVED_FROM = 0x40, IN_MOVE_SELF = 0x800;
+    public static final int IN_MODIFY = 0x2, IN_ATTRIB = 0x4, IN_CLOSE_WRITE = 0x8, IN_MOVED_TO = 0x80,
+            IN_CREATE = 0x100;
 
     // <sys/eventfd.h>
     public static final int EFD_NONBLOCK = 0x800, EFD_CLOEXEC = 0x80000;

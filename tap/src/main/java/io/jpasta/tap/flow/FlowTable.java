@@ -483,4 +483,75 @@ public final class FlowTable {
     public long refusals() {
         return refusals;
     }
+
+    /**
+     * Checks the table's invariants, for tests and fuzzing (it walks every slot and bucket: not for the data path):
+     * the counts match the slots' types; the free stack and the retired list hold distinct free slots, and with the
+     * slots in use they account for every index handed out; only sides of flows in use are hashed; every hashed side
+     * is in exactly one bucket, reachable from its home bucket and found by {@link #lookup}; no bucket names
+     * anything else.
+     *
+     * @return null if consistent, else what is wrong
+     */
+    public String inconsistency() {
+        int inUse = 0;
+        int[] ofType = new int[FlowType.COUNT];
+        for (int f = 0; f < used; f++) {
+            if (type[f] < FlowType.FREE || type[f] >= FlowType.COUNT) {
+                return "flow " + f + " has type " + type[f];
+            }
+            if (type[f] != FlowType.FREE) {
+                inUse++;
+                ofType[type[f]]++;
+            } else if (hashed[f * 2] || hashed[f * 2 + 1]) {
+                return "free flow " + f + " has a hashed side";
+            }
+        }
+        if (inUse != count) {
+            return "count " + count + " but " + inUse + " flows in use";
+        }
+        for (int t = FlowType.FREE + 1; t < FlowType.COUNT; t++) {
+            if (ofType[t] != countOfType[t]) {
+                return "count of " + FlowType.name(t) + " " + countOfType[t] + " but " + ofType[t] + " in use";
+            }
+        }
+        boolean[] seen = new boolean[used];
+        for (int i = 0; i < freeTop + retiredCount; i++) {
+            int f = i < freeTop ? freeStack[i] : retired[i - freeTop];
+            if (f < 0 || f >= used || seen[f] || type[f] != FlowType.FREE) {
+                return "free list holds flow " + f + (f >= 0 && f < used && seen[f] ? " twice" : " not free");
+            }
+            seen[f] = true;
+        }
+        if (inUse + freeTop + retiredCount != used) {
+            return used + " flows handed out but " + inUse + " in use and " + (freeTop + retiredCount) + " free";
+        }
+        int inBuckets = 0;
+        for (int i = 0; i < buckets.length; i++) {
+            int e = buckets[i];
+            if (e == 0) {
+                continue;
+            }
+            int s = e - 1;
+            inBuckets++;
+            if (s >= used * 2 || !hashed[s]) {
+                return "bucket " + i + " names side " + s + ", not hashed";
+            }
+            for (int j = sideHash[s] & mask; j != i; j = (j + 1) & mask) {
+                if (buckets[j] == 0) {
+                    return "side " + s + " in bucket " + i + " is cut off from its home bucket by an empty one";
+                }
+            }
+            int found = lookup(FlowType.proto(type[s >>> 1]), pif[s], eHi[s], eLo[s], ports[s] >>> 16, oHi[s],
+                    oLo[s], ports[s] & 0xffff);
+            if (found != s) {
+                return "lookup of side " + s + "'s key finds " + found;
+            }
+        }
+        int hashedSides = 0;
+        for (int s = 0; s < used * 2; s++) {
+            hashedSides += hashed[s] ? 1 : 0;
+        }
+        return hashedSides == inBuckets ? null : hashedSides + " sides hashed, " + inBuckets + " in buckets";
+    }
 }

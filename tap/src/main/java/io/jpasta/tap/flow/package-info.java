@@ -22,5 +22,7 @@
  * {@link io.jpasta.tap.flow.FlowTable#alloc} refuses, counts the refusal, and the protocol answers as it would
  * when out of resources (a TCP RST, a dropped datagram). Timers walk the table with
  * {@link io.jpasta.tap.flow.FlowTable#next}; deadlines themselves belong to the owning modules.
+ * {@link io.jpasta.tap.flow.FlowTable#inconsistency} checks every invariant of the table (counts, free lists, hash
+ * index); the fuzz tests of the engines call it after every input. It walks the whole table: not for the data path.
  */
 package io.jpasta.tap.flow;

@@ -12,8 +12,9 @@ import java.util.List;
 /**
  * The address translations pasta documents, and no others: which host address a flow the guest opens really goes
  * to, which address the guest sees for a peer on the host, and which source address or interface outbound host
- * sockets use. Built once from the options and the tap configuration; immutable afterwards, except for the result
- * of the last {@link #fromTap}/{@link #toTap} call, which the caller reads at once (one event-loop thread; no
+ * sockets use. Built from the options and the tap configuration; what comes from the host (the guest's address, the
+ * gateway, the resolvers) changes only through {@link #hostChanged}, when the launcher follows the host. The result
+ * of the last {@link #fromTap}/{@link #toTap} call is read by the caller at once (one event-loop thread; no
  * allocation per call).
  *
  * <p>Guest to host ({@link #fromTap}), first match wins, each per address family:
@@ -65,25 +66,47 @@ public final class AddrMap {
         }
     }
 
-    private final Addr hostLo4, hostLo6, mapGuest4, mapGuest6, dnsMatch4, dnsMatch6, dnsHost4, dnsHost6;
-    private final Addr guest4, guest6, gateway4, gateway6, out4, out6;
+    /** The options, kept to derive the translations again when the host changes */
+    private final Builder options;
+    private final Addr mapGuest4, mapGuest6, out4, out6;
     private final String outIf4, outIf6;
+    // what the tap's configuration and the host's resolvers give, derived again by hostChanged
+    private Addr hostLo4, hostLo6, dnsMatch4, dnsMatch6, dnsHost4, dnsHost6;
+    private Addr guest4, guest6, gateway4, gateway6;
 
     private long resultHi, resultLo;
 
     private AddrMap(Builder b) {
-        TapConf c = b.conf;
+        options = b;
+        mapGuest4 = b.mapGuest[0];
+        mapGuest6 = b.mapGuest[1];
+        out4 = b.out[0];
+        out6 = b.out[1];
+        outIf4 = b.outIf4;
+        outIf6 = b.outIf6;
+        derive(b.conf, b.resolvers);
+    }
+
+    /**
+     * The host changed (the launcher follows it): the guest's address, the gateway and the host's resolvers are
+     * {@code conf}'s and {@code resolvers} from now on; every option keeps its value, so the gateway mapping and
+     * the {@code --dns-forward} target follow the new values where no option fixed them.
+     */
+    public void hostChanged(TapConf conf, List<InetAddress> resolvers) {
+        derive(conf, List.copyOf(resolvers));
+    }
+
+    private void derive(TapConf c, List<InetAddress> resolvers) {
+        Builder b = options;
         guest4 = Addr.of(c.addr4());
         guest6 = Addr.of(c.addr6());
         gateway4 = Addr.of(c.gateway4());
         gateway6 = Addr.of(c.gateway6() != null ? c.gateway6() : c.ourLinkLocal6());
         hostLo4 = b.hostLo[0] != null ? b.hostLo[0] : b.noMapGw ? null : Addr.of(c.gateway4());
         hostLo6 = b.hostLo[1] != null ? b.hostLo[1] : b.noMapGw ? null : Addr.of(c.gateway6());
-        mapGuest4 = b.mapGuest[0];
-        mapGuest6 = b.mapGuest[1];
         Addr ns4 = null, ns6 = null;
         boolean local4 = false, local6 = false;
-        for (InetAddress a : b.resolvers) {
+        for (InetAddress a : resolvers) {
             Addr n = Addr.of(a);
             if (n.v4()) {
                 ns4 = ns4 != null ? ns4 : n;
@@ -97,10 +120,6 @@ public final class AddrMap {
         dnsHost6 = b.dnsHost[1] != null ? b.dnsHost[1] : ns6;
         dnsMatch4 = dnsHost4 == null ? null : b.dnsForward[0] != null ? b.dnsForward[0] : local4 ? hostLo4 : null;
         dnsMatch6 = dnsHost6 == null ? null : b.dnsForward[1] != null ? b.dnsForward[1] : local6 ? hostLo6 : null;
-        out4 = b.out[0];
-        out6 = b.out[1];
-        outIf4 = b.outIf4;
-        outIf6 = b.outIf6;
     }
 
     /** @return a builder for the translations of a tap configured as {@code conf} */

@@ -3,12 +3,14 @@ package io.jpasta.tap.flow;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -189,6 +191,33 @@ class FlowTableTest {
                 int got = t.lookup(17, Pif.TAP, 0, GUEST, port, 0, REMOTE, 53);
                 assertEquals(want == null ? FlowTable.NONE : FlowTable.sidx(want, 0), got, "step " + step);
             }
+            assertNull(t.inconsistency(), "step " + step);
         }
+    }
+
+    @Test
+    void consistencyCheckFindsABucketLostFromTheIndex() throws ReflectiveOperationException {
+        FlowTable t = new FlowTable(64, 0);
+        int f = t.alloc(FlowType.UDP);
+        t.side(f, 0, Pif.TAP, 0, GUEST, 1000, 0, REMOTE, 53);
+        t.hash(f, 0);
+        assertNull(t.inconsistency());
+        java.lang.reflect.Field b = FlowTable.class.getDeclaredField("buckets");
+        b.setAccessible(true);
+        Arrays.fill((int[]) b.get(t), 0);
+        assertEquals("1 sides hashed, 0 in buckets", t.inconsistency());
+    }
+
+    @Test
+    void consistencyCheckFindsAFreedFlowCountedTwice() throws ReflectiveOperationException {
+        FlowTable t = new FlowTable(64, 0);
+        int f = t.alloc(FlowType.TCP);
+        t.free(f);
+        t.reap();
+        assertNull(t.inconsistency());
+        java.lang.reflect.Field top = FlowTable.class.getDeclaredField("freeTop");
+        top.setAccessible(true);
+        top.setInt(t, 2); // the stack's second slot is 0 too: flow 0 listed twice
+        assertEquals("free list holds flow 0 twice", t.inconsistency());
     }
 }

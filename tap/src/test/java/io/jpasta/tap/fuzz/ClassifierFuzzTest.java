@@ -1,6 +1,7 @@
 package io.jpasta.tap.fuzz;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jpasta.tap.Classifier;
@@ -24,7 +25,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The classifier and the L2 services (ARP, NDP/RA, DHCP, DHCPv6) on mutated frames of pasta's own captures: no
  * exception escapes, every frame is handled or dropped, and each dropped frame is counted exactly once under a
- * reason; a frame handed to an engine has offsets inside the frame.
+ * reason; a frame handed to an engine has offsets inside the frame; every reply the services send has consistent
+ * lengths and right checksums ({@link Checksums}).
  */
 class ClassifierFuzzTest {
     @Test
@@ -51,8 +53,13 @@ class ClassifierFuzzTest {
             byte[] in = m.next();
             MemorySegment.copy(in, 0, buf, ValueLayout.JAVA_BYTE, 0, in.length);
             int r;
+            int sent = out.sent.size();
             try {
                 r = c.frame(buf, 0, in.length, 1_000_000_000L + i * 1000L);
+                for (int k = sent; k < out.sent.size(); k++) {
+                    byte[] reply = out.sent.get(k);
+                    assertNull(Checksums.problem(reply), () -> "reply " + HexFormat.of().formatHex(reply));
+                }
             } catch (RuntimeException | AssertionError e) {
                 throw new AssertionError("input " + i + ": " + HexFormat.of().formatHex(in), e);
             }
