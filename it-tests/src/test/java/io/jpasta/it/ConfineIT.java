@@ -132,8 +132,9 @@ class ConfineIT {
     @Test
     void afterReadyJvmAndNsdAreConfinedAndForbiddenAttemptsFail() throws IOException {
         Path forbidden = sb.userDir("confined").resolve("forbidden");
+        Path secret = userFile("confined", "secret");
         String jar = Path.of(Pasta.underTest()).getParent().getParent().resolve("lib/jpasta.jar").toString();
-        Seen s = commandModeRun("confined", "exec:/bin/true,open:/etc/hostname,write:" + forbidden + ",open:" + jar
+        Seen s = commandModeRun("confined", "exec:/bin/true,open:" + secret + ",write:" + forbidden + ",open:" + jar
                 + ",nsd-exec");
         String err = s.result.err();
         assertEquals(0, s.result.exit(), s.result.describe());
@@ -157,7 +158,7 @@ class ConfineIT {
         assertTrue(err.contains("confined: seccomp on, Landlock ABI "), err);
         assertTrue(err.matches("(?s).*threads [1-9][0-9]* restricted, 0 failed.*"), err);
         assertTrue(err.contains("tried exec /bin/true: Operation not permitted"), err);
-        assertTrue(err.contains("tried open /etc/hostname: Permission denied"), err);
+        assertTrue(err.contains("tried open " + secret + ": Permission denied"), "a file of the user's:" + err);
         assertTrue(err.contains("tried write " + forbidden + ": Permission denied"), err);
         assertFalse(Files.exists(forbidden));
         assertTrue(err.contains("tried open " + jar + ": ok"), "its own files stay readable:" + err);
@@ -166,7 +167,8 @@ class ConfineIT {
 
     @Test
     void noConfineLeavesJvmAndNsdUnconfined() throws IOException {
-        Seen s = commandModeRun("unconfined", "exec:/bin/true,open:/etc/hostname,nsd-exec", "--no-confine");
+        Path secret = userFile("unconfined", "secret");
+        Seen s = commandModeRun("unconfined", "exec:/bin/true,open:" + secret + ",nsd-exec", "--no-confine");
         String err = s.result.err();
         assertEquals(0, s.result.exit(), s.result.describe());
         assertEquals("0", s.jvm.get("Seccomp"), s.jvm.toString());
@@ -176,7 +178,7 @@ class ConfineIT {
         assertTrue(err.contains("helper not confined: --no-confine"), err);
         assertFalse(err.contains("confined: seccomp"), err);
         assertTrue(err.contains("tried exec /bin/true: ok"), err);
-        assertTrue(err.contains("tried open /etc/hostname: ok"), err);
+        assertTrue(err.contains("tried open " + secret + ": ok"), err);
         assertTrue(err.contains("tried nsd-exec: Bad file descriptor"), "the kernel's own answer:" + err);
         // the command's descriptors do not depend on confinement
         assertEquals(List.of("0", "1", "2"), s.commandFds);
@@ -188,12 +190,13 @@ class ConfineIT {
         Path log = dir.resolve("pasta.log");
         Path pidFile = dir.resolve("pasta.pid");
         Path forbidden = dir.resolve("forbidden");
+        Path secret = userFile("daemon", "secret");
         Proc holder = sb.startUser("holder", "unshare", "-rn", "sleep", "60");
         procs.add(holder);
         Path comm = Path.of("/proc", Long.toString(holder.pid()), "comm");
         assertNotNull(Poll.until(Duration.ofSeconds(10), () -> "sleep\n".equals(read(comm))), "holder");
         Sandbox.Daemonized d = sb.userDaemon(TIMEOUT, "daemon", "env",
-                "JPASTA_JAVA_OPTS=-Djpasta.test.tryAfterReady=open:/etc/hostname,write:" + forbidden + ",nsd-exec",
+                "JPASTA_JAVA_OPTS=-Djpasta.test.tryAfterReady=open:" + secret + ",write:" + forbidden + ",nsd-exec",
                 Pasta.underTest(), "-d", "-l", log.toString(), "-P", pidFile.toString(), "--config-net",
                 Long.toString(holder.pid()));
         try {
@@ -202,7 +205,7 @@ class ConfineIT {
             daemons.add(daemon);
             assertNotNull(Poll.until(TIMEOUT, () -> read(log).contains("tried nsd-exec")), () -> read(log));
             String text = read(log);
-            assertTrue(text.contains("tried open /etc/hostname: Permission denied"), text);
+            assertTrue(text.contains("tried open " + secret + ": Permission denied"), text);
             assertTrue(text.contains("tried write " + forbidden + ": Permission denied"), text);
             assertTrue(text.contains("tried nsd-exec: Operation not permitted"), text);
             Map<String, String> st = status(Path.of("/proc", Long.toString(daemon), "status"));
@@ -216,6 +219,14 @@ class ConfineIT {
         } finally {
             Proc.killGroup(d.callerPid());
         }
+    }
+
+    /** @return a file the test user may read, in its directory {@code dir}: one the confined JVM may not */
+    private Path userFile(String dir, String name) throws IOException {
+        Path f = sb.userDir(dir).resolve(name);
+        Files.writeString(f, "not for jpasta\n");
+        f.toFile().setReadable(true, false);
+        return f;
     }
 
     private static long readPid(Path file) {
