@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <linux/landlock.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -43,6 +44,13 @@
 
 #ifndef IPV6_FREEBIND
 #define IPV6_FREEBIND 78
+#endif
+/* newer than the build machine's headers (Linux 6.2 and 6.10) */
+#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
+#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)
+#endif
+#ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
+#define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)
 #endif
 
 #include "confine.h"
@@ -406,6 +414,56 @@ static const struct sock_filter nsd_filter[] = {
 	SC_RET(DENY),
 };
 
+/* Allows @access on or beneath @path in Landlock ruleset @rs. @return 0 or -1 */
+static int landlock_allow(int rs, const char *path, uint64_t access)
+{
+	struct landlock_path_beneath_attr pb = { .allowed_access = access };
+	int rc;
+
+	pb.parent_fd = open(path, O_PATH | O_CLOEXEC);
+	if (pb.parent_fd < 0)
+		return -1;
+	rc = (int)syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH, &pb, 0);
+	close(pb.parent_fd);
+	return rc;
+}
+
+/*
+ * Landlock for nsd (needs no_new_privs): what NSD_OPEN and NSD_WRITE may reach is /proc (the namespace's files and
+ * sysctls, resolved as the final path, so /proc/self/root/... leads nowhere), and the tap is /dev/net/tun; nothing
+ * else on the filesystem, so that the JVM's own Landlock domain cannot be side-stepped through nsd.
+ *
+ * @return 0, also where the kernel has no Landlock (skipped, as in the JVM), or -1
+ */
+static int confine_files(void)
+{
+	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+	struct landlock_ruleset_attr attr = { 0 };
+	uint64_t ioctl_dev = 0;
+	int rs, rc;
+
+	if (abi < 1)
+		return 0;
+	attr.handled_access_fs = (1ULL << 13) - 1; /* ABI 1: execute ... make_sym */
+	if (abi >= 2)
+		attr.handled_access_fs |= LANDLOCK_ACCESS_FS_REFER;
+	if (abi >= 3)
+		attr.handled_access_fs |= LANDLOCK_ACCESS_FS_TRUNCATE;
+	if (abi >= 5)
+		attr.handled_access_fs |= ioctl_dev = LANDLOCK_ACCESS_FS_IOCTL_DEV;
+	rs = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr.handled_access_fs), 0);
+	if (rs < 0)
+		return -1;
+	rc = landlock_allow(rs, "/proc", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR |
+					     LANDLOCK_ACCESS_FS_WRITE_FILE);
+	if (!rc)
+		landlock_allow(rs, "/dev/net/tun", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE | ioctl_dev);
+	if (!rc && (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || syscall(SYS_landlock_restrict_self, rs, 0)))
+		rc = -1;
+	close(rs);
+	return rc;
+}
+
 /*
  * Confines nsd once the namespaces are set up, before it serves any request. Capabilities: of those it holds
  * (all of them in the user namespace it created or joined), it keeps
@@ -413,7 +471,7 @@ static const struct sock_filter nsd_filter[] = {
  *    the capabilities of the socket's opener as well as the sender's; the namespace's sysctls (NSD_WRITE);
  *  - CAP_NET_BIND_SERVICE: -T/-U listeners (NSD_SOCKET) on ports below net.ipv4.ip_unprivileged_port_start;
  * and drops the rest, CAP_NET_RAW included (no request makes a raw or packet socket; netlink sockets are
- * SOCK_RAW but need no capability). Then no_new_privs and the allow-list above.
+ * SOCK_RAW but need no capability). Then no_new_privs, Landlock (confine_files()) and the allow-list above.
  *
  * @return NULL, or what could not be applied (nsd serves on regardless: jpasta keeps working on a kernel
  *         without seccomp, as pasta does)
@@ -422,6 +480,8 @@ static const char *confine(void)
 {
 	if (confine_caps(CAP_BIT(CAP_NET_ADMIN) | CAP_BIT(CAP_NET_BIND_SERVICE)))
 		return "capabilities";
+	if (confine_files())
+		return "Landlock";
 	if (confine_seccomp(nsd_filter, sizeof(nsd_filter) / sizeof(nsd_filter[0]), 0))
 		return "seccomp";
 	return NULL;

@@ -21,8 +21,9 @@
  * confinement, {@link io.jpasta.netns.sys.Confine}): descriptors it inherited beyond fd 3 closed at start and
  * /dev/null on 0-2; of its capabilities (all of them in the user namespace it created or joined) only
  * CAP_NET_ADMIN (the tap, the netlink sockets whose opener rtnetlink checks, namespace sysctls) and
- * CAP_NET_BIND_SERVICE (-T/-U ports below 1024) stay, in every set including the bounding set; no_new_privs; and
- * a seccomp allow-list of the calls its request loop makes (poll, recvfrom, sendmsg, read, write, close, openat,
+ * CAP_NET_BIND_SERVICE (-T/-U ports below 1024) stay, in every set including the bounding set; no_new_privs;
+ * Landlock, leaving it /proc and /dev/net/tun (its open and write requests would otherwise reach every file the
+ * confined JVM may not); and a seccomp allow-list of the calls its request loop makes (poll, recvfrom, sendmsg, read, write, close, openat,
  * socket of four families, setsockopt, bind, listen, ioctl TUNSETIFF and SIOCGIFINDEX only, wait4, exit), with
  * the architecture check; anything else fails with EPERM. HELLO's text says what could not be applied (a kernel
  * without seccomp) or "--no-confine" when {@link io.jpasta.netns.Nsd#confine} turned it off;

@@ -1,5 +1,6 @@
 package io.jpasta.netns;
 
+import io.jpasta.netns.sys.Confine;
 import io.jpasta.netns.sys.Errno;
 import io.jpasta.netns.sys.Linux;
 import io.jpasta.netns.sys.Sys;
@@ -21,6 +22,7 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The nsd protocol end to end with the real daemon, joined to this JVM's own network namespace (so nothing in the
@@ -117,6 +119,19 @@ class NsdTest {
     }
 
     @Test
+    void theDaemonOpensFilesInProcOnly() throws IOException {
+        assumeTrue(Confine.landlockAbi() > 0, "no Landlock in this kernel");
+        try (Nsd d = Nsd.joinNetns(nsd, "/proc/self/ns/net", "none").awaitReady()) {
+            assertEquals(-Errno.EACCES, d.open("/etc/hostname", Linux.O_RDONLY), "outside /proc");
+            assertEquals(-Errno.EACCES, d.open("/proc/self/root/etc/hostname", Linux.O_RDONLY),
+                    "through /proc/self/root");
+            int fd = d.open("/proc/net/tcp", Linux.O_RDONLY);
+            assertTrue(fd >= 0, "fd " + fd);
+            Sys.close(fd);
+        }
+    }
+
+    @Test
     void aSystemCallOutsideTheAllowListFailsWithEperm() throws IOException {
         try (Nsd d = Nsd.joinNetns(nsd, "/proc/self/ns/net", "none").awaitReady()) {
             assertEquals(-Errno.EPERM, d.probe());
@@ -134,6 +149,9 @@ class NsdTest {
             assertEquals("--no-confine", d.unconfined());
             assertEquals("0", status(d.pid()).get("Seccomp"));
             assertEquals(-Errno.EBADF, d.probe(), "the kernel itself refuses execveat of fd -1");
+            int fd = d.open("/etc/hostname", Linux.O_RDONLY);
+            assertTrue(fd >= 0, "fd " + fd);
+            Sys.close(fd);
         } finally {
             Nsd.confine(true);
         }
