@@ -14,6 +14,7 @@
  *   jpasta-nsd pid PID USERNS                       join PID's network namespace; USERNS: "auto" (PID's user
  *                                                   namespace), "none", or a path
  *   jpasta-nsd netns PATH USERNS                    join the network namespace at PATH; USERNS: "none" or a path
+ * Any of them may be preceded by --no-confine (jpasta's --no-confine: see confine() for what it leaves out).
  *
  * Lifetime: it exits when the JVM closes its end of the socket or dies (PR_SET_PDEATHSIG); the command has
  * PR_SET_PDEATHSIG(SIGKILL) toward nsd, so it never outlives us. Protocol: nsd.h.
@@ -22,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <linux/landlock.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -43,7 +45,15 @@
 #ifndef IPV6_FREEBIND
 #define IPV6_FREEBIND 78
 #endif
+/* newer than the build machine's headers (Linux 6.2 and 6.10) */
+#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
+#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)
+#endif
+#ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
+#define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)
+#endif
 
+#include "confine.h"
 #include "nsd.h"
 
 static pid_t child = -1;
@@ -356,6 +366,133 @@ static void do_socket(const struct nsd_req *req)
 	reply(NSD_REPLY, n, 0, NULL, 0, fds, n);
 }
 
+#define DENY (SECCOMP_RET_ERRNO | EPERM)
+#define ALLOW SECCOMP_RET_ALLOW
+
+/*
+ * The system calls nsd makes once set up, and nothing else (found with strace -f over the integration tests, glibc
+ * 2.36: poll for poll() on x86_64, recvfrom for recv(), openat for open(); if_nametoindex() is an AF_UNIX socket,
+ * ioctl SIOCGIFINDEX and close). Everything else fails with EPERM: set-up (unshare, clone, setns, mount, the
+ * uid/gid maps) is over, and there is no exec, fork or memory allocation after it.
+ */
+static const struct sock_filter nsd_filter[] = {
+	SC_ARCH_CHECK(DENY),
+#ifdef __x86_64__
+	SC_X32_CHECK(DENY),
+	SC_IF(__NR_poll, ALLOW),
+#endif
+	SC_IF(__NR_ppoll, ALLOW),
+	SC_IF(__NR_recvfrom, ALLOW),
+	SC_IF(__NR_recvmsg, ALLOW),
+	SC_IF(__NR_sendmsg, ALLOW),
+	SC_IF(__NR_read, ALLOW),
+	SC_IF(__NR_write, ALLOW),
+	SC_IF(__NR_close, ALLOW),
+	SC_IF(__NR_openat, ALLOW),
+	SC_IF(__NR_setsockopt, ALLOW),
+	SC_IF(__NR_bind, ALLOW),
+	SC_IF(__NR_listen, ALLOW),
+	SC_IF(__NR_wait4, ALLOW),
+	SC_IF(__NR_exit_group, ALLOW),
+	SC_IF(__NR_exit, ALLOW),
+	SC_IF(__NR_rt_sigreturn, ALLOW),
+	SC_IF(__NR_restart_syscall, ALLOW),
+	/* socket(): only the families of our requests and of if_nametoindex() */
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0, 10),
+	SC_LD(SC_ARG_LO(0)),
+	SC_IF(AF_INET, ALLOW),
+	SC_IF(AF_INET6, ALLOW),
+	SC_IF(AF_NETLINK, ALLOW),
+	SC_IF(AF_UNIX, ALLOW),
+	SC_RET(DENY),
+	/* ioctl(): creating the tap and reading its index, nothing else */
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ioctl, 0, 6),
+	SC_LD(SC_ARG_LO(1)),
+	SC_IF(TUNSETIFF, ALLOW),
+	SC_IF(SIOCGIFINDEX, ALLOW),
+	SC_RET(DENY),
+	SC_RET(DENY),
+};
+
+/* Allows @access on or beneath @path in Landlock ruleset @rs. @return 0 or -1 */
+static int landlock_allow(int rs, const char *path, uint64_t access)
+{
+	struct landlock_path_beneath_attr pb = { .allowed_access = access };
+	int rc;
+
+	pb.parent_fd = open(path, O_PATH | O_CLOEXEC);
+	if (pb.parent_fd < 0)
+		return -1;
+	rc = (int)syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH, &pb, 0);
+	close(pb.parent_fd);
+	return rc;
+}
+
+/*
+ * Landlock for nsd (needs no_new_privs): what NSD_OPEN and NSD_WRITE may reach is /proc (the namespace's files and
+ * sysctls, resolved as the final path, so /proc/self/root/... leads nowhere), and the tap is /dev/net/tun; nothing
+ * else on the filesystem, so that the JVM's own Landlock domain cannot be side-stepped through nsd.
+ *
+ * @return 0, also where the kernel has no Landlock (skipped, as in the JVM), or -1
+ */
+static int confine_files(void)
+{
+	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+	struct landlock_ruleset_attr attr = { 0 };
+	uint64_t ioctl_dev = 0;
+	int rs, rc;
+
+	if (abi < 1)
+		return 0;
+	attr.handled_access_fs = (1ULL << 13) - 1; /* ABI 1: execute ... make_sym */
+	if (abi >= 2)
+		attr.handled_access_fs |= LANDLOCK_ACCESS_FS_REFER;
+	if (abi >= 3)
+		attr.handled_access_fs |= LANDLOCK_ACCESS_FS_TRUNCATE;
+	if (abi >= 5)
+		attr.handled_access_fs |= ioctl_dev = LANDLOCK_ACCESS_FS_IOCTL_DEV;
+	rs = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr.handled_access_fs), 0);
+	if (rs < 0)
+		return -1;
+	rc = landlock_allow(rs, "/proc", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR |
+					     LANDLOCK_ACCESS_FS_WRITE_FILE);
+	if (!rc)
+		landlock_allow(rs, "/dev/net/tun", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE | ioctl_dev);
+	if (!rc && (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || syscall(SYS_landlock_restrict_self, rs, 0)))
+		rc = -1;
+	close(rs);
+	return rc;
+}
+
+/*
+ * Confines nsd once the namespaces are set up, before it serves any request. Capabilities: of those it holds
+ * (all of them in the user namespace it created or joined), it keeps
+ *  - CAP_NET_ADMIN: TUNSETIFF creating the tap (NSD_TAP); netlink sockets (NSD_NETLINK), because rtnetlink checks
+ *    the capabilities of the socket's opener as well as the sender's; the namespace's sysctls (NSD_WRITE);
+ *  - CAP_NET_BIND_SERVICE: -T/-U listeners (NSD_SOCKET) on ports below net.ipv4.ip_unprivileged_port_start;
+ * and drops the rest, CAP_NET_RAW included (no request makes a raw or packet socket; netlink sockets are
+ * SOCK_RAW but need no capability). Then no_new_privs, Landlock (confine_files()) and the allow-list above.
+ *
+ * @return NULL, or what could not be applied (nsd serves on regardless: jpasta keeps working on a kernel
+ *         without seccomp, as pasta does)
+ */
+static const char *confine(void)
+{
+	if (confine_caps(CAP_BIT(CAP_NET_ADMIN) | CAP_BIT(CAP_NET_BIND_SERVICE)))
+		return "capabilities";
+	if (confine_files())
+		return "Landlock";
+	if (confine_seccomp(nsd_filter, sizeof(nsd_filter) / sizeof(nsd_filter[0]), 0))
+		return "seccomp";
+	return NULL;
+}
+
+/* NSD_PROBE: a harmless execveat() (fd -1 cannot be executed): EPERM when the filter refused it, else EBADF */
+static int probe(void)
+{
+	return syscall(SYS_execveat, -1, "", NULL, NULL, AT_EMPTY_PATH) < 0 ? -errno : 0;
+}
+
 static void serve(const struct nsd_req *req, ssize_t len)
 {
 	char path[sizeof(req->data) + 1];
@@ -393,6 +530,9 @@ static void serve(const struct nsd_req *req, ssize_t len)
 		reply(NSD_REPLY, write_file(path, path + plen + 1), 0, NULL, 0, NULL, 0);
 		break;
 	}
+	case NSD_PROBE:
+		reply(NSD_REPLY, probe(), 0, NULL, 0, NULL, 0);
+		break;
 	case NSD_GO:
 		if (go_w < 0) {
 			reply(NSD_REPLY, child > 0 ? -EALREADY : -ECHILD, 0, NULL, 0, NULL, 0);
@@ -411,15 +551,7 @@ static void serve(const struct nsd_req *req, ssize_t len)
 	}
 }
 
-/*
- * Joining an existing namespace, nsd runs no command and reports every error over its socket, so it needs none
- * of the caller's stdio, nor its session: it outlives the caller's wait when the JVM goes to the background, and
- *  - a caller such as podman reads the pipe it gave as stdout and stderr until EOF: holding it would hang that
- *    caller forever;
- *  - a caller's process group may be signalled as a whole after it returns (a shell's job control, a supervisor
- *    ending a command's group): nsd would die with it, and jpasta with nsd.
- */
-static void detach(void)
+static void null_stdio(void)
 {
 	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	int i;
@@ -431,6 +563,19 @@ static void detach(void)
 			dup2(fd, i);
 	if (fd > 2)
 		close(fd);
+}
+
+/*
+ * Joining an existing namespace, nsd runs no command and reports every error over its socket, so it needs none
+ * of the caller's stdio, nor its session: it outlives the caller's wait when the JVM goes to the background, and
+ *  - a caller such as podman reads the pipe it gave as stdout and stderr until EOF: holding it would hang that
+ *    caller forever;
+ *  - a caller's process group may be signalled as a whole after it returns (a shell's job control, a supervisor
+ *    ending a command's group): nsd would die with it, and jpasta with nsd.
+ */
+static void detach(void)
+{
+	null_stdio();
 	setsid();
 }
 
@@ -438,6 +583,8 @@ int main(int argc, char **argv)
 {
 	struct pollfd pfd[2] = { { .fd = NSD_FD, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
 	struct nsd_req req;
+	const char *unconfined = NULL;
+	int confined = 1;
 	sigset_t chld;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -447,6 +594,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "jpasta-nsd: not started by jpasta (no socket on fd %d)\n", NSD_FD);
 		return 1;
 	}
+	/* the JVM passes none but fd 3: whatever else is open was leaked to us, and the command would inherit it */
+	syscall(SYS_close_range, NSD_FD + 1, ~0U, 0);
+	if (argc >= 2 && !strcmp(argv[1], "--no-confine")) {
+		confined = 0;
+		argc--;
+		argv++;
+	}
 
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
@@ -455,6 +609,7 @@ int main(int argc, char **argv)
 	if (argc >= 5 && !strcmp(argv[1], "spawn")) {
 		spawn(argv[2], argv[3], argv + 4);
 		pfd[1].fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+		null_stdio(); /* the command has the caller's; nsd reports over its socket only */
 	} else if (argc == 4 && !strcmp(argv[1], "pid")) {
 		char net[64], user[64];
 
@@ -470,7 +625,12 @@ int main(int argc, char **argv)
 		errno = EINVAL;
 		hello_fail("jpasta-nsd: bad usage");
 	}
-	reply(NSD_HELLO, 0, child > 0 ? child : 0, NULL, 0, NULL, 0);
+	if (confined)
+		unconfined = confine();
+	else
+		unconfined = "--no-confine";
+	/* data: what is not confined, for the JVM's debug log */
+	reply(NSD_HELLO, 0, child > 0 ? child : 0, unconfined, unconfined ? strlen(unconfined) + 1 : 0, NULL, 0);
 
 	for (;;) {
 		ssize_t n;

@@ -5,7 +5,8 @@
  *
  * JVM -> nsd: one struct nsd_req per datagram.
  * nsd -> JVM: one struct nsd_rep per datagram, descriptors attached with SCM_RIGHTS:
- *   NSD_HELLO once, after namespace setup (rc < 0: setup failed, data says what; val: command PID)
+ *   NSD_HELLO once, after namespace setup (rc < 0: setup failed, data says what; val: command PID; on
+ *             success, data: empty when confined, else what was not, e.g. "seccomp" or "--no-confine")
  *   NSD_REPLY once per request, in request order (rc >= 0 or -errno; fds attached on success)
  *   NSD_EXIT  when the command ends (val: raw wait status), at any time after NSD_GO
  */
@@ -26,6 +27,7 @@ enum nsd_op {
 	NSD_OPEN = 4,    /* a[0]: open flags; data: path, resolved in the namespace's view. reply: fd */
 	NSD_WRITE = 5,   /* data: path NUL content: write content to path (sysctls of the namespace) */
 	NSD_GO = 6,      /* release the command. reply: val: its PID */
+	NSD_PROBE = 7,   /* tests only: try a system call nsd never needs, harmlessly. reply: rc: its -errno */
 };
 
 enum nsd_msg {

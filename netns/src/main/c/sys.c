@@ -23,6 +23,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -281,6 +282,17 @@ FN(jint, inotifyInit)(CLS, jint flags)
 {
 	(void)env; (void)cls;
 	RET(inotify_init1(flags));
+}
+
+FN(jint, pidfdOpen)(CLS, jint pid)
+{
+	int fd;
+
+	(void)env; (void)cls;
+	fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd >= 0)
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+	return fd < 0 ? -errno : fd;
 }
 
 FN(jint, inotifyAddWatch)(CLS, jint fd, jstring path, jint mask)
@@ -576,75 +588,4 @@ FN(jint, signalToPipe)(CLS, jint sig, jint fd)
 	signal_pipe = fd;
 	sigemptyset(&sa.sa_mask);
 	return sigaction(sig, &sa, NULL) < 0 ? -errno : 0;
-}
-
-/*
- * Confinement of the JVM once it is ready: no new privileges, and a seccomp filter that refuses, with EPERM, the
- * system calls jpasta never makes after set-up and an attacker would want: running programs, entering or making
- * namespaces, mounting, tracing, loading kernel code or BPF, keyrings, perf events, userfaultfd. A deny list, not
- * an allow list: the JVM's own set of calls changes with its JIT and garbage collector. SECCOMP_FILTER_FLAG_TSYNC
- * puts every thread of the process under the filter (and no_new_privs with it).
- */
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <stddef.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
-
-#if defined(__x86_64__)
-#define JP_AUDIT_ARCH AUDIT_ARCH_X86_64
-#elif defined(__aarch64__)
-#define JP_AUDIT_ARCH AUDIT_ARCH_AARCH64
-#endif
-
-static const int denied[] = {
-	__NR_execve, __NR_execveat, __NR_ptrace, __NR_process_vm_readv, __NR_process_vm_writev,
-	__NR_mount, __NR_umount2, __NR_pivot_root, __NR_move_mount, __NR_open_tree, __NR_fsopen, __NR_fsmount,
-	__NR_unshare, __NR_setns, __NR_bpf, __NR_kexec_load, __NR_kexec_file_load, __NR_init_module,
-	__NR_finit_module, __NR_delete_module, __NR_keyctl, __NR_add_key, __NR_request_key, __NR_perf_event_open,
-	__NR_userfaultfd, __NR_chroot, __NR_swapon, __NR_swapoff, __NR_reboot, __NR_acct,
-};
-
-#define DENIED_COUNT ((int)(sizeof(denied) / sizeof(denied[0])))
-_Static_assert(DENIED_COUNT < 200, "the jumps of the filter reach past its end");
-
-/** @return 0, -ENOSYS on an architecture without a filter here, or -errno of prctl/seccomp */
-FN(jint, confine)(CLS)
-{
-#ifdef JP_AUDIT_ARCH
-	struct sock_filter f[4 + 2 * DENIED_COUNT + 1];
-	struct sock_fprog prog = { .len = 0, .filter = f };
-	int n = 0, i;
-
-	(void)env; (void)cls;
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
-	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, JP_AUDIT_ARCH, 1, 0);
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW); /* another ABI: not ours to judge */
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
-	for (i = 0; i < DENIED_COUNT; i++) {
-		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)denied[i], 0, 1);
-		f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
-	}
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-	prog.len = (unsigned short)n;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return -errno;
-	if (syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) != 0)
-		return errno ? -errno : -EINVAL;
-	return 0;
-#else
-	(void)env; (void)cls;
-	return -ENOSYS;
-#endif
-}
-
-/** Test hook: execve of @path (to show the filter refuses it). @return -errno (it never returns otherwise) */
-FN(jint, tryExec)(CLS, jlong path)
-{
-	char *argv[] = { PTR(path), NULL };
-
-	(void)env; (void)cls;
-	execve(PTR(path), argv, environ);
-	return -errno;
 }

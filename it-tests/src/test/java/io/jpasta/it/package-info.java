@@ -24,6 +24,9 @@
  * jpasta as podman's pasta, and proves for each test that the pasta under test served it (its process holds the
  * namespace path podman gave it); {@code -Djpasta.podman.pasta=DIR} runs the same tests on another pasta.
  *
+ * <p>{@link io.jpasta.it.ConfineIT} reads the confinement of the JVM and nsd from /proc and makes jpasta try
+ * forbidden things after ready through its hidden test hook ({@code -Djpasta.test.tryAfterReady}, given through
+ * {@code JPASTA_JAVA_OPTS}).
  * <p>{@link io.jpasta.it.FaultsIT}, {@link io.jpasta.it.LimitsIT} and {@link io.jpasta.it.EdgeFaultsIT} break
  * things on purpose and check what is left: processes killed, resets from either end, too few descriptors, a full
  * flow table ({@code -Djpasta.flows=N}), readers that stall, small MTUs, window scaling off and at 14, a SYN flood,

@@ -108,6 +108,7 @@ public final class Main {
         Log.debug("options parsed");
         int pidFd = openFiles(opt);
         boolean commandMode = opt.netns() == null && opt.pid().isEmpty();
+        Nsd.confine(!opt.noConfine());
         Namespaces ns = startNamespaces(opt, commandMode);
         Nsd nsd = ns.nsd();
         // the kernel builds the namespaces in nsd meanwhile
@@ -127,7 +128,8 @@ public final class Main {
         Log.debug("host state read");
         nsd.awaitReady();
         if (Log.debug) { // String.concat: no call site to link, the -d timeline stays true
-            Log.debug("namespace ready, helper pid ".concat(Integer.toString(nsd.pid())));
+            Log.debug("namespace ready, helper pid ".concat(Integer.toString(nsd.pid()))
+                    .concat(nsd.unconfined().isEmpty() ? "" : ", helper not confined: ".concat(nsd.unconfined())));
         }
         int tapFd = configureNamespace(opt, nsd, conf);
 
@@ -304,9 +306,7 @@ public final class Main {
                 Daemon.detach();
             }
         }
-        if (!opt.noConfine()) {
-            confine();
-        }
+        Confinement.afterReady(opt, nsd, loop);
         // after the command started or the caller was told we are ready, and after the first events: a client
         // that was quick takes a socket from nsd directly (13-24 ms measured before the loop ran otherwise)
         loop.whenIdle(tap::buildTcp);
@@ -316,26 +316,6 @@ public final class Main {
         tap.flush();
         nsd.close();
         return status;
-    }
-
-    /**
-     * Once ready, jpasta runs no program, enters no namespace and mounts nothing: the kernel is told so (no new
-     * privileges, a seccomp filter refusing those calls with EPERM), so that code running in the JVM by mistake or
-     * by an attacker's doing cannot either. Test builds check it with {@code -Djpasta.test.tryExec=PATH}.
-     */
-    private static void confine() {
-        int rc = Sys.confine();
-        if (rc < 0) {
-            Log.warn("Couldn't confine the process: " + Errno.text(-rc));
-            return;
-        }
-        Log.debug("confined: no new privileges, seccomp filter");
-        String exec = System.getProperty("jpasta.test.tryExec");
-        if (exec != null) {
-            java.nio.ByteBuffer path = Sys.buffer(exec.length() + 1);
-            path.put(0, exec.getBytes(StandardCharsets.UTF_8)).put(exec.length(), (byte) 0);
-            Log.info("test: execve " + exec + ": " + Errno.text(-Sys.tryExec(Sys.address(path))));
-        }
     }
 
     /**
@@ -384,9 +364,15 @@ public final class Main {
      * initialisation that our set-up would otherwise pay for on the way to "ready" (measured with
      * -Xlog:class+init): InetAddress's class initialisation (it loads the security properties file), the access
      * forms of MemorySegment (spun at first use, 20-35 ms, not kept by the AOT cache) and its array-copy type
-     * switch.
+     * switch; and the classes of the confinement that follows "ready" (2-18 ms before a first client otherwise).
      */
     private static void warmUp() {
+        try {
+            Sys.load();
+            Confinement.warmUp();
+        } catch (RuntimeException | LinkageError e) {
+            // the main thread reports a library that cannot load
+        }
         try {
             InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
         } catch (UnknownHostException e) {

@@ -210,7 +210,7 @@ public final class Options {
         return confPath;
     }
 
-    /** @return {@code --no-confine} (ours): no seccomp filter and no no-new-privs once ready */
+    /** @return {@code --no-confine} (ours): neither the JVM nor nsd confines itself once ready, for debugging */
     public boolean noConfine() {
         return noConfine;
     }

@@ -122,8 +122,9 @@ public final class Usage {
                                       the unix socket PATH (mode 0600, removed at exit)
                   --api PATH          jpasta's own: the JSON control API on the unix socket
                                       PATH (flows, stats, forwards; see jpasta-ctl)
-                  --no-confine        jpasta's own: once ready, do not refuse execve, ptrace,
-                                      mount, namespaces, bpf, ... (seccomp) nor set no-new-privs
+                  --no-confine        jpasta's own: once ready, neither jpasta nor its helper
+                                      gives up capabilities, system calls (seccomp) or files
+                                      (Landlock): for debugging
                   --no-follow-host    jpasta's own: copy the host's addresses, routes and
                                       resolvers once at start, as pasta does, instead of
                                       following them

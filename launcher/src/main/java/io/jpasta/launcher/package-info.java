@@ -20,10 +20,12 @@
  * engine, filling the splice socket and pipe pools) waits for a poll that finds nothing to do
  * ({@code Loop.whenIdle}): right after start, while the command itself starts.
  *
- * <p>Once ready, the process confines itself ({@code Main.confine}, unless {@code --no-confine}): no new privileges,
- * and a seccomp filter on every thread refusing execve, ptrace, mount, namespaces, bpf, module loading and the like,
- * none of which jpasta needs after set-up. The control sockets ({@code control}: pesto's {@code -c}, our
- * {@code --api}) are served from the same loop.
+ * <p>Once ready, before the loop runs, {@link io.jpasta.launcher.Confinement} takes from the JVM what it no longer
+ * needs (unless {@code --no-confine}): exec, ptrace, mounts, namespaces and the like through seccomp, capabilities
+ * but the network ones, and through Landlock the whole filesystem except reading its own {@code dist/}, the JDK and
+ * /proc/self and writing the {@code -l}, {@code -p} and {@code -P} files. Nothing after ready spawns a process
+ * (nsd starts the command) or opens another file.
+ * The control sockets ({@code control}: pesto's {@code -c}, our {@code --api}) are served from the same loop.
  *
  * <p>Startup is a product feature: the path to "ready" avoids reflection, regular expressions and MemorySegment
  * access forms (spun at first use, ~20-35 ms here): setup structs are direct ByteBuffers, and a warm-up thread

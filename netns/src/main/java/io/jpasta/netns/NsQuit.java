@@ -10,25 +10,31 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Notices that the namespace we serve has gone away, as pasta does: for {@code --netns PATH}, an inotify watch on
- * PATH's directory reports its deletion (or rename away); for a PID, and for paths inside /proc where inotify sees
- * nothing, a 1 s timer checks that the path still exists. The loop watches {@link #fd()} and calls
- * {@link #onReadable()}, which answers whether the namespace is gone.
+ * PATH's directory reports its deletion (or rename away); for a PID, and for {@code /proc/PID/...} paths where
+ * inotify sees nothing, a pidfd of the process, which becomes readable when it exits (even while it lingers as a
+ * zombie). Otherwise (no pidfd before Linux 5.3, other /proc paths) a 1 s timer checks that the path still exists.
+ * The loop watches {@link #fd()} and calls {@link #onReadable()}, which answers whether the namespace is gone.
+ *
+ * <p>The pidfd is what works once jpasta is confined: Landlock denies a confined process the /proc entries of
+ * processes outside its domain (ptrace access checks), so a check of {@code /proc/PID/ns/net} would find it gone.
  */
 public final class NsQuit implements AutoCloseable {
     /** inotify event header: i32 wd, u32 mask, u32 cookie, u32 len, then a NUL-padded name */
     private static final int EV_MASK = 4, EV_LEN = 12, EV_NAME = 16;
     private static final long POLL_NS = 1_000_000_000L;
 
+    private static final int POLL = 0, INOTIFY = 1, PIDFD = 2;
+
     private final int fd;
-    private final boolean inotify;
+    private final int kind;
     private final String watched;
     private final byte[] name;
     private final ByteBuffer buf = Sys.buffer(4096);
     private final long bufAddr = Sys.address(buf);
 
-    private NsQuit(int fd, boolean inotify, String watched) {
+    private NsQuit(int fd, int kind, String watched) {
         this.fd = fd;
-        this.inotify = inotify;
+        this.kind = kind;
         this.watched = watched;
         int slash = watched.lastIndexOf('/');
         this.name = watched.substring(slash + 1).getBytes(StandardCharsets.UTF_8);
@@ -37,7 +43,10 @@ public final class NsQuit implements AutoCloseable {
     /** Watches {@code path}: inotify on its directory, or a 1 s poll when the path is under /proc. */
     public static NsQuit watchPath(String path) throws IOException {
         if (path.startsWith("/proc/")) {
-            return poll(path);
+            int slash = path.indexOf('/', "/proc/".length());
+            String pid = slash < 0 ? "" : path.substring("/proc/".length(), slash);
+            return !pid.isEmpty() && pid.chars().allMatch(Character::isDigit) && pid.length() < 10
+                    ? watchPid(Integer.parseInt(pid), path) : poll(path);
         }
         int slash = path.lastIndexOf('/');
         String dir = slash <= 0 ? "/" : path.substring(0, slash);
@@ -47,21 +56,23 @@ public final class NsQuit implements AutoCloseable {
             Sys.close(fd);
             return poll(path);
         }
-        return new NsQuit(fd, true, path);
+        return new NsQuit(fd, INOTIFY, path);
     }
 
-    /**
-     * Watches a process: gone when its network namespace link disappears, checked every second. The link goes
-     * away when the process exits, even while it lingers as a zombie its parent has not reaped.
-     */
+    /** Watches a process: gone when it exits, even while it lingers as a zombie its parent has not reaped. */
     public static NsQuit watchPid(int pid) throws IOException {
-        return poll("/proc/" + pid + "/ns/net");
+        return watchPid(pid, "/proc/" + pid + "/ns/net");
+    }
+
+    private static NsQuit watchPid(int pid, String path) throws IOException {
+        int fd = Sys.pidfdOpen(pid);
+        return fd >= 0 ? new NsQuit(fd, PIDFD, path) : poll(path);
     }
 
     private static NsQuit poll(String path) throws IOException {
         int fd = (int) Errno.check("timerfd_create", Sys.timerfdCreate());
         Errno.check("timerfd_settime", Sys.timerfdSet(fd, POLL_NS, POLL_NS));
-        return new NsQuit(fd, false, path);
+        return new NsQuit(fd, POLL, path);
     }
 
     public int fd() {
@@ -70,8 +81,11 @@ public final class NsQuit implements AutoCloseable {
 
     /** @return true if the namespace (path or process) is gone */
     public boolean onReadable() {
+        if (kind == PIDFD) {
+            return true; // readable: the process has exited
+        }
         long n = Sys.read(fd, bufAddr, buf.capacity());
-        if (!inotify) {
+        if (kind == POLL) {
             return Sys.access(watched, Linux.F_OK) < 0;
         }
         for (long off = 0; off + EV_NAME <= n; ) {

@@ -23,7 +23,8 @@ public final class Nsd implements AutoCloseable {
     private static final int REQ_SIZE = 256, REQ_OP = 0, REQ_A = 4, REQ_LEN = 28, REQ_DATA = 32, REQ_DATA_MAX = 224;
     // struct nsd_rep (128 bytes): u32 type; i32 rc; i32 val; u32 len; u8 data[112]
     private static final int REP_SIZE = 128, REP_TYPE = 0, REP_RC = 4, REP_VAL = 8, REP_LEN = 12, REP_DATA = 16;
-    private static final int OP_TAP = 1, OP_NETLINK = 2, OP_SOCKET = 3, OP_OPEN = 4, OP_WRITE = 5, OP_GO = 6;
+    private static final int OP_TAP = 1, OP_NETLINK = 2, OP_SOCKET = 3, OP_OPEN = 4, OP_WRITE = 5, OP_GO = 6,
+            OP_PROBE = 7;
     private static final int MSG_REPLY = 1, MSG_HELLO = 2, MSG_EXIT = 3;
     /** Most descriptors one request can return (NSD_MAX_FDS). */
     public static final int MAX_FDS = 32;
@@ -35,6 +36,9 @@ public final class Nsd implements AutoCloseable {
     private final ByteBuffer req, rep, fds;
     private final long reqAddr, repAddr, fdsAddr;
     private int commandPid;
+    private String unconfined = "";
+    /** false: daemons start with {@code --no-confine} (jpasta's option of the same name) */
+    private static volatile boolean confine = true;
     private int exitStatus = -1;
     private boolean gone;
 
@@ -104,7 +108,18 @@ public final class Nsd implements AutoCloseable {
                 .append(userns).append('\0'));
     }
 
+    /**
+     * Whether daemons started from now on confine themselves once set up (the default): capabilities but
+     * CAP_NET_ADMIN and CAP_NET_BIND_SERVICE dropped, no_new_privs, a seccomp allow-list (nsd.c, confine()).
+     */
+    public static void confine(boolean on) {
+        confine = on;
+    }
+
     private static Nsd start(String nsdPath, StringBuilder argv) throws IOException {
+        if (!confine) {
+            argv.insert(nsdPath.length() + 1, "--no-confine\0");
+        }
         byte[] args = argv.substring(0, argv.length() - 1).getBytes(StandardCharsets.UTF_8);
         long r = Sys.spawn(nsdPath, args);
         if (r < 0) {
@@ -133,7 +148,13 @@ public final class Nsd implements AutoCloseable {
             throw new SetupException(-rc, message);
         }
         commandPid = rep.getInt(REP_VAL);
+        unconfined = text();
         return this;
+    }
+
+    /** @return empty if the daemon confined itself, else what it left out ("seccomp", "--no-confine", ...) */
+    public String unconfined() {
+        return unconfined;
     }
 
     /** @return the socket to the daemon, for the event loop to watch */
@@ -237,6 +258,17 @@ public final class Nsd implements AutoCloseable {
     /** Writes {@code content} to {@code path} as seen by the daemon (namespace sysctls). @return 0 or -errno */
     public int write(String path, String content) throws IOException {
         request(OP_WRITE, (path + '\0' + content).getBytes(StandardCharsets.UTF_8), 0, 0, 0, 0, 0, 0);
+        return rep.getInt(REP_RC);
+    }
+
+    /**
+     * Has the daemon try a system call it never needs, harmlessly ({@code execveat} of fd -1): for tests of its
+     * seccomp filter.
+     *
+     * @return the call's -errno: -EPERM when the filter refused it, -EBADF when the kernel ran it
+     */
+    public int probe() throws IOException {
+        request(OP_PROBE, null, 0, 0, 0, 0, 0, 0);
         return rep.getInt(REP_RC);
     }
 

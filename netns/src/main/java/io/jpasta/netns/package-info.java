@@ -16,9 +16,23 @@
  * status. Starting it does not wait: the kernel builds namespaces while the JVM reads the host's state, and
  * {@code awaitReady()} collects HELLO. It exits on EOF of its socket (the JVM went away), and its command with it.
  *
+ * <p>Before HELLO, set-up done and the command cloned (so that the command inherits none of it), nsd confines
+ * itself (nsd.c, {@code confine()}; {@code src/main/c/confine.h} holds what it shares with the JVM's own
+ * confinement, {@link io.jpasta.netns.sys.Confine}): descriptors it inherited beyond fd 3 closed at start and
+ * /dev/null on 0-2; of its capabilities (all of them in the user namespace it created or joined) only
+ * CAP_NET_ADMIN (the tap, the netlink sockets whose opener rtnetlink checks, namespace sysctls) and
+ * CAP_NET_BIND_SERVICE (-T/-U ports below 1024) stay, in every set including the bounding set; no_new_privs;
+ * Landlock, leaving it /proc and /dev/net/tun (its open and write requests would otherwise reach every file the
+ * confined JVM may not); and a seccomp allow-list of the calls its request loop makes (poll, recvfrom, sendmsg, read, write, close, openat,
+ * socket of four families, setsockopt, bind, listen, ioctl TUNSETIFF and SIOCGIFINDEX only, wait4, exit), with
+ * the architecture check; anything else fails with EPERM. HELLO's text says what could not be applied (a kernel
+ * without seccomp) or "--no-confine" when {@link io.jpasta.netns.Nsd#confine} turned it off;
+ * {@link io.jpasta.netns.Nsd#probe} lets tests see a refused call.
+ *
  * <p>{@link io.jpasta.netns.NsQuit} notices the namespace going away: inotify on the directory of a
- * {@code --netns} path, or a 1 s check of {@code /proc/PID/ns/net} (gone as soon as the process exits, even while
- * it is a zombie) for a PID and for paths under /proc.
+ * {@code --netns} path, or for a PID and for {@code /proc/PID/...} paths a pidfd, readable as soon as the process
+ * exits, even while it is a zombie (a confined JVM may not look at another process's /proc entries); a 1 s check of
+ * the path where neither works.
  *
  * <h2>Netlink: host state in, namespace configuration out</h2>
  *

@@ -1,5 +1,6 @@
 package io.jpasta.netns;
 
+import io.jpasta.netns.sys.Confine;
 import io.jpasta.netns.sys.Errno;
 import io.jpasta.netns.sys.Linux;
 import io.jpasta.netns.sys.Sys;
@@ -10,10 +11,18 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The nsd protocol end to end with the real daemon, joined to this JVM's own network namespace (so nothing in the
@@ -86,6 +95,84 @@ class NsdTest {
                 e.getMessage()); // current pasta's words
 
         assertEquals(Errno.ENOENT, e.errno());
+    }
+
+    /** CAP_NET_ADMIN | CAP_NET_BIND_SERVICE: what nsd keeps (nsd.c, confine()) */
+    private static final long NSD_CAPS = 1L << 12 | 1L << 10;
+
+    @Test
+    void daemonConfinesItselfBeforeServing() throws IOException {
+        try (Nsd d = Nsd.joinNetns(nsd, "/proc/self/ns/net", "none").awaitReady()) {
+            assertEquals("", d.unconfined());
+            Map<String, String> st = status(d.pid());
+            assertEquals("1", st.get("NoNewPrivs"));
+            assertEquals("2", st.get("Seccomp"), "2: a seccomp filter");
+            long eff = Long.parseLong(st.get("CapEff"), 16);
+            assertEquals(0, eff & ~NSD_CAPS, "capabilities beyond NET_ADMIN and NET_BIND_SERVICE: " + st);
+            long ours = Long.parseLong(status(ProcessHandle.current().pid()).get("CapEff"), 16);
+            if ((ours & 1L << 8 /* CAP_SETPCAP: the bounding set can be reduced */) != 0) {
+                assertEquals(0, Long.parseLong(st.get("CapBnd"), 16) & ~NSD_CAPS, "bounding set: " + st);
+            }
+            // only its socket, and /dev/null on 0-2
+            assertEquals(List.of("0", "1", "2", "3"), fds(d.pid()));
+        }
+    }
+
+    @Test
+    void theDaemonOpensFilesInProcOnly() throws IOException {
+        assumeTrue(Confine.landlockAbi() > 0, "no Landlock in this kernel");
+        try (Nsd d = Nsd.joinNetns(nsd, "/proc/self/ns/net", "none").awaitReady()) {
+            assertEquals(-Errno.EACCES, d.open("/etc/hostname", Linux.O_RDONLY), "outside /proc");
+            assertEquals(-Errno.EACCES, d.open("/proc/self/root/etc/hostname", Linux.O_RDONLY),
+                    "through /proc/self/root");
+            int fd = d.open("/proc/net/tcp", Linux.O_RDONLY);
+            assertTrue(fd >= 0, "fd " + fd);
+            Sys.close(fd);
+        }
+    }
+
+    @Test
+    void aSystemCallOutsideTheAllowListFailsWithEperm() throws IOException {
+        try (Nsd d = Nsd.joinNetns(nsd, "/proc/self/ns/net", "none").awaitReady()) {
+            assertEquals(-Errno.EPERM, d.probe());
+            // and the daemon serves on
+            int fd = d.netlink(Linux.NETLINK_ROUTE);
+            assertTrue(fd >= 0);
+            Sys.close(fd);
+        }
+    }
+
+    @Test
+    void noConfineLeavesTheDaemonAsItWas() throws IOException {
+        Nsd.confine(false);
+        try (Nsd d = Nsd.joinNetns(nsd, "/proc/self/ns/net", "none").awaitReady()) {
+            assertEquals("--no-confine", d.unconfined());
+            assertEquals("0", status(d.pid()).get("Seccomp"));
+            assertEquals(-Errno.EBADF, d.probe(), "the kernel itself refuses execveat of fd -1");
+            int fd = d.open("/etc/hostname", Linux.O_RDONLY);
+            assertTrue(fd >= 0, "fd " + fd);
+            Sys.close(fd);
+        } finally {
+            Nsd.confine(true);
+        }
+    }
+
+    private static Map<String, String> status(long pid) throws IOException {
+        Map<String, String> m = new HashMap<>();
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            int colon = line.indexOf(':');
+            if (colon > 0) {
+                m.put(line.substring(0, colon), line.substring(colon + 1).strip());
+            }
+        }
+        return m;
+    }
+
+    private static List<String> fds(long pid) throws IOException {
+        try (Stream<Path> s = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+            return s.map(p -> p.getFileName().toString()).sorted(Comparator.comparingInt(Integer::parseInt))
+                    .toList();
+        }
     }
 
     @Test

@@ -135,6 +135,9 @@ public final class Sys {
 
     public static native int inotifyAddWatch(int fd, String path, int mask);
 
+    /** @return a pidfd (close-on-exec) for {@code pid}, readable once the process has exited, or -errno */
+    public static native int pidfdOpen(int pid);
+
     public static native int open(String path, int flags, int mode);
 
     public static native int access(String path, int mode);
@@ -199,16 +202,4 @@ public final class Sys {
      * replacing the JVM's own handler. @return 0 or -errno
      */
     public static native int signalToPipe(int sig, int fd);
-
-    /**
-     * Confines the process once it is ready: no new privileges, and a seccomp filter (on every thread) that refuses
-     * with EPERM execve, ptrace, mount, unshare/setns, bpf, module and kexec loading, keyrings, perf events,
-     * userfaultfd and the like.
-     *
-     * @return 0, or -errno (-ENOSYS on an architecture the filter does not know)
-     */
-    public static native int confine();
-
-    /** Test hook only: tries execve({@code path}) and returns -errno; the process is replaced if it succeeds. */
-    public static native int tryExec(long path);
 }
