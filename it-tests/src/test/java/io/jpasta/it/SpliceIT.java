@@ -36,14 +36,17 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The loopback bypass end to end: the built {@code dist/bin/pasta}, run as the unprivileged user {@code jpasta-test},
  * forwarding with {@code -t} from the host's loopback into the namespace and with {@code -T} from the namespace's
  * loopback to the host, checked with SHA-256 of what each end sent and received. Traffic stays on the loopback
- * interfaces of the host and of pasta's own namespace, so this class needs no sandbox: pasta runs in the test's own
- * network namespace through {@link Proc} (its own process group, killed at the end; logs in
- * {@code target/it-logs/SpliceIT}), and the test's sockets are the host's clients and servers.
+ * interfaces of the host and of pasta's own namespace, yet pasta copies the host it starts on and {@code auto} scans
+ * the host's ports, so the host is a sandbox's, never the machine's: pasta runs in the sandbox's host namespace
+ * through {@link Proc} (its own process group, killed at the end; logs in {@code target/it-logs/SpliceIT}), and the
+ * test thread moves into that namespace for each test ({@link NetnsThread}), so that the test's own sockets are the
+ * host's clients and servers.
  *
  * <p>Covered: sizes up to 1 GiB, a command that exits right after writing, 1000 concurrent connections, half-close
  * each way in both directions with the data after the FIN checked, a server closing first, resets each way, port
@@ -52,6 +55,9 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class SpliceIT {
+    @RegisterExtension
+    static final SandboxExtension SANDBOX = new SandboxExtension();
+
     private static final long DEADLINE_MS = 20_000;
     private static final Duration DEADLINE = Duration.ofMillis(DEADLINE_MS);
     private static final Path LOGS = Path.of("target", "it-logs", "SpliceIT").toAbsolutePath();
@@ -61,12 +67,14 @@ class SpliceIT {
     /** A directory the test user may write to: the namespace side's programs leave "ready" files there. */
     private Path shared;
     private String pasta;
+    private NetnsThread inSandbox;
 
     @BeforeEach
     void setUp() throws IOException {
         Sandbox.require("root".equals(System.getProperty("user.name")), "SpliceIT runs pasta as "
                 + Sandbox.TEST_USER + " and must run as root");
         pasta = Pasta.underTest();
+        inSandbox = NetnsThread.enter(SANDBOX.get().name() + "-h");
         dir = Files.createTempDirectory("jpasta-splice-it", PosixFilePermissions.asFileAttribute(
                 PosixFilePermissions.fromString("rwxr-xr-x")));
         shared = Files.createDirectory(dir.resolve("shared"));
@@ -78,11 +86,19 @@ class SpliceIT {
 
     @AfterEach
     void tearDown() throws Exception {
-        for (Proc p : procs) {
-            p.close(); // kills the whole group: runuser, pasta, and what pasta started
-        }
-        try (var files = Files.walk(dir)) {
-            files.sorted((a, b) -> b.compareTo(a)).forEach(f -> f.toFile().delete());
+        try {
+            for (Proc p : procs) {
+                p.close(); // kills the whole group: runuser, pasta, and what pasta started
+            }
+            if (dir != null) {
+                try (var files = Files.walk(dir)) {
+                    files.sorted((a, b) -> b.compareTo(a)).forEach(f -> f.toFile().delete());
+                }
+            }
+        } finally {
+            if (inSandbox != null) {
+                inSandbox.close();
+            }
         }
     }
 
@@ -576,7 +592,7 @@ class SpliceIT {
 
     /** Like {@link #pasta(String...)}, run through {@code prefix} (a command that then runs pasta, e.g. prlimit). */
     private Proc pastaWithPrefix(List<String> prefix, String... args) {
-        List<String> cmd = new ArrayList<>(List.of("runuser", "-u", Sandbox.TEST_USER, "--"));
+        List<String> cmd = asTestUser();
         cmd.addAll(prefix);
         cmd.addAll(List.of(pasta, "-f"));
         cmd.addAll(List.of(args));
@@ -587,13 +603,21 @@ class SpliceIT {
 
     /** Like {@link #pasta(String...)}, with {@code NAME=VALUE} settings in pasta's environment. */
     private Proc pastaWithEnv(List<String> env, String... args) {
-        List<String> cmd = new ArrayList<>(List.of("runuser", "-u", Sandbox.TEST_USER, "--", "env"));
+        List<String> cmd = asTestUser("env");
         cmd.addAll(env);
         cmd.addAll(List.of(pasta, "-f"));
         cmd.addAll(List.of(args));
         Proc p = Proc.start(cmd, dir, LOGS, "pasta", null);
         procs.add(p);
         return p;
+    }
+
+    /** @return a command line that runs {@code argv} as the test user in the sandbox's host namespace */
+    private static List<String> asTestUser(String... argv) {
+        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", SANDBOX.get().name() + "-h", "runuser",
+                "-u", Sandbox.TEST_USER, "--"));
+        cmd.addAll(List.of(argv));
+        return cmd;
     }
 
     /** Polls (bounded) until a connection through the forward gets a SHA-256 line back. */

@@ -10,11 +10,13 @@
  * and the reference ({@code -Djpasta.ref}, default {@code /usr/bin/pasta}), run in {@code NAME-h} as the
  * unprivileged user {@code jpasta-test}, exactly as a user would start them, and the tests compare what each
  * leaves behind: {@code ip -j} views of the namespace (made canonical by {@link io.jpasta.it.IpJson}), exit
- * status, first stderr message.
+ * status, first stderr message. A test whose own Java sockets are the host's clients and servers (SpliceIT)
+ * moves its thread into {@code NAME-h} for the test ({@link io.jpasta.it.NetnsThread}); no test runs pasta in
+ * the machine's own network namespace.
  *
  * <p>{@link io.jpasta.it.Proc} starts every process in a session of its own behind an exec-only chain, so the
- * pid it holds is the program's, and SIGKILLs the group at the end, which also takes down what a failing pasta
- * leaves behind. Daemons (PID and {@code --netns} mode) are ended by the pid in their {@code -P} file. Logs of
+ * pid it holds is the program's, and SIGKILLs the group at the end and waits until all of it is gone, which
+ * also takes down what a failing pasta leaves behind. Daemons (PID and {@code --netns} mode) are ended by the pid in their {@code -P} file. Logs of
  * every process stay in {@code target/it-logs/<class>/}, and so do the captures a failed test keeps
  * ({@link io.jpasta.it.Sandbox#keep}); a failed assertion prints the command, status and both outputs. Waiting
  * is always {@link io.jpasta.it.Poll polling} an observable condition under a deadline.
