@@ -114,6 +114,18 @@ class LimitsIT {
     }
 
     @Test
+    void moreForwardedPortsThanDescriptorsFailAtStartWithAMessage() {
+        // ~80 is every port but 80: 65534 listeners, far past 300 descriptors. Before: "timerfd_create: Too many
+        // open files" after binding all it could; pasta 2026 fails too (as the test user, at ports 1-79)
+        Proc.Result r = sb.user(SHORT, "pasta-ports", "prlimit", "--nofile=300:300", Pasta.underTest(),
+                "--config-net", "-t", "~80", "--", "true");
+        assertEquals(1, r.exit(), r.describe());
+        List<String> err = r.errLines();
+        assertTrue(err.size() == 2 && err.get(0).matches("Listen failed for HOST TCP port \\*/\\d+: Too many open "
+                + "files") && err.get(1).equals("Couldn't listen on requested ports"), r.describe());
+    }
+
+    @Test
     void peersThatNeverReadCostNoCpuAndBoundedMemory() throws Exception {
         // the remote server accepts and never reads; the guest writes until the window closes. And the other way:
         // the remote sends forever to a guest that never reads.

@@ -205,13 +205,14 @@ public final class Listeners {
      *
      * @throws IOException {@code Couldn't listen on requested ports} when an explicitly given port cannot be bound,
      *                     after logging which, as pasta does ({@code Listen failed for HOST TCP port * /22: Address
-     *                     already in use}; the caller exits 1), or when the set-up itself fails
+     *                     already in use}; the caller exits 1), or any port for want of descriptors, or when the
+     *                     set-up itself fails
      */
     public void start() throws IOException {
         reserveFd = reserve();
         for (int side = HOST; side <= NS; side++) {
             for (Forward f : (side == HOST ? toNs : fromNs).forwards()) {
-                if (table.bind(side, f, false) == 0 && f.explicit()) {
+                if (table.bind(side, f, false) == 0 && (f.explicit() || outOfDescriptors())) {
                     Log.err(listenFailed(side, f));
                     throw new IOException("Couldn't listen on requested ports");
                 }
@@ -221,6 +222,15 @@ public final class Listeners {
             scan.start();
             scan.scan();
         }
+    }
+
+    /**
+     * @return true if the last bind failed for want of descriptors: a spec of more ports than the descriptor limit
+     *         allows ({@code -t ~80} is 65534 ports) fails at start, with the port it stopped at, instead of running
+     *         on with no descriptor left for the timers, flows and splices that follow
+     */
+    private boolean outOfDescriptors() {
+        return table.lastError() == Errno.EMFILE || table.lastError() == Errno.ENFILE;
     }
 
     /**
