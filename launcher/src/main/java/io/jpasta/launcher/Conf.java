@@ -54,20 +54,12 @@ public record Conf(String tapName, IfConfig ifConfig, TapConf tap) {
         private String nsIfname;
         private int mtu;
         private long nsMac = IfConfig.KEEP_MAC;
-        private long ourMac = MacAddr.PASTA_DEFAULT;
         private final Given v4 = new Given();
         private final Given v6 = new Given();
         private List<InetAddress> dns;
         private List<String> search;
-        private boolean dhcpDns;
-        private boolean dhcpSearch;
-        private String hostname;
-        private String fqdn;
-        private boolean noDhcp;
-        private boolean noDhcpv6;
-        private boolean noNdp;
         private boolean noRa;
-        private boolean noIcmp;
+        private final TapConf.Builder services = TapConf.builder();
 
         private Input() {
         }
@@ -105,12 +97,6 @@ public record Conf(String tapName, IfConfig ifConfig, TapConf tap) {
         /** {@code --ns-mac-addr} packed by {@code NetlinkLink.mac}, or {@link IfConfig#KEEP_MAC}. */
         public Input nsMac(long mac) {
             nsMac = mac;
-            return this;
-        }
-
-        /** {@code -M} as a {@link MacAddr} long. */
-        public Input ourMac(long mac) {
-            ourMac = mac;
             return this;
         }
 
@@ -156,58 +142,21 @@ public record Conf(String tapName, IfConfig ifConfig, TapConf tap) {
             return this;
         }
 
-        /** {@code --dhcp-dns}. */
-        public Input dhcpDns(boolean on) {
-            dhcpDns = on;
-            return this;
-        }
-
-        /** {@code --dhcp-search}. */
-        public Input dhcpSearch(boolean on) {
-            dhcpSearch = on;
-            return this;
-        }
-
-        /** {@code -H}, or null. */
-        public Input hostname(String name) {
-            hostname = name;
-            return this;
-        }
-
-        /** {@code --fqdn}, or null. */
-        public Input fqdn(String name) {
-            fqdn = name;
-            return this;
-        }
-
-        /** {@code --no-dhcp}. */
-        public Input noDhcp(boolean off) {
-            noDhcp = off;
-            return this;
-        }
-
-        /** {@code --no-dhcpv6}. */
-        public Input noDhcpv6(boolean off) {
-            noDhcpv6 = off;
-            return this;
-        }
-
-        /** {@code --no-ndp}. */
-        public Input noNdp(boolean off) {
-            noNdp = off;
-            return this;
-        }
-
         /** {@code --no-ra} ({@code --config-net} implies it). */
         public Input noRa(boolean off) {
             noRa = off;
             return this;
         }
 
-        /** {@code --no-icmp}. */
-        public Input noIcmp(boolean off) {
-            noIcmp = off;
-            return this;
+        /**
+         * @return the builder of the {@link TapConf} itself, for what the L2 services take from the command line as
+         *         it is: {@code -M}, {@code --dhcp-dns}, {@code --dhcp-search}, {@code -H}, {@code --fqdn},
+         *         {@code --no-dhcp}, {@code --no-dhcpv6}, {@code --no-ndp}, {@code --no-icmp}. {@link Conf#of} sets
+         *         the rest (addresses, gateways, MTU, resolvers, search list, {@code --no-ra}) each time it derives,
+         *         over whatever a caller set of those here.
+         */
+        public TapConf.Builder services() {
+            return services;
         }
     }
 
@@ -261,16 +210,13 @@ public record Conf(String tapName, IfConfig ifConfig, TapConf tap) {
                 dns6.add(a6);
             }
         }
-        TapConf tap = TapConf.builder().ourMac(in.ourMac)
-                .addr4(addr4, d4.prefixLen())
+        TapConf tap = in.services.addr4(addr4, d4.prefixLen())
                 .gateway4(addr4 == null ? null : d4.gateway() != null ? (Inet4Address) d4.gateway()
                         : HostState.LOCAL_GW4)
                 .addr6((Inet6Address) d6.addr(), d6.prefixLen()).gateway6(gw6)
                 .ourLinkLocal6(gw6 != null && gw6.isLinkLocalAddress() ? gw6 : OUR_LINK_LOCAL6)
                 .mtu(mtu).dns4(dns4).dns6(dns6).search(in.search != null ? in.search : resolv.search())
-                .dhcpDns(in.dhcpDns).dhcpSearch(in.dhcpSearch).hostname(in.hostname).fqdn(in.fqdn)
-                .noDhcp(in.noDhcp).noDhcpv6(in.noDhcpv6).noNdp(in.noNdp).noRa(in.noRa || in.configNet)
-                .noIcmp(in.noIcmp).build();
+                .noRa(in.noRa || in.configNet).build();
         return new Conf(tapName, ifc, tap);
     }
 

@@ -499,16 +499,17 @@ public final class Main {
     static Conf.Input input(Options o) {
         byte[] nsMac = o.nsMacAddr();
         byte[] ourMac = o.macAddr();
-        return Conf.input().configNet(o.configNet()).ipv4Only(o.ipv4Only()).ipv6Only(o.ipv6Only())
+        Conf.Input in = Conf.input().configNet(o.configNet()).ipv4Only(o.ipv4Only()).ipv6Only(o.ipv6Only())
                 .nsIfname(o.nsIfname()).mtu(o.mtu().orElse(0))
                 .nsMac(nsMac != null ? NetlinkLink.mac(nsMac) : IfConfig.KEEP_MAC)
-                .ourMac(ourMac != null ? NetlinkLink.mac(ourMac) : MacAddr.PASTA_DEFAULT)
                 .addr4(o.address4()).prefixLen4(o.netmask()).gateway4(o.gateway4())
                 .addr6(o.address6()).gateway6(o.gateway6())
                 .dns(o.dnsNone() ? List.of() : o.dns().isEmpty() ? null : o.dns())
-                .search(o.searchNone() ? List.of() : o.search().isEmpty() ? null : o.search())
+                .search(o.searchNone() ? List.of() : o.search().isEmpty() ? null : o.search()).noRa(o.noRa());
+        in.services().ourMac(ourMac != null ? NetlinkLink.mac(ourMac) : MacAddr.PASTA_DEFAULT)
                 .dhcpDns(o.dhcpDns()).dhcpSearch(o.dhcpSearch()).hostname(o.hostname()).fqdn(o.fqdn())
-                .noDhcp(o.noDhcp()).noDhcpv6(o.noDhcpv6()).noNdp(o.noNdp()).noRa(o.noRa()).noIcmp(o.noIcmp());
+                .noDhcp(o.noDhcp()).noDhcpv6(o.noDhcpv6()).noNdp(o.noNdp()).noIcmp(o.noIcmp());
+        return in;
     }
 
     /** Writes our PID to the file opened at start ({@code -P}) and closes it. */

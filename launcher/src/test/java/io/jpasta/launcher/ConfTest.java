@@ -74,6 +74,26 @@ class ConfTest {
     }
 
     @Test
+    void servicesSetOnTheInputReachEveryDerivedTapConfAndDerivingAgainTakesTheNewHost() {
+        Conf.Input in = input(false);
+        in.services().hostname("box").fqdn("box.example.test").dhcpDns(true).noDhcpv6(true).noIcmp(true);
+        HostState renumbered = HostState.of(List.of(LO, UP0), List.of(addr("198.51.100.6", 30)),
+                List.of(route("0.0.0.0", 0, "198.51.100.5")), null, null, true, true);
+        Conf first = Conf.of(in, dualStack(), NO_RESOLV);
+        Conf again = Conf.of(in, renumbered, NO_RESOLV);
+        for (Conf c : List.of(first, again)) {
+            assertEquals("box", c.tap().hostname());
+            assertEquals("box.example.test", c.tap().fqdn());
+            assertTrue(c.tap().dhcpDns() && c.tap().noDhcpv6() && c.tap().noIcmp() && c.tap().noNdp());
+            assertFalse(c.tap().noDhcp() || c.tap().noRa());
+        }
+        assertEquals(ip("198.51.100.2"), first.tap().addr4());
+        assertEquals(ip("198.51.100.6"), again.tap().addr4());
+        assertEquals(ip("198.51.100.5"), again.tap().gateway4());
+        assertEquals(null, again.tap().addr6(), "the host has no IPv6 any more");
+    }
+
+    @Test
     void withoutConfigNetOnlyLoAndMacAreTouched() {
         Conf c = Conf.of(input(false), dualStack(), NO_RESOLV);
         assertEquals(IfConfig.KEEP_MTU, c.ifConfig().mtu());

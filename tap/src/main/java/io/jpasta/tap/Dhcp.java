@@ -14,9 +14,9 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * DHCP server for the one guest (RFC 2131, options RFC 2132): DISCOVER gets an OFFER and REQUEST an ACK with
- * the configured address, an infinite lease (a short one for a while after the host changed), mask, router, server identifier (the gateway), MTU (26), host name
- * (12), FQDN (81, RFC 4702), resolvers (6) and search list (119, RFC 3397) as configured, and a classless static
- * route (121, RFC 3442) when the gateway is outside the guest's subnet. A REQUEST for another address gets a
+ * the configured address, an infinite lease (a short one for a while after the host changed), mask, router, server
+ * identifier (the gateway), MTU (26), host name (12), FQDN (81, RFC 4702), resolvers (6) and search list (119, RFC
+ * 3397) as configured, and a classless static route (121, RFC 3442) when the gateway is outside the guest's subnet. A REQUEST for another address gets a
  * NAK; one naming another server is ignored; INFORM gets an ACK without address or lease (§4.3.5).
  *
  * <p>Replies are unicast to the offered address and the client's hardware address, or broadcast when the
@@ -252,33 +252,30 @@ final class Dhcp {
     }
 
     private static long opt8(MemorySegment r, long p, long end, int code, int v) {
-        if (p + 3 > end) {
-            return p;
-        }
-        Be.put8(r, p, code);
-        Be.put8(r, p + 1, 1);
-        Be.put8(r, p + 2, v);
-        return p + 3;
+        return optInt(r, p, end, code, 1, v);
     }
 
     private static long opt16(MemorySegment r, long p, long end, int code, int v) {
-        if (p + 4 > end) {
-            return p;
-        }
-        Be.put8(r, p, code);
-        Be.put8(r, p + 1, 2);
-        Be.put16(r, p + 2, v);
-        return p + 4;
+        return optInt(r, p, end, code, 2, v);
     }
 
     private static long opt32(MemorySegment r, long p, long end, int code, int v) {
-        if (p + 6 > end) {
+        return optInt(r, p, end, code, 4, v);
+    }
+
+    /** Writes option {@code code} holding {@code v} in {@code width} (1, 2 or 4) bytes, or nothing if no room. */
+    private static long optInt(MemorySegment r, long p, long end, int code, int width, int v) {
+        if (p + 2 + width > end) {
             return p;
         }
         Be.put8(r, p, code);
-        Be.put8(r, p + 1, 4);
-        Be.put32(r, p + 2, v);
-        return p + 6;
+        Be.put8(r, p + 1, width);
+        switch (width) {
+            case 1 -> Be.put8(r, p + 2, v);
+            case 2 -> Be.put16(r, p + 2, v);
+            default -> Be.put32(r, p + 2, v);
+        }
+        return p + 2 + width;
     }
 
     /**
