@@ -556,6 +556,37 @@ class SpliceIT {
     }
 
     @Test
+    void aRangeOfAnExcludeOnlySpecFailsOnlyWhenNoneOfItsPortsCanBeBound() throws Exception {
+        // what pasta 2026 prints for the same specs, run by hand in a sandbox: a busy port of the range is a warning,
+        // a range with none bound fails the start; as the test user, ~80 fails at once on 1-79 (privileged)
+        Proc.Result priv = pasta("-t", "~80", "--", "true").await(DEADLINE);
+        assertEquals(1, priv.exit(), priv.describe());
+        List<String> err = priv.errLines();
+        assertEquals(81, err.size(), priv.describe());
+        assertEquals("Listen failed for HOST TCP port */1: Permission denied", err.get(0));
+        assertEquals("Listen failed for HOST TCP port */79: Permission denied", err.get(78));
+        assertEquals(List.of("All listens failed for HOST TCP */1-79", "Couldn't listen on requested ports"),
+                err.subList(79, 81));
+        int p = freeNonEphemeralPort();
+        String spec = "~1-" + (p - 1) + ",~" + (p + 2) + "-65535"; // forwards p and p + 1 only
+        try (ServerSocket busy = new ServerSocket(p, 50, InetAddress.getByName("::"))) {
+            Proc one = pasta("-t", spec, "--", "sh", "-c", "echo ran");
+            Proc.Result r = one.await(DEADLINE);
+            assertEquals(0, r.exit(), r.describe());
+            assertEquals(List.of("Listen failed for HOST TCP port */" + p + ": Address already in use"), r.errLines());
+            // busy on IPv4 only: the dual-stack socket cannot bind, and pasta takes that as the port failing
+            try (ServerSocket busy2 = new ServerSocket(p + 1, 50, InetAddress.getByName("0.0.0.0"))) {
+                Proc.Result none = pasta("-t", spec, "--", "true").await(DEADLINE);
+                assertEquals(1, none.exit(), none.describe());
+                assertEquals(List.of("Listen failed for HOST TCP port */" + p + ": Address already in use",
+                        "Listen failed for HOST TCP port */" + (p + 1) + ": Address already in use",
+                        "All listens failed for HOST TCP */" + p + "-" + (p + 1), "Couldn't listen on requested ports"),
+                        none.errLines());
+            }
+        }
+    }
+
+    @Test
     void tAutoFollowsAPortThatStartsListeningInTheNamespace() throws Exception {
         int port = freeNonEphemeralPort();
         // the server starts listening only after pasta is up: the one-second scan must pick it up

@@ -132,12 +132,13 @@ final class ListenerTable {
             return add(HOST, listenHost(fam6, f.bindAddr().getAddress(), false, f), fam6, f, isAuto);
         }
         // any address: one dual-stack socket; if that fails because IPv6 is missing, each family alone. A port
-        // in use on either family fails an explicit forward, as in pasta; auto takes what it can get.
+        // in use on either family fails a forward of the command line, as in pasta (explicit, or a range of an
+        // exclude-only spec); auto takes what it can get.
         int fd = listenHost(true, null, false, f);
         if (fd >= 0) {
             return add(HOST, fd, true, f, isAuto);
         }
-        if (f.explicit() && (fd == -Errno.EADDRINUSE || fd == -Errno.EACCES)) {
+        if (!isAuto && (fd == -Errno.EADDRINUSE || fd == -Errno.EACCES)) {
             return 0;
         }
         int n = add(HOST, listenHost(false, null, false, f), false, f, isAuto);

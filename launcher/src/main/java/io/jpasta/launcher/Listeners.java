@@ -18,6 +18,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 import static io.jpasta.launcher.ListenerTable.HOST;
@@ -51,7 +52,8 @@ public final class Listeners {
      * @param port       listening port
      * @param targetPort port connected on the other side
      * @param explicit   true for ports named in the spec: if one cannot be bound, pasta fails at start (and
-     *                   pesto's change logs it); ports of {@code auto} and of exclude-only specs are best effort
+     *                   pesto's change logs it); a port of an exclude-only spec is logged and skipped, and fails the
+     *                   start only with every other port of its range; {@code auto} takes what it gets
      */
     public record Forward(InetAddress bindAddr, String bindIf, int port, int targetPort, boolean explicit) {
     }
@@ -205,23 +207,61 @@ public final class Listeners {
      *
      * @throws IOException {@code Couldn't listen on requested ports} when an explicitly given port cannot be bound,
      *                     after logging which, as pasta does ({@code Listen failed for HOST TCP port * /22: Address
-     *                     already in use}; the caller exits 1), or any port for want of descriptors, or when the
-     *                     set-up itself fails
+     *                     already in use}; the caller exits 1), or any port for want of descriptors, or every port
+     *                     of a range of an exclude-only spec ({@link #requireOne}), or when the set-up itself fails
      */
     public void start() throws IOException {
         reserveFd = reserve();
         for (int side = HOST; side <= NS; side++) {
+            Forward first = null, prev = null;
+            int bound = 0;
             for (Forward f : (side == HOST ? toNs : fromNs).forwards()) {
-                if (table.bind(side, f, false) == 0 && (f.explicit() || outOfDescriptors())) {
+                if (!f.explicit() && (prev == null || !continues(prev, f))) {
+                    requireOne(side, first, prev, bound);
+                    first = f;
+                    bound = 0;
+                }
+                int n = table.bind(side, f, false);
+                if (n == 0 && (f.explicit() || outOfDescriptors())) {
                     Log.err(listenFailed(side, f));
                     throw new IOException("Couldn't listen on requested ports");
                 }
+                if (!f.explicit()) {
+                    if (n == 0) {
+                        Log.warn(listenFailed(side, f));
+                    }
+                    bound += n;
+                    prev = f;
+                }
             }
+            requireOne(side, first, prev, bound);
         }
         if (toNs.auto() || fromNs.auto()) {
             scan.start();
             scan.scan();
         }
+    }
+
+    /**
+     * A range of an exclude-only spec ({@code -t ~80} is 1-79 and 81-65535) is best effort port by port, but as in
+     * pasta 2026 not one of its ports bound fails the start: {@code All listens failed for HOST TCP * /1-79}.
+     *
+     * @param first first forward of the range, null if there was none
+     * @param last  its last forward
+     * @param bound sockets bound for the range
+     */
+    private void requireOne(int side, Forward first, Forward last, int bound) throws IOException {
+        if (first != null && bound == 0) {
+            Log.err("All listens failed for " + (side == NS ? "SPLICE" : "HOST") + (udp == null ? " TCP " : " UDP ")
+                    + where(first) + "/" + first.port() + "-" + last.port());
+            throw new IOException("Couldn't listen on requested ports");
+        }
+    }
+
+    /** @return true if {@code f} is the port after {@code prev} in the same range (address, interface, mapping) */
+    private static boolean continues(Forward prev, Forward f) {
+        return f.port() == prev.port() + 1 && f.targetPort() - f.port() == prev.targetPort() - prev.port()
+                && Objects.equals(f.bindAddr(), prev.bindAddr()) && Objects.equals(f.bindIf(), prev.bindIf());
     }
 
     /**
@@ -316,8 +356,12 @@ public final class Listeners {
     /** @return pasta's line for a port that cannot be bound: {@code Listen failed for HOST TCP port *%eth0/22: ...} */
     private String listenFailed(int side, Forward f) {
         return "Listen failed for " + (side == NS ? "SPLICE" : "HOST") + (udp == null ? " TCP" : " UDP") + " port "
-                + (f.bindAddr() == null ? "*" : Log.addr(f.bindAddr())) + (f.bindIf() == null ? "" : "%" + f.bindIf())
-                + "/" + f.port() + ": " + Errno.text(table.lastError());
+                + where(f) + "/" + f.port() + ": " + Errno.text(table.lastError());
+    }
+
+    /** @return the address and interface of {@code f} as pasta writes them: {@code *}, {@code *%eth0}, an address */
+    private static String where(Forward f) {
+        return (f.bindAddr() == null ? "*" : Log.addr(f.bindAddr())) + (f.bindIf() == null ? "" : "%" + f.bindIf());
     }
 
     /** @return {@code f} reduced to what its socket depends on: address, interface, port and target */
