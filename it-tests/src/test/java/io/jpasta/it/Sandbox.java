@@ -39,6 +39,8 @@ public final class Sandbox implements AutoCloseable {
 
     private static final AtomicInteger COUNT = new AtomicInteger();
     private static final Set<Sandbox> LIVE = ConcurrentHashMap.newKeySet();
+    /** Labels whose log directory this JVM has emptied already (once per run, not once per sandbox). */
+    private static final Set<String> FRESH_LOGS = ConcurrentHashMap.newKeySet();
     private static final Duration SCRIPT_TIMEOUT = Duration.ofSeconds(30);
 
     static {
@@ -78,6 +80,10 @@ public final class Sandbox implements AutoCloseable {
         Path logs = Path.of("target", "it-logs", label).toAbsolutePath();
         Path work;
         try {
+            if (FRESH_LOGS.add(label)) {
+                // a test JVM numbers its process logs from 1: files of an earlier run would mix with this run's
+                removeTree(logs);
+            }
             Files.createDirectories(logs);
             work = Files.createTempDirectory(Path.of("/tmp"), "jpasta-" + name + "-",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
@@ -282,10 +288,20 @@ public final class Sandbox implements AutoCloseable {
         if (run(repo.resolve("scripts/sandbox").toString(), "down", name) != 0) {
             System.err.println("sandbox " + name + ": scripts/sandbox down failed");
         }
-        try (Stream<Path> all = Files.walk(work)) {
-            all.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        try {
+            removeTree(work);
         } catch (IOException e) {
             System.err.println("sandbox " + name + ": cannot remove " + work + ": " + e);
+        }
+    }
+
+    /** Removes {@code dir} and everything below it, if it exists. */
+    private static void removeTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(dir)) {
+            all.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
     }
 

@@ -14,12 +14,13 @@
  * moves its thread into {@code NAME-h} for the test ({@link io.jpasta.it.NetnsThread}); no test runs pasta in
  * the machine's own network namespace.
  *
- * <p>{@link io.jpasta.it.Proc} starts every process in a session of its own behind an exec-only chain, so the
- * pid it holds is the program's, and SIGKILLs the group at the end and waits until all of it is gone, which
- * also takes down what a failing pasta leaves behind. Daemons (PID and {@code --netns} mode) are ended by the pid in their {@code -P} file. Logs of
- * every process stay in {@code target/it-logs/<class>/}, and so do the captures a failed test keeps
- * ({@link io.jpasta.it.Sandbox#keep}); a failed assertion prints the command, status and both outputs. Waiting
- * is always {@link io.jpasta.it.Poll polling} an observable condition under a deadline.
+ * <p>{@link io.jpasta.it.Proc} starts every process in a session of its own behind an exec-only chain, so the pid
+ * it holds is the program's, and SIGKILLs the group at the end and waits until all of it is gone, which also takes
+ * down what a failing pasta leaves behind. Daemons (PID and {@code --netns} mode) are ended by the pid in their
+ * {@code -P} file. Logs of every process stay in {@code target/it-logs/<class>/} until the next run of the class,
+ * and so do the captures a failed test keeps ({@link io.jpasta.it.Sandbox#keep}); a failed assertion prints the
+ * command, status and both outputs. Waiting is always {@link io.jpasta.it.Poll polling} an observable condition
+ * under a deadline.
  *
  * <p>{@link io.jpasta.it.PodmanIT} runs real rootless podman 5 ({@code scripts/podman-env}: a cached Debian 13 root
  * filesystem entered inside the sandbox's host namespace, a podman session of its own per sandbox) with the built
